@@ -1,0 +1,1 @@
+"""The LangGraph assistant: supervisor, specialists, event stream, CLI and HTTP API."""

@@ -1,0 +1,131 @@
+"""`spark-agents`: the command line. Thin: each command calls library code and prints its result.
+
+Other packages add their commands through a `register(app)` function in their own `cli` module, so
+each command group lives next to the code it drives.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import typer
+
+from serving.console import fail, run_cli
+
+app = typer.Typer(
+    help="Spark Agents: a local multi-agent assistant (coding, documents, images, knowledge graphs).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+models_app = typer.Typer(help="Start, stop and inspect the model servers.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+# Packages that contribute commands; a missing module is skipped, a broken one is reported.
+COMMAND_MODULES = ["serving.cli", "rag.cli", "kg.cli", "agents.chat_cli", "agents.api_cli", "ui.cli"]
+
+
+def emit_events(events: Iterator[Any], as_json: bool) -> None:
+    """Print a turn's events: JSON lines, or the streamed answer with progress on stderr."""
+    for event in events:
+        if as_json:
+            print(event.model_dump_json(), flush=True)
+            if event.type == "error":
+                raise typer.Exit(1)
+            continue
+        kind = event.type
+        if kind == "token":
+            print(event.text, end="", flush=True)
+        elif kind == "handoff":
+            typer.secho(f"→ {event.agent} agent", fg=typer.colors.CYAN, err=True)
+        elif kind == "tool_call":
+            typer.secho(
+                f"  ⚙ {event.server}.{event.tool}({json.dumps(event.arguments)[:200]})", fg=typer.colors.BLUE, err=True
+            )
+        elif kind == "tool_result":
+            color = typer.colors.RED if event.is_error else typer.colors.BLUE
+            typer.secho(f"  ↳ {event.summary[:200]}", fg=color, err=True)
+        elif kind == "final":
+            print(flush=True)
+            for c in event.citations:
+                typer.secho(f"  [{c.get('label', '')}] {c.get('citation', '')}", fg=typer.colors.GREEN)
+        elif kind == "error":
+            print(flush=True)
+            fail(event.message)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="What to ask the assistant.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the typed event stream as JSON lines.")] = False,
+) -> None:
+    """Ask one question and stream the answer."""
+    from agents.turn import run_turn
+
+    run_cli(lambda: emit_events(run_turn(question), as_json))
+
+
+@models_app.command("up")
+def models_up() -> None:
+    """Start the local profile's llama.cpp server (no-op when it is running)."""
+    from serving.llama_server import LocalModelServer
+    from serving.settings import ServingSettings
+
+    settings = ServingSettings()
+    if settings.profile != "local":
+        fail(f"profile {settings.profile!r} runs its servers with compose: `docker compose up -d`")
+    server = LocalModelServer(settings)
+    state = run_cli(lambda: server.start(wait=True))
+    print(f"llama.cpp server up: {state.base_url} model={state.model_name} pid={state.pid}")
+
+
+@models_app.command("down")
+def models_down() -> None:
+    """Stop the local profile's llama.cpp server."""
+    from serving.llama_server import LocalModelServer
+
+    print("stopped" if LocalModelServer().stop() else "not running")
+
+
+@models_app.command("status")
+def models_status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Each role's endpoint, health and model."""
+    from serving.health import status
+
+    rows = status()
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return
+    for r in rows:
+        color = typer.colors.GREEN if r.up else typer.colors.RED
+        mark = typer.style(f"{r.status:<14}", fg=color)
+        detail = f"  ({r.detail})" if r.detail else ""
+        print(f"{r.role.value:<11} {mark} {r.url or '-':<32} {r.model}{detail}")
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _register_commands()
+    app(prog_name="spark-agents")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

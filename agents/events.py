@@ -1,0 +1,54 @@
+"""The typed event stream of one turn. The CLI (`ask --json`), the HTTP API and the UI all consume it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+
+class TokenEvent(BaseModel):
+    type: Literal["token"] = "token"
+    text: str
+    agent: str = "supervisor"
+
+
+class HandoffEvent(BaseModel):
+    type: Literal["handoff"] = "handoff"
+    agent: Literal["coding", "rag", "vision", "kg", "supervisor"]
+    reason: str = ""
+
+
+class ToolCallEvent(BaseModel):
+    type: Literal["tool_call"] = "tool_call"
+    server: str
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    agent: str = ""
+
+
+class ToolResultEvent(BaseModel):
+    type: Literal["tool_result"] = "tool_result"
+    server: str
+    tool: str
+    summary: str
+    is_error: bool = False
+
+
+class FinalEvent(BaseModel):
+    type: Literal["final"] = "final"
+    text: str
+    citations: list[dict[str, Any]] = Field(default_factory=list)
+    thread_id: str | None = None
+
+
+class ErrorEvent(BaseModel):
+    type: Literal["error"] = "error"
+    message: str
+
+
+Event = Annotated[
+    TokenEvent | HandoffEvent | ToolCallEvent | ToolResultEvent | FinalEvent | ErrorEvent,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

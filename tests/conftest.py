@@ -1,0 +1,43 @@
+"""Shared fixtures: an isolated data directory per test and the scripted OpenAI-compatible server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.scripted_server import ScriptedServer
+
+ROLE_VARS = [
+    f"SPARK_AGENTS_{r}_{k}"
+    for r in ("SUPERVISOR", "CODER", "VISION", "EMBEDDINGS")
+    for k in ("URL", "MODEL", "API_KEY")
+]
+
+
+@pytest.fixture(autouse=True)
+def spark_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own SPARK_AGENTS_HOME and the default profile, whatever the caller's shell says."""
+    home = tmp_path / "spark-home"
+    monkeypatch.setenv("SPARK_AGENTS_HOME", str(home))
+    monkeypatch.setenv("SPARK_AGENTS_PROFILE", "local")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for var in ROLE_VARS + ["SPARK_AGENTS_LOCAL_PORT", "SPARK_AGENTS_LOCAL_MODEL_PATH"]:
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def scripted_roles(scripted: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> ScriptedServer:
+    """Point the supervisor and coder roles at the scripted server."""
+    for role in ("SUPERVISOR", "CODER"):
+        monkeypatch.setenv(f"SPARK_AGENTS_{role}_URL", scripted.url)
+        monkeypatch.setenv(f"SPARK_AGENTS_{role}_MODEL", "scripted-model")
+    return scripted

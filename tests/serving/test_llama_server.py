@@ -1,0 +1,61 @@
+"""Lifecycle of the local llama.cpp server: real processes, real ports."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from serving.errors import ConfigError, ServerStartError
+from serving.health import status
+from serving.llama_server import LocalModelServer
+from serving.registry import Role, endpoint
+from serving.settings import ServingSettings
+
+
+def test_missing_model_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARK_AGENTS_LOCAL_MODEL_PATH", str(tmp_path / "nope.gguf"))
+    with pytest.raises(ConfigError, match=r"nope\.gguf.*SPARK_AGENTS_LOCAL_MODEL_PATH"):
+        LocalModelServer().start()
+
+
+def test_port_in_use_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        monkeypatch.setenv("SPARK_AGENTS_LOCAL_PORT", str(busy.getsockname()[1]))
+        with pytest.raises(ServerStartError, match="already in use"):
+            LocalModelServer().start()
+    assert LocalModelServer().state() is None
+
+
+def test_a_file_that_is_not_a_model_fails_start_with_its_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "broken.gguf"
+    fake.write_bytes(b"this is not a gguf file" * 100)
+    monkeypatch.setenv("SPARK_AGENTS_LOCAL_MODEL_PATH", str(fake))
+    with pytest.raises(ServerStartError, match="exited during start-up"):
+        LocalModelServer().start()
+    assert LocalModelServer().state() is None
+
+
+@pytest.mark.real_model
+def test_start_health_status_stop_with_the_real_model() -> None:
+    server = LocalModelServer()
+    state = server.start()
+    try:
+        assert server.healthy()
+        assert server.start().pid == state.pid  # idempotent: the running server is reused
+        assert endpoint(Role.SUPERVISOR).base_url == state.base_url
+        rows = {r.role: r for r in status()}
+        assert rows[Role.SUPERVISOR].up and rows[Role.CODER].up and rows[Role.EMBEDDINGS].up
+        assert rows[Role.VISION].status == "not configured"
+        models = httpx.get(f"{state.base_url}/models").json()
+        assert models["data"][0]["id"] == ServingSettings().local_model_name
+    finally:
+        assert server.stop()
+    assert server.state() is None
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{state.base_url}/models", timeout=2)
+    assert server.stop() is False
