@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
-from agents.events import ErrorEvent, FinalEvent, TokenEvent
+from agents.events import ErrorEvent, Event, FinalEvent, TokenEvent
 from serving.client import stream_chat
 from serving.errors import SparkAgentsError
 from serving.registry import Endpoint, Role, endpoint
@@ -30,14 +31,28 @@ def ensure_role(role: Role, settings: ServingSettings | None = None) -> Endpoint
     return ep
 
 
-def run_turn(question: str, settings: ServingSettings | None = None) -> Iterator[TokenEvent | FinalEvent | ErrorEvent]:
+def run_turn(
+    message: str,
+    *,
+    thread_id: str | None = None,
+    attachments: Sequence[str | Path] = (),
+    sources: list[str] | None = None,
+    agent: str | None = None,
+    settings: ServingSettings | None = None,
+) -> Iterator[Event]:
+    """Run one turn and yield its events; the last is a FinalEvent or an ErrorEvent.
+
+    `thread_id` continues a thread (a new one is made when None; FinalEvent.thread_id names it),
+    `attachments` are image paths for the vision agent, `sources` limits RAG to those source ids, and
+    `agent` forces one specialist ("coding", "rag", "vision", "kg") instead of letting the supervisor route.
+    """
     try:
         ep = ensure_role(Role.SUPERVISOR, settings)
-        messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": question}]
+        messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": message}]
         parts: list[str] = []
         for delta in stream_chat(ep, messages, max_tokens=512):
             parts.append(delta)
             yield TokenEvent(text=delta)
-        yield FinalEvent(text="".join(parts))
+        yield FinalEvent(text="".join(parts), thread_id=thread_id)
     except SparkAgentsError as e:
         yield ErrorEvent(message=str(e))

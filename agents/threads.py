@@ -1,0 +1,78 @@
+"""Conversation threads: ids, titles and times, beside the LangGraph checkpoints that hold their messages."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from contextlib import closing
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from serving.errors import SparkAgentsError
+from serving.settings import ServingSettings
+
+
+class ThreadNotFound(SparkAgentsError):
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"No thread with id {thread_id!r}; `spark-agents chat` then /threads lists them.")
+
+
+class ThreadInfo(BaseModel):
+    id: str
+    title: str
+    created: float
+    updated: float
+
+
+class ThreadStore:
+    """A small SQLite table of threads under the data directory (`<home>/threads.db`)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or ServingSettings().home / "threads.db"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS threads (id TEXT PRIMARY KEY, title TEXT, created REAL, updated REAL)"
+            )
+
+    def _db(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def touch(self, thread_id: str | None, first_message: str = "") -> str:
+        """Create the thread if new (titled after its first message), bump its time; return its id."""
+        thread_id = thread_id or uuid.uuid4().hex[:12]
+        now = time.time()
+        title = " ".join(first_message.split())[:60] or "New chat"
+        with closing(self._db()) as db, db:
+            db.execute(
+                "INSERT INTO threads VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET updated=excluded.updated",
+                (thread_id, title, now, now),
+            )
+        return thread_id
+
+    def list(self) -> list[ThreadInfo]:
+        with closing(self._db()) as db:
+            rows = db.execute("SELECT id, title, created, updated FROM threads ORDER BY updated DESC").fetchall()
+        return [ThreadInfo(id=r[0], title=r[1], created=r[2], updated=r[3]) for r in rows]
+
+    def get(self, thread_id: str) -> ThreadInfo:
+        with closing(self._db()) as db:
+            r = db.execute("SELECT id, title, created, updated FROM threads WHERE id=?", (thread_id,)).fetchone()
+        if r is None:
+            raise ThreadNotFound(thread_id)
+        return ThreadInfo(id=r[0], title=r[1], created=r[2], updated=r[3])
+
+    def rename(self, thread_id: str, title: str) -> None:
+        with closing(self._db()) as db, db:
+            if db.execute("UPDATE threads SET title=? WHERE id=?", (title.strip()[:200], thread_id)).rowcount == 0:
+                raise ThreadNotFound(thread_id)
+
+    def delete(self, thread_id: str) -> None:
+        """Forget the thread's entry; the runtime also deletes its checkpoints."""
+        with closing(self._db()) as db, db:
+            if db.execute("DELETE FROM threads WHERE id=?", (thread_id,)).rowcount == 0:
+                raise ThreadNotFound(thread_id)
