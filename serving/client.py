@@ -55,3 +55,14 @@ def stream_chat(ep: Endpoint, messages: list[dict[str, Any]], **kwargs: Any) -> 
         raise ModelServerError(ep.role, ep.base_url, "the answer was not an OpenAI-compatible stream")
     if not finished:
         raise ModelServerUnavailable(ep.role, ep.base_url, "the stream ended before the answer was complete")
+
+
+def json_schema_format(ep: Endpoint, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A `response_format` that constrains the answer to `schema` on this endpoint's server.
+
+    llama-cpp-python's server takes `{"type": "json_object", "schema": ...}` (upstream llama-server accepts
+    that too); OpenAI, vLLM and trtllm-serve take `{"type": "json_schema", "json_schema": ...}`.
+    """
+    if ep.managed == "llama-cpp":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}

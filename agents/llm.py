@@ -1,0 +1,127 @@
+"""Streaming chat calls to an OpenAI-compatible endpoint, with LangChain messages in and out.
+
+Our own thin adapter rather than ChatOpenAI: gpt-oss through llama.cpp or trtllm-serve needs each
+assistant message's `reasoning_content` sent back on later calls, and ChatOpenAI drops it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import Any
+
+import openai
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+
+from serving.client import translate
+from serving.errors import ModelServerError, ModelServerUnavailable
+from serving.registry import Endpoint
+from serving.settings import ServingSettings
+
+TokenSink = Callable[[str], Awaitable[None] | None]
+
+
+@lru_cache(maxsize=16)
+def _client(base_url: str, api_key: str, timeout: float) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+
+
+def to_openai(messages: list[BaseMessage]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if isinstance(m, SystemMessage):
+            out.append({"role": "system", "content": m.content})
+        elif isinstance(m, HumanMessage):
+            out.append({"role": "user", "content": m.content})
+        elif isinstance(m, ToolMessage):
+            out.append({"role": "tool", "tool_call_id": m.tool_call_id, "content": str(m.content)})
+        elif isinstance(m, AIMessage):
+            msg: dict[str, Any] = {"role": "assistant", "content": m.content or None}
+            calls = [
+                {"id": c["id"], "type": "function",
+                 "function": {"name": c["name"], "arguments": json.dumps(c["args"])}}
+                for c in m.tool_calls
+            ] + [
+                {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["args"] or ""}}
+                for c in m.invalid_tool_calls
+            ]
+            if calls:
+                msg["tool_calls"] = calls
+            if m.additional_kwargs.get("reasoning_content"):
+                msg["reasoning_content"] = m.additional_kwargs["reasoning_content"]
+            if msg["content"] is None and not calls:
+                msg["content"] = ""
+            out.append(msg)
+    return out
+
+
+async def chat(
+    ep: Endpoint,
+    messages: list[BaseMessage],
+    *,
+    tools: list[dict[str, Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    response_format: dict[str, Any] | None = None,
+    max_tokens: int = 1024,
+    on_token: TokenSink | None = None,
+) -> AIMessage:
+    """One streamed model call. Tool calls with arguments that are not valid JSON come back as
+    `invalid_tool_calls` (with the parse error) so the caller can feed the error back to the model."""
+    if ep.base_url is None:
+        raise ModelServerUnavailable(ep.role, None, "this role is not configured for the active profile")
+    client = _client(ep.base_url, ep.api_key or "not-needed", ServingSettings().request_timeout)
+    kwargs: dict[str, Any] = {"model": ep.model, "messages": to_openai(messages), "max_tokens": max_tokens}
+    if tools:
+        kwargs["tools"] = tools
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+    if response_format:
+        kwargs["response_format"] = response_format
+    content: list[str] = []
+    reasoning: list[str] = []
+    calls: dict[int, dict[str, str]] = {}
+    finished = False
+    try:
+        stream = await client.chat.completions.create(stream=True, **kwargs)
+        async for chunk in stream:
+            if not chunk.choices:
+                continue
+            choice = chunk.choices[0]
+            delta = choice.delta
+            if delta.content:
+                content.append(delta.content)
+                if on_token:
+                    result = on_token(delta.content)
+                    if result is not None:
+                        await result
+            extra = getattr(delta, "model_extra", None) or {}
+            if extra.get("reasoning_content"):
+                reasoning.append(extra["reasoning_content"])
+            for tc in delta.tool_calls or []:
+                slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
+                slot["id"] = tc.id or slot["id"]
+                if tc.function:
+                    slot["name"] += tc.function.name or ""
+                    slot["arguments"] += tc.function.arguments or ""
+            finished = finished or choice.finish_reason is not None
+    except Exception as e:  # noqa: BLE001 - re-raised as a project error
+        raise translate(ep, e) from e
+    if not finished:
+        if not content and not calls:
+            raise ModelServerError(ep.role, ep.base_url, "the answer was not an OpenAI-compatible stream")
+        raise ModelServerUnavailable(ep.role, ep.base_url, "the stream ended before the answer was complete")
+    valid, invalid = [], []
+    for i, slot in sorted(calls.items()):
+        call_id = slot["id"] or f"call_{i}"
+        try:
+            args = json.loads(slot["arguments"] or "{}")
+            if not isinstance(args, dict):
+                raise ValueError("arguments must be a JSON object")
+            valid.append({"id": call_id, "name": slot["name"], "args": args, "type": "tool_call"})
+        except ValueError as e:
+            invalid.append({"id": call_id, "name": slot["name"], "args": slot["arguments"],
+                            "error": f"arguments are not valid JSON ({e})", "type": "invalid_tool_call"})
+    extra_kwargs = {"reasoning_content": "".join(reasoning)} if reasoning else {}
+    return AIMessage(content="".join(content), tool_calls=valid, invalid_tool_calls=invalid,
+                     additional_kwargs=extra_kwargs)

@@ -1,0 +1,157 @@
+"""Persistent MCP client sessions, one per capability server, opened once and reused across turns.
+
+Each session lives in its own task (the SDK's transports are anyio task groups, which must be entered and
+exited by the same task); calls from any task on the same event loop share it. A session that dies is
+dropped, the failing call raises one clear error, and the next call starts a fresh session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from contextlib import AsyncExitStack
+from typing import Any
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamablehttp_client
+from mcp.types import CallToolResult, TextContent, Tool
+from pydantic import BaseModel
+
+from agents.settings import AgentSettings
+from serving.errors import SparkAgentsError
+
+log = logging.getLogger(__name__)
+
+
+class MCPServerUnavailable(SparkAgentsError):
+    def __init__(self, server: str, reason: str) -> None:
+        self.server = server
+        super().__init__(f"The {server} MCP server is unavailable: {reason}. The next request restarts it.")
+
+
+class ToolOutcome(BaseModel):
+    text: str
+    structured: dict[str, Any] | None = None
+    is_error: bool = False
+
+
+class _Connection:
+    """One live session, held open by its own task until `close()`."""
+
+    def __init__(self, server: str, url: str | None) -> None:
+        self.server, self.url = server, url
+        self.session: ClientSession | None = None
+        self.tools: list[Tool] = []
+        self._ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._error: BaseException | None = None
+        self._task = asyncio.create_task(self._hold(), name=f"mcp-{server}")
+
+    async def _hold(self) -> None:
+        try:
+            async with AsyncExitStack() as stack:
+                if self.url:
+                    read, write, _ = await stack.enter_async_context(streamablehttp_client(self.url))
+                else:
+                    params = StdioServerParameters(
+                        command=sys.executable, args=["-m", f"mcp_servers.{self.server}"], env=dict(os.environ)
+                    )
+                    read, write = await stack.enter_async_context(stdio_client(params))
+                session = await stack.enter_async_context(ClientSession(read, write))
+                await session.initialize()
+                self.tools = (await session.list_tools()).tools
+                self.session = session
+                self._ready.set()
+                await self._stop.wait()
+        except BaseException as e:  # noqa: BLE001 - reported to the waiting caller
+            self._error = e
+            self._ready.set()
+        finally:
+            self.session = None
+
+    async def ready(self, timeout: float) -> ClientSession:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            raise MCPServerUnavailable(self.server, f"no answer within {timeout:.0f} s") from None
+        if self.session is None:
+            raise MCPServerUnavailable(self.server, f"could not start ({_describe(self._error)})")
+        return self.session
+
+    @property
+    def alive(self) -> bool:
+        return not self._task.done() and (not self._ready.is_set() or self.session is not None)
+
+    async def close(self) -> None:
+        self._stop.set()
+        try:
+            await asyncio.wait_for(self._task, 10)
+        except (TimeoutError, Exception):  # noqa: BLE001 - closing is best effort
+            self._task.cancel()
+
+
+def _describe(error: BaseException | None) -> str:
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return f"{type(error).__name__}: {error}" if error else "unknown error"
+
+
+class MCPPool:
+    """Sessions to the `rag`, `kg`, `code` and `vision` servers (stdio subprocesses, or HTTP URLs)."""
+
+    def __init__(self, settings: AgentSettings | None = None, start_timeout: float = 60, call_timeout: float = 300):
+        self.settings = settings or AgentSettings()
+        self.start_timeout, self.call_timeout = start_timeout, call_timeout
+        self._conns: dict[str, _Connection] = {}
+        self._lock = asyncio.Lock()
+        self.starts: dict[str, int] = {}
+
+    async def _connection(self, server: str) -> _Connection:
+        async with self._lock:
+            conn = self._conns.get(server)
+            if conn is None or not conn.alive:
+                if conn is not None:
+                    await conn.close()
+                conn = _Connection(server, self.settings.server_url(server))
+                self._conns[server] = conn
+                self.starts[server] = self.starts.get(server, 0) + 1
+        try:
+            await conn.ready(self.start_timeout)
+        except MCPServerUnavailable:
+            await self._drop(server, conn)
+            raise
+        return conn
+
+    async def _drop(self, server: str, conn: _Connection) -> None:
+        async with self._lock:
+            if self._conns.get(server) is conn:
+                del self._conns[server]
+        await conn.close()
+
+    async def tools(self, server: str) -> list[Tool]:
+        return (await self._connection(server)).tools
+
+    async def call(self, server: str, tool: str, arguments: dict[str, Any]) -> ToolOutcome:
+        conn = await self._connection(server)
+        assert conn.session is not None
+        try:
+            result: CallToolResult = await asyncio.wait_for(
+                conn.session.call_tool(tool, arguments), self.call_timeout
+            )
+        except TimeoutError:
+            await self._drop(server, conn)
+            raise MCPServerUnavailable(server, f"{tool} did not finish within {self.call_timeout:.0f} s") from None
+        except Exception as e:  # noqa: BLE001 - the session is broken: drop it, report once
+            await self._drop(server, conn)
+            raise MCPServerUnavailable(server, f"{tool} failed ({_describe(e)})") from e
+        text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
+        return ToolOutcome(text=text, structured=result.structuredContent, is_error=bool(result.isError))
+
+    async def aclose(self) -> None:
+        async with self._lock:
+            conns, self._conns = list(self._conns.values()), {}
+        for conn in conns:
+            await conn.close()

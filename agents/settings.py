@@ -1,0 +1,43 @@
+"""Agent configuration (prefix SPARK_AGENTS_AGENT_)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from serving.settings import ServingSettings
+
+Routing = Literal["auto", "router", "llm"]
+SPECIALISTS = ("coding", "rag", "vision", "kg")
+SERVER_OF = {"coding": "code", "rag": "rag", "vision": "vision", "kg": "kg"}
+
+
+class AgentSettings(BaseSettings):
+    """`routing`: `router` = the embedding router alone; `llm` = the supervisor model decides with handoff
+    tools (gpt-oss); `auto` = the router when it is confident or the supervisor model is small, else the
+    model (constrained JSON for a small model, handoff tools for a large one)."""
+
+    model_config = SettingsConfigDict(env_prefix="SPARK_AGENTS_AGENT_", extra="ignore")
+
+    routing: Routing = "auto"
+    small_model: bool | None = None  # None: small exactly when the profile is `local`
+    router_min_score: float = 0.30
+    router_min_margin: float = 0.04
+    step_limit: int = 6  # model calls per specialist visit
+    hop_limit: int = 3  # specialist visits per turn
+    max_tokens: int = 1024
+    tool_output_chars: int = 6000
+    history_messages: int = 12
+    checkpoint_url: str | None = None  # postgresql://… for Postgres; default SQLite under the data dir
+
+    mcp_rag_url: str | None = None
+    mcp_kg_url: str | None = None
+    mcp_code_url: str | None = None
+    mcp_vision_url: str | None = None
+
+    def is_small(self, serving: ServingSettings) -> bool:
+        return self.small_model if self.small_model is not None else serving.profile == "local"
+
+    def server_url(self, server: str) -> str | None:
+        return getattr(self, f"mcp_{server}_url", None)
