@@ -1,0 +1,106 @@
+"""The vision MCP server: describe_image (VLM), extract_text (offline OCR), image_info (metadata).
+
+A thin adapter over `serving.vision`. Images come as a file path or base64 (a `data:` URL works too).
+Run: `python -m mcp_servers.vision` (stdio) or `python -m mcp_servers.vision --http [--port 8814]`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio.to_thread
+from mcp.server.fastmcp import FastMCP
+from pydantic import Field
+
+from mcp_servers.common import serve
+from serving.vision.describe import Description
+from serving.vision.images import ImageInfo
+from serving.vision.ocr import OcrResult
+
+mcp = FastMCP(
+    "vision",
+    instructions=(
+        "Tools for images given as a file path or base64. describe_image asks the vision model (VLM) a "
+        "question about one or several images. extract_text reads the text in an image offline (OCR) and "
+        "image_info reports format, size and EXIF; both work without the VLM, so use them when "
+        "describe_image says the vision role is unavailable."
+    ),
+)
+
+PathArg = Annotated[str | None, Field(description="path of an image file on this machine")]
+Base64Arg = Annotated[str | None, Field(description="the image bytes, base64-encoded (a data: URL is accepted)")]
+
+
+class TextResult(OcrResult):
+    source: str
+    notes: list[str] = Field(default_factory=list)
+
+
+@mcp.tool()
+async def describe_image(
+    question: Annotated[str, Field(description="what to ask about the image(s)")] = "Describe this image.",
+    path: PathArg = None,
+    image_base64: Base64Arg = None,
+    more_paths: Annotated[
+        list[str] | None, Field(description="further image paths, sent together with the first (compare, etc.)")
+    ] = None,
+) -> Description:
+    """Answer a question about one or several images with the vision model (VLM).
+
+    Images are rotated upright, converted to RGB and downscaled before sending. Fails with a clear error
+    naming the vision role when no VLM is configured or it is down: then use extract_text and image_info.
+    """
+    from serving.vision.describe import describe_images
+    from serving.vision.images import load_any, load_image
+    from serving.vision.settings import VisionSettings
+
+    def run() -> Description:
+        settings = VisionSettings()
+        images = [load_any(path, image_base64, settings)]
+        images += [load_image(p, settings) for p in more_paths or []]
+        return describe_images(images, question, settings)
+
+    return await anyio.to_thread.run_sync(run)
+
+
+@mcp.tool()
+async def extract_text(path: PathArg = None, image_base64: Base64Arg = None) -> TextResult:
+    """Read the text in an image offline (OCR, no VLM needed): full text in reading order plus each box.
+
+    Works for screenshots, photos of documents and scanned pages. The image is rotated upright first.
+    """
+    from serving.vision.images import load_any, normalize
+    from serving.vision.ocr import ocr_image
+    from serving.vision.settings import VisionSettings
+
+    def run() -> TextResult:
+        settings = VisionSettings()
+        img = load_any(path, image_base64, settings)
+        result = ocr_image(normalize(img), settings)
+        return TextResult(**result.model_dump(), source=img.source, notes=img.notes)
+
+    return await anyio.to_thread.run_sync(run)
+
+
+@mcp.tool()
+async def image_info(
+    path: PathArg = None,
+    image_base64: Base64Arg = None,
+    include_gps: Annotated[bool, Field(description="also return the GPS location (personal data)")] = False,
+) -> ImageInfo:
+    """Describe the image file itself: real format (from its content), size, mode, frames and EXIF.
+
+    GPS coordinates are left out unless include_gps is true.
+    """
+    from serving.vision.images import image_info as info
+    from serving.vision.images import load_any
+    from serving.vision.settings import VisionSettings
+
+    def run() -> ImageInfo:
+        return info(load_any(path, image_base64, VisionSettings()), include_gps)
+
+    return await anyio.to_thread.run_sync(run)
+
+
+if __name__ == "__main__":
+    serve(mcp)

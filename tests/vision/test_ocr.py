@@ -1,0 +1,45 @@
+"""Offline OCR (RapidOCR, models inside the wheel) on images rendered by Pillow in the test."""
+
+from __future__ import annotations
+
+from PIL import Image, ImageDraw
+
+from serving.vision.ocr import ocr_image, ocr_text
+from tests.vision.imaging import font, text_image
+
+
+def test_ocr_reads_rendered_text_in_reading_order() -> None:
+    img = text_image(["Hello Spark Agents", "Invoice 4711 total 42.50"])
+    result = ocr_image(img)
+    assert result.text.splitlines() == ["Hello Spark Agents", "Invoice 4711 total 42.50"]
+    assert ocr_text(img) == result.text
+    assert (result.width, result.height) == img.size
+    assert result.engine.startswith("rapidocr-onnxruntime")
+    first = result.lines[0]
+    assert first.text == "Hello Spark Agents" and first.confidence > 0.8
+    xs, ys = [x for x, _ in first.box], [y for _, y in first.box]
+    assert 0 <= min(xs) < 60 and 0 <= min(ys) < 60 and max(ys) < 120  # where we drew it
+
+
+def test_ocr_of_a_scanned_page_without_text_layer() -> None:
+    """What RAG ingestion hands over: a grayscale A4 page at 150 dpi with body-size text."""
+    lines = [
+        "Quarterly report for the Spark cluster",
+        "Revenue grew by 12 percent in March",
+        "The board met on 4 April 2025",
+        "Contact: ops@example.com",
+    ]
+    page = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(page)
+    for i, line in enumerate(lines):
+        draw.text((120, 150 + i * 60), line, fill=0, font=font(30))
+    assert ocr_text(page).splitlines() == lines
+
+
+def test_ocr_of_a_blank_image_is_empty_and_modes_are_accepted() -> None:
+    assert ocr_text(Image.new("RGB", (300, 100), "white")) == ""
+    assert ocr_text(Image.new("L", (1, 1))) == ""
+    gray = text_image(["Grayscale 123"], size=(600, 130)).convert("L")
+    assert ocr_text(gray) == "Grayscale 123"
+    rgba = text_image(["With alpha"], size=(600, 130)).convert("RGBA")
+    assert ocr_text(rgba) == "With alpha"
