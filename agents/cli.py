@@ -52,6 +52,8 @@ def emit_events(events: Iterator[Any], as_json: bool) -> None:
             typer.secho(f"  ↳ {event.summary[:200]}", fg=color, err=True)
         elif kind == "final":
             print(flush=True)
+            if event.thread_id:
+                typer.secho(f"(thread {event.thread_id})", fg=typer.colors.BRIGHT_BLACK, err=True)
             for c in event.citations:
                 typer.secho(f"  [{c.get('label', '')}] {c.get('citation', '')}", fg=typer.colors.GREEN)
         elif kind == "error":
@@ -63,11 +65,16 @@ def emit_events(events: Iterator[Any], as_json: bool) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="What to ask the assistant.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the typed event stream as JSON lines.")] = False,
+    thread: Annotated[str | None, typer.Option("--thread", "-t", help="Continue this thread id.")] = None,
+    attach: Annotated[list[str] | None, typer.Option("--attach", "-a", help="Attach an image (repeatable).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Search only this source id.")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="Skip routing: coding, rag, vision or kg.")] = None,
 ) -> None:
-    """Ask one question and stream the answer."""
+    """Ask one question; the supervisor routes it and the answer streams."""
     from agents.turn import run_turn
 
-    run_cli(lambda: emit_events(run_turn(question), as_json))
+    events = run_turn(question, thread_id=thread, attachments=attach or (), sources=source or None, agent=agent)
+    run_cli(lambda: emit_events(events, as_json))
 
 
 @models_app.command("up")

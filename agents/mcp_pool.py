@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from agents.settings import AgentSettings
 from serving.errors import SparkAgentsError
+from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,10 @@ class _Connection:
                     params = StdioServerParameters(
                         command=sys.executable, args=["-m", f"mcp_servers.{self.server}"], env=dict(os.environ)
                     )
-                    read, write = await stack.enter_async_context(stdio_client(params))
+                    log_dir = ServingSettings().log_dir
+                    log_dir.mkdir(parents=True, exist_ok=True)
+                    errlog = stack.enter_context(open(log_dir / f"mcp-{self.server}.log", "a"))  # noqa: SIM115
+                    read, write = await stack.enter_async_context(stdio_client(params, errlog=errlog))
                 session = await stack.enter_async_context(ClientSession(read, write))
                 await session.initialize()
                 self.tools = (await session.list_tools()).tools
@@ -138,9 +142,7 @@ class MCPPool:
         conn = await self._connection(server)
         assert conn.session is not None
         try:
-            result: CallToolResult = await asyncio.wait_for(
-                conn.session.call_tool(tool, arguments), self.call_timeout
-            )
+            result: CallToolResult = await asyncio.wait_for(conn.session.call_tool(tool, arguments), self.call_timeout)
         except TimeoutError:
             await self._drop(server, conn)
             raise MCPServerUnavailable(server, f"{tool} did not finish within {self.call_timeout:.0f} s") from None

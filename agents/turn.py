@@ -1,34 +1,19 @@
-"""One turn as a stream of events. For now a direct, streamed call to the supervisor model."""
+"""The public face of a turn: `run_turn` yields its typed events; the CLI, the API and the UI call it."""
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from agents.events import ErrorEvent, Event, FinalEvent, TokenEvent
-from serving.client import stream_chat
-from serving.errors import SparkAgentsError
-from serving.registry import Endpoint, Role, endpoint
+from agents.events import Event
+from serving.llama_server import ensure_endpoint
+from serving.registry import Endpoint, Role
 from serving.settings import ServingSettings
-
-log = logging.getLogger(__name__)
-
-SYSTEM_PROMPT = "You are Spark Agents, a helpful local assistant. Answer concisely."
 
 
 def ensure_role(role: Role, settings: ServingSettings | None = None) -> Endpoint:
     """The role's endpoint, starting the local llama.cpp server first when the profile manages it."""
-    settings = settings or ServingSettings()
-    ep = endpoint(role, settings)
-    if ep.managed == "llama-cpp" and ep.base_url is None:
-        from serving.llama_server import LocalModelServer
-
-        print("Starting the local model server (llama.cpp)…", file=sys.stderr, flush=True)
-        LocalModelServer(settings).start(wait=True)
-        ep = endpoint(role, settings)
-    return ep
+    return ensure_endpoint(role, settings)
 
 
 def run_turn(
@@ -38,7 +23,6 @@ def run_turn(
     attachments: Sequence[str | Path] = (),
     sources: list[str] | None = None,
     agent: str | None = None,
-    settings: ServingSettings | None = None,
 ) -> Iterator[Event]:
     """Run one turn and yield its events; the last is a FinalEvent or an ErrorEvent.
 
@@ -46,13 +30,19 @@ def run_turn(
     `attachments` are image paths for the vision agent, `sources` limits RAG to those source ids, and
     `agent` forces one specialist ("coding", "rag", "vision", "kg") instead of letting the supervisor route.
     """
-    try:
-        ep = ensure_role(Role.SUPERVISOR, settings)
-        messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": message}]
-        parts: list[str] = []
-        for delta in stream_chat(ep, messages, max_tokens=512):
-            parts.append(delta)
-            yield TokenEvent(text=delta)
-        yield FinalEvent(text="".join(parts), thread_id=thread_id)
-    except SparkAgentsError as e:
-        yield ErrorEvent(message=str(e))
+    from agents.runtime import get_runtime
+
+    yield from get_runtime().stream(message, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent)
+
+
+def thread_messages(thread_id: str) -> list[dict[str, str]]:
+    """A thread's visible history (role, content, agent), restored from the checkpointer."""
+    from agents.runtime import get_runtime
+
+    return get_runtime().messages(thread_id)
+
+
+def delete_thread(thread_id: str) -> None:
+    from agents.runtime import get_runtime
+
+    get_runtime().delete_thread(thread_id)

@@ -16,12 +16,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import BaseModel
 
 from serving.errors import ConfigError, ServerStartError
 from serving.settings import ServingSettings
+
+if TYPE_CHECKING:
+    from serving.registry import Endpoint, Role
 
 log = logging.getLogger(__name__)
 
@@ -187,3 +191,17 @@ class LocalModelServer:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return "(no log)"
+
+
+def ensure_endpoint(role: Role, settings: ServingSettings | None = None) -> Endpoint:
+    """The role's endpoint, starting the local llama.cpp server first when the profile manages it."""
+    from serving.registry import endpoint
+
+    settings = settings or ServingSettings()
+    ep = endpoint(role, settings)
+    if ep.managed == "llama-cpp" and ep.base_url is None:
+        log.warning("starting the local model server (llama.cpp); this takes a few seconds")
+        print("Starting the local model server (llama.cpp)…", file=sys.stderr, flush=True)
+        LocalModelServer(settings).start(wait=True)
+        ep = endpoint(role, settings)
+    return ep

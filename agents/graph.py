@@ -1,0 +1,336 @@
+"""The LangGraph graph: a supervisor that routes each turn, four specialists that act through MCP tools.
+
+Nodes write typed events (agents/events.py) to LangGraph's custom stream as they happen; the runtime turns
+the finished state into the FinalEvent. Specialists keep their tool-calling scratch messages to
+themselves and put one answer into the shared thread, so the supervisor's history stays small and valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.types import Command
+
+from agents import policy, prompts
+from agents.events import HandoffEvent, TokenEvent, ToolCallEvent, ToolResultEvent
+from agents.llm import chat
+from agents.mcp_pool import MCPPool, ToolOutcome
+from agents.router import SemanticRouter
+from agents.settings import SERVER_OF, SPECIALISTS, AgentSettings
+from serving.client import json_schema_format
+from serving.registry import Role, endpoint
+from serving.settings import ServingSettings
+
+
+class TurnState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    attachments: list[str]
+    sources: list[str] | None
+    forced_agent: str | None
+    hops: int
+    citations: list[dict[str, Any]]
+    route: str
+
+
+@dataclass
+class Deps:
+    pool: MCPPool
+    router: SemanticRouter
+    settings: AgentSettings
+
+
+HANDOFF_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": f"transfer_to_{agent}",
+            "description": f"Hand the request to the {agent} agent. {prompts.SPECIALISTS[agent].split('.')[0]}.",
+            "parameters": {
+                "type": "object",
+                "properties": {"task": {"type": "string", "description": "what the agent should do, self-contained"}},
+            },
+        },
+    }
+    for agent in SPECIALISTS
+]
+ROUTE_SCHEMA = {
+    "type": "object",
+    "properties": {"agent": {"type": "string", "enum": [*SPECIALISTS, "general"]}},
+    "required": ["agent"],
+}
+
+
+def _last_user_text(state: TurnState) -> str:
+    for m in reversed(state.get("messages", [])):
+        if isinstance(m, HumanMessage):
+            return str(m.content)
+    return ""
+
+
+def conversation(state: TurnState, limit: int) -> list[BaseMessage]:
+    """The thread as plain user/assistant turns (handoff bookkeeping left out), most recent `limit`."""
+    plain = [
+        m
+        for m in state.get("messages", [])
+        if isinstance(m, HumanMessage) or (isinstance(m, AIMessage) and not m.tool_calls and m.content)
+    ]
+    return plain[-limit:]
+
+
+def flatten(messages: list[BaseMessage]) -> list[BaseMessage]:
+    """Tool calls and results as plain text, for small models whose chat templates know no tool roles."""
+    out: list[BaseMessage] = []
+    for m in messages:
+        if isinstance(m, AIMessage) and (m.tool_calls or m.invalid_tool_calls):
+            calls = ", ".join(f"{c['name']}({json.dumps(c['args'])[:300]})" for c in m.tool_calls)
+            out.append(AIMessage(content=f"I called {calls or 'a tool'}."))
+        elif isinstance(m, ToolMessage):
+            out.append(HumanMessage(content=f"Tool result:\n{m.content}"))
+        else:
+            out.append(m)
+    return out
+
+
+def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
+    """Citations from a search tool's structured result (`hits`/`results`/`chunks` with a `citation`)."""
+    data = outcome.structured or {}
+    if "result" in data and isinstance(data["result"], dict | list):
+        data = data["result"]
+    items = (
+        data
+        if isinstance(data, list)
+        else next((data[k] for k in ("hits", "results", "chunks") if isinstance(data.get(k), list)), [])
+    )
+    found = []
+    for item in items:
+        if isinstance(item, dict) and item.get("citation"):
+            found.append(
+                {
+                    "label": str(start + len(found) + 1),
+                    "citation": item["citation"],
+                    "source_id": item.get("source_id"),
+                    "title": item.get("title"),
+                    "path": item.get("path"),
+                    "page": item.get("page"),
+                    "snippet": str(item.get("text", ""))[:300],
+                }
+            )
+    return found
+
+
+def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
+    settings = deps.settings
+
+    def serving() -> ServingSettings:
+        return ServingSettings()
+
+    def emit_tokens(agent: str) -> Callable[[str], None]:
+        writer = get_stream_writer()
+        return lambda text: writer(TokenEvent(text=text, agent=agent))
+
+    async def answer_directly(state: TurnState) -> Command:
+        ep = endpoint(Role.SUPERVISOR, serving())
+        messages = [SystemMessage(prompts.SUPERVISOR), *conversation(state, settings.history_messages)]
+        ai = await chat(ep, messages, max_tokens=settings.max_tokens, on_token=emit_tokens("supervisor"))
+        return Command(
+            goto=END,
+            update={
+                "messages": [AIMessage(content=ai.content, name="supervisor", additional_kwargs=ai.additional_kwargs)]
+            },
+        )
+
+    def handoff(agent: str, reason: str, update: dict[str, Any] | None = None) -> Command:
+        get_stream_writer()(HandoffEvent(agent=agent, reason=reason))
+        return Command(goto=agent, update={"route": reason, **(update or {})})
+
+    async def supervisor(state: TurnState) -> Command:
+        hops = state.get("hops", 0)
+        small = settings.is_small(serving())
+        use_router = settings.routing == "router" or (settings.routing == "auto" and small)
+        if hops >= settings.hop_limit or (hops > 0 and use_router):
+            return Command(goto=END)
+        if hops == 0 and state.get("forced_agent"):
+            return handoff(state["forced_agent"], "requested")  # type: ignore[arg-type]
+        if hops == 0 and state.get("attachments"):
+            return handoff("vision", "image attached")
+        if use_router:
+            text = _last_user_text(state)
+            decision = await asyncio.to_thread(deps.router.route, text)
+            agent, how = decision.agent, f"router {decision.score:.2f}"
+            if settings.routing == "auto" and not decision.confident(
+                settings.router_min_score, settings.router_min_margin
+            ):
+                agent, how = await route_with_json(text), "model (router unsure)"
+            if agent == "general":
+                return await answer_directly(state)
+            return handoff(agent, how)
+        # A capable model decides with ordinary tool calling (gpt-oss).
+        ep = endpoint(Role.SUPERVISOR, serving())
+        messages = [SystemMessage(prompts.SUPERVISOR), *state.get("messages", [])[-settings.history_messages * 3 :]]
+        while messages[1:] and isinstance(messages[1], ToolMessage):
+            messages.pop(1)  # never start the window on an orphaned tool result
+        ai = await chat(
+            ep,
+            messages,
+            tools=HANDOFF_TOOLS,
+            tool_choice="auto",
+            max_tokens=settings.max_tokens,
+            on_token=emit_tokens("supervisor"),
+        )
+        calls = [c for c in ai.tool_calls if c["name"].removeprefix("transfer_to_") in SPECIALISTS]
+        if calls:
+            call = calls[0]
+            agent = call["name"].removeprefix("transfer_to_")
+            ai = AIMessage(content=ai.content, tool_calls=[call], additional_kwargs=ai.additional_kwargs)
+            done = ToolMessage(content=f"Transferred to the {agent} agent.", tool_call_id=call["id"])
+            task = str(call["args"].get("task") or "")
+            return handoff(agent, task or "model", {"messages": [ai, done]})
+        return Command(
+            goto=END,
+            update={
+                "messages": [AIMessage(content=ai.content, name="supervisor", additional_kwargs=ai.additional_kwargs)]
+            },
+        )
+
+    async def route_with_json(text: str) -> str:
+        ep = endpoint(Role.SUPERVISOR, serving())
+        messages = [SystemMessage(prompts.ROUTE_JSON), HumanMessage(text)]
+        ai = await chat(ep, messages, response_format=json_schema_format(ep, "route", ROUTE_SCHEMA), max_tokens=32)
+        try:
+            agent = json.loads(ai.content)["agent"]
+        except (ValueError, KeyError, TypeError):
+            return "general"
+        return agent if agent in (*SPECIALISTS, "general") else "general"
+
+    def specialist(agent: str) -> Callable[[TurnState], Any]:
+        server = SERVER_OF[agent]
+
+        async def node(state: TurnState) -> Command:
+            writer = get_stream_writer()
+            sv = serving()
+            small = settings.is_small(sv)
+            user_text = _last_user_text(state)
+            tools = policy.allowed_tools(await deps.pool.tools(server), user_text)
+            by_name = {t.name: t for t in tools}
+            vision_up = endpoint(Role.VISION, sv).configured
+            primary = policy.primary_tool(agent, tools, vision_up)
+            ep = endpoint(Role.CODER if agent == "coding" else Role.SUPERVISOR, sv)
+            messages: list[BaseMessage] = [
+                SystemMessage(prompts.specialist(agent)),
+                *conversation(state, settings.history_messages),
+            ]
+            task = state.get("route", "")
+            if (
+                task
+                and task not in ("requested", "image attached", "model")
+                and not task.startswith(("router", "model ("))
+            ):
+                messages.append(HumanMessage(f"Task from the supervisor: {task}"))
+            citations = list(state.get("citations") or [])
+            outcomes: list[ToolOutcome] = []
+            retried = False
+            answer = ""
+            for step in range(settings.step_limit):
+                used = bool(outcomes)
+                if small and used:
+                    kwargs: dict[str, Any] = {}
+                    call_messages = flatten(messages) + [
+                        HumanMessage("Answer the user's request using the tool result above.")
+                    ]
+                else:
+                    choice: Any = "auto"
+                    if small and primary and step == 0:
+                        choice = {"type": "function", "function": {"name": primary}}
+                    kwargs = {"tools": [policy.openai_tool(t) for t in tools] or None, "tool_choice": choice}
+                    call_messages = messages
+                ai = await chat(
+                    ep, call_messages, max_tokens=settings.max_tokens, on_token=emit_tokens(agent), **kwargs
+                )
+                if ai.invalid_tool_calls:
+                    bad = ai.invalid_tool_calls[0]
+                    writer(
+                        ToolResultEvent(
+                            server=server,
+                            tool=bad["name"] or "?",
+                            is_error=True,
+                            summary=f"invalid arguments: {bad['error']}",
+                        )
+                    )
+                    if retried:
+                        answer = (
+                            f"I could not call {bad['name']} with valid arguments twice in a row, so I "
+                            "stopped. Please rephrase the request."
+                        )
+                        break
+                    retried = True
+                    messages.append(ai)
+                    messages.extend(
+                        ToolMessage(
+                            content=f"Error: {c['error']}. Call the tool again with a valid JSON object that "
+                            "matches its schema.",
+                            tool_call_id=c["id"],
+                            status="error",
+                        )
+                        for c in ai.invalid_tool_calls
+                    )
+                    continue
+                if not ai.tool_calls:
+                    answer = ai.content
+                    break
+                messages.append(ai)
+                for call in ai.tool_calls:
+                    tool = by_name.get(call["name"])
+                    if tool is None:
+                        text = f"Error: there is no tool {call['name']!r}; available: {', '.join(by_name)}."
+                        outcome = ToolOutcome(text=text, is_error=True)
+                        writer(ToolResultEvent(server=server, tool=call["name"], summary=text, is_error=True))
+                    else:
+                        args = policy.fix_arguments(
+                            tool, call["args"], state.get("sources"), state.get("attachments") or []
+                        )
+                        writer(ToolCallEvent(server=server, tool=tool.name, arguments=args, agent=agent))
+                        outcome = await deps.pool.call(server, tool.name, args)
+                        writer(
+                            ToolResultEvent(
+                                server=server, tool=tool.name, summary=outcome.text[:500], is_error=outcome.is_error
+                            )
+                        )
+                        citations += citations_from(outcome, len(citations))
+                    outcomes.append(outcome)
+                    messages.append(
+                        ToolMessage(
+                            content=outcome.text[: settings.tool_output_chars],
+                            tool_call_id=call["id"],
+                            status="error" if outcome.is_error else "success",
+                        )
+                    )
+            else:
+                answer = answer or f"I stopped after {settings.step_limit} steps without a final answer."
+            if not answer.strip() and outcomes:
+                answer = outcomes[-1].text[: settings.tool_output_chars]  # a tiny model said nothing: show the evidence
+            return Command(
+                goto="supervisor",
+                update={
+                    "messages": [AIMessage(content=answer, name=agent)],
+                    "hops": state.get("hops", 0) + 1,
+                    "citations": citations,
+                },
+            )
+
+        node.__name__ = agent
+        return node
+
+    graph = StateGraph(TurnState)
+    graph.add_node("supervisor", supervisor, destinations=(*SPECIALISTS, END))
+    for agent in SPECIALISTS:
+        graph.add_node(agent, specialist(agent), destinations=("supervisor",))
+    graph.add_edge(START, "supervisor")
+    return graph.compile(checkpointer=checkpointer)

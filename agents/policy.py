@@ -1,0 +1,55 @@
+"""Which tools a specialist may use this turn, and the arguments the user's choices fix.
+
+Destructive or side-effecting tools are offered only when the user's own message asks for that action,
+so text inside a retrieved document or a tool result cannot trigger them (prompt injection).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mcp.types import Tool
+
+GUARDED: dict[str, re.Pattern[str]] = {
+    "delete_source": re.compile(r"\b(delete|remove|forget|drop)\b", re.I),
+    "ingest_documents": re.compile(r"\b(ingest|add|upload|index|import)\b", re.I),
+    "run_python": re.compile(r"\b(run|execute|exec|test|try it|output)\b", re.I),
+    "run_tests": re.compile(r"\b(run|execute|test|tests)\b", re.I),
+}
+PRIMARY = {"rag": "search_documents", "kg": "query_graph", "coding": "generate_code", "vision": "describe_image"}
+IMAGE_PARAMS = ("path", "image_path", "image", "paths", "image_paths", "images")
+
+
+def allowed_tools(tools: list[Tool], user_text: str) -> list[Tool]:
+    return [t for t in tools if t.name not in GUARDED or GUARDED[t.name].search(user_text)]
+
+
+def primary_tool(agent: str, tools: list[Tool], vision_available: bool) -> str | None:
+    names = {t.name for t in tools}
+    name = PRIMARY[agent] if (agent != "vision" or vision_available) else "extract_text"
+    return name if name in names else None
+
+
+def openai_tool(tool: Tool) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {"name": tool.name, "description": (tool.description or "")[:1024], "parameters": tool.inputSchema},
+    }
+
+
+def fix_arguments(
+    tool: Tool, args: dict[str, Any], sources: list[str] | None, attachments: list[str]
+) -> dict[str, Any]:
+    """The user's selected sources and attached images override what the model wrote."""
+    props = (tool.inputSchema or {}).get("properties", {})
+    args = dict(args)
+    if sources and "source_ids" in props:
+        args["source_ids"] = list(sources)
+    if attachments:
+        for name in IMAGE_PARAMS:
+            if name in props:
+                many = props[name].get("type") == "array"
+                args[name] = list(attachments) if many else attachments[0]
+                break
+    return args

@@ -1,0 +1,192 @@
+"""The process-wide runtime: one event loop thread that owns the graph, the checkpointer and the MCP sessions.
+
+The CLI and the UI are synchronous and the API runs its own loop, so every caller goes through
+`Runtime.stream`, a plain generator fed from the runtime's loop. Closing the generator early (a client
+that went away) cancels the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.errors import GraphRecursionError
+
+from agents.events import ErrorEvent, Event, FinalEvent
+from agents.graph import Deps, build_graph
+from agents.mcp_pool import MCPPool
+from agents.router import SemanticRouter
+from agents.settings import SPECIALISTS, AgentSettings
+from agents.threads import ThreadStore
+from serving.errors import SparkAgentsError
+from serving.llama_server import ensure_endpoint
+from serving.registry import Role
+from serving.settings import ServingSettings
+
+log = logging.getLogger(__name__)
+_DONE = object()
+
+
+class Runtime:
+    def __init__(self, serving: ServingSettings | None = None, settings: AgentSettings | None = None) -> None:
+        self.serving = serving or ServingSettings()
+        self.settings = settings or AgentSettings()
+        self.threads = ThreadStore(self.serving.home / "threads.db")
+        self.router = SemanticRouter()
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="spark-agents-runtime", daemon=True)
+        self._thread.start()
+        self.pool: MCPPool
+        self.graph: Any
+        self._call(self._setup())
+
+    def _call(self, coro: Any, timeout: float | None = None) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    async def _setup(self) -> None:
+        self.pool = MCPPool(self.settings)
+        self._saver_cm: Any = None
+        if self.settings.checkpoint_url and self.settings.checkpoint_url.startswith("postgres"):
+            try:
+                from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+            except ImportError as e:
+                raise SparkAgentsError(
+                    "SPARK_AGENTS_AGENT_CHECKPOINT_URL is Postgres: `pip install langgraph-checkpoint-postgres`."
+                ) from e
+            self._saver_cm = AsyncPostgresSaver.from_conn_string(self.settings.checkpoint_url)
+            saver = await self._saver_cm.__aenter__()
+            await saver.setup()
+        else:
+            from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+            path = self.serving.home / "checkpoints.sqlite"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._saver_cm = AsyncSqliteSaver.from_conn_string(str(path))
+            saver = await self._saver_cm.__aenter__()
+        self.checkpointer = saver
+        self.graph = build_graph(Deps(pool=self.pool, router=self.router, settings=self.settings), saver)
+
+    # --- turns -------------------------------------------------------------------------------------
+    async def astream(
+        self,
+        message: str,
+        *,
+        thread_id: str | None = None,
+        attachments: Sequence[str | Path] = (),
+        sources: list[str] | None = None,
+        agent: str | None = None,
+    ) -> AsyncIterator[Event]:
+        try:
+            if not message.strip() and not attachments:
+                raise SparkAgentsError("The message is empty.")
+            if agent is not None and agent not in SPECIALISTS:
+                raise SparkAgentsError(f"Unknown agent {agent!r}; choose one of: {', '.join(SPECIALISTS)}.")
+            images = [str(Path(a).expanduser().resolve()) for a in attachments]
+            missing = [a for a in images if not Path(a).is_file()]
+            if missing:
+                raise SparkAgentsError(f"Attachment not found: {missing[0]}")
+            await asyncio.to_thread(ensure_endpoint, Role.SUPERVISOR, self.serving)
+            tid = await asyncio.to_thread(self.threads.touch, thread_id, message)
+            config = {"configurable": {"thread_id": tid}, "recursion_limit": 4 * self.settings.hop_limit + 8}
+            inputs = {
+                "messages": [HumanMessage(message or "What is in the attached image?")],
+                "attachments": images,
+                "sources": sources,
+                "forced_agent": agent,
+                "hops": 0,
+                "citations": [],
+                "route": "",
+            }
+            async for event in self.graph.astream(inputs, config, stream_mode="custom"):
+                yield event
+            state = await self.graph.aget_state(config)
+            last = state.values["messages"][-1]
+            text = last.content if isinstance(last, AIMessage) else ""
+            yield FinalEvent(text=str(text), citations=state.values.get("citations") or [], thread_id=tid)
+        except SparkAgentsError as e:
+            yield ErrorEvent(message=str(e))
+        except GraphRecursionError:
+            yield ErrorEvent(message="The turn took too many steps and was stopped; try a more specific request.")
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - logged with its traceback, reported as one line
+            log.exception("turn failed")
+            yield ErrorEvent(message=f"Internal error ({type(e).__name__}: {e}); see the log for details.")
+
+    def stream(self, message: str, **kwargs: Any) -> Iterator[Event]:
+        q: queue.Queue[Any] = queue.Queue()
+
+        async def produce() -> None:
+            try:
+                async for event in self.astream(message, **kwargs):
+                    q.put(event)
+            finally:
+                q.put(_DONE)
+
+        future = asyncio.run_coroutine_threadsafe(produce(), self.loop)
+        try:
+            while (item := q.get()) is not _DONE:
+                yield item
+        finally:
+            if not future.done():
+                future.cancel()
+
+    # --- threads -----------------------------------------------------------------------------------
+    def messages(self, thread_id: str) -> list[dict[str, str]]:
+        """The visible history: user messages and final answers, with the agent that gave each."""
+        self.threads.get(thread_id)
+        state = self._call(self.graph.aget_state({"configurable": {"thread_id": thread_id}}))
+        out = []
+        for m in state.values.get("messages", []):
+            if isinstance(m, HumanMessage):
+                out.append({"role": "user", "content": str(m.content), "agent": ""})
+            elif isinstance(m, AIMessage) and not m.tool_calls and m.content:
+                out.append({"role": "assistant", "content": str(m.content), "agent": m.name or "supervisor"})
+        return out
+
+    def delete_thread(self, thread_id: str) -> None:
+        self.threads.delete(thread_id)
+        self._call(self.checkpointer.adelete_thread(thread_id))
+
+    def close(self) -> None:
+        async def shutdown() -> None:
+            await self.pool.aclose()
+            if self._saver_cm is not None:
+                await self._saver_cm.__aexit__(None, None, None)
+
+        try:
+            self._call(shutdown(), timeout=30)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+_runtime: Runtime | None = None
+_runtime_key: tuple[str, str] | None = None
+_lock = threading.Lock()
+
+
+def get_runtime() -> Runtime:
+    """The runtime for the current data directory and profile (a new one when either changed)."""
+    global _runtime, _runtime_key
+    serving = ServingSettings()
+    key = (str(serving.home), serving.profile)
+    with _lock:
+        if _runtime is None or _runtime_key != key:
+            if _runtime is not None:
+                _runtime.close()
+            _runtime, _runtime_key = Runtime(serving), key
+        return _runtime
+
+
+def reset_runtime() -> None:
+    global _runtime, _runtime_key
+    with _lock:
+        if _runtime is not None:
+            _runtime.close()
+        _runtime, _runtime_key = None, None
