@@ -1,0 +1,130 @@
+"""Building a graph from text, files or RAG sources: chunk, extract (all or nothing), merge, save once."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from kg.errors import ExtractionError, SourceUnavailable
+from kg.extract import Chunk, extract_all, get_extractor, split_text
+from kg.merge import MergeRecord
+from kg.settings import KGSettings
+from kg.store import GraphStore
+
+
+class BuildReport(BaseModel):
+    collection: str
+    extractor: str
+    source_ids: list[str]
+    chunks: int
+    triples: int
+    edges_added: int
+    duplicates_skipped: int
+    nodes_added: int
+    merges: list[MergeRecord]
+    nodes: int
+    edges: int
+    path: str
+
+
+def text_chunks(text: str, source_id: str | None = None, settings: KGSettings | None = None) -> list[Chunk]:
+    settings = settings or KGSettings()
+    if len(text) > settings.max_text_chars:
+        raise ExtractionError(
+            f"The text has {len(text):,} characters; the limit is {settings.max_text_chars:,} "
+            "(SPARK_AGENTS_KG_MAX_TEXT_CHARS). Split it, or ingest it as a RAG source and build from the source."
+        )
+    if not text.strip():
+        raise ExtractionError("The text is empty: nothing to extract.")
+    source_id = source_id or f"text:{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+    return [
+        Chunk(text=chunk, source_id=source_id, chunk_id=f"{source_id}#{i}@{offset}")
+        for i, (offset, chunk) in enumerate(split_text(text, settings.chunk_chars))
+    ]
+
+
+def file_chunks(path: Path, settings: KGSettings | None = None) -> list[Chunk]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ExtractionError(f"No such file: {path}") from None
+    except IsADirectoryError:
+        raise ExtractionError(f"{path} is a folder: give a text file.") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ExtractionError(
+            f"{path} is not UTF-8 text; for PDF/DOCX/HTML ingest it with `spark-agents ingest` and use --source."
+        ) from None
+    return text_chunks(text, f"file:{path.name}:{hashlib.sha1(data).hexdigest()[:10]}", settings)
+
+
+def source_chunks(source_id: str) -> list[Chunk]:
+    """The chunks of an ingested RAG source (rag.library.Library().chunks(source_id))."""
+    try:
+        from rag.library import Library
+    except ImportError:
+        raise SourceUnavailable(
+            "Building from a RAG source needs the RAG library (rag.library), which is not installed here; "
+            "use --text or --file instead."
+        ) from None
+    try:
+        rag_chunks = Library().chunks(source_id)
+    except Exception as e:  # noqa: BLE001 - the RAG side decides what an unknown source looks like
+        raise SourceUnavailable(
+            f"Cannot read RAG source {source_id!r}: {str(e)[:200]} (see `spark-agents sources list`)."
+        ) from None
+    if not rag_chunks:
+        raise SourceUnavailable(f"RAG source {source_id!r} has no chunks (see `spark-agents sources list`).")
+    return [
+        Chunk(
+            text=c.text,
+            source_id=str(c.source_id),
+            chunk_id=str(c.chunk_id),
+            title=getattr(c, "title", None),
+            page=getattr(c, "page", None),
+        )
+        for c in rag_chunks
+    ]
+
+
+def build_graph(
+    chunks: list[Chunk],
+    collection: str | None = None,
+    extractor: str | None = None,
+    settings: KGSettings | None = None,
+) -> BuildReport:
+    """Extract triples from every chunk, then merge them into the collection in one atomic save.
+
+    Any failure (model error, malformed answer, invalid triple) raises before the graph is touched.
+    """
+    settings = settings or KGSettings()
+    name = extractor or settings.extractor
+    store = GraphStore(collection, settings)
+    store.load()  # a corrupted graph is reported before any (possibly slow) extraction
+    if name == "llm" and len(chunks) > settings.max_llm_chunks:
+        raise ExtractionError(
+            f"That is {len(chunks)} chunks, one model call each; the limit is {settings.max_llm_chunks} "
+            "(SPARK_AGENTS_KG_MAX_LLM_CHUNKS). Use --extractor offline or a smaller input."
+        )
+    ex = get_extractor(name, settings)
+    triples = extract_all(chunks, ex)
+    with store.update() as kg:
+        added = kg.add_triples(triples, settings)
+        nodes, edges = kg.graph.number_of_nodes(), kg.graph.number_of_edges()
+    return BuildReport(
+        collection=store.collection,
+        extractor=name,
+        source_ids=sorted({c.source_id for c in chunks}),
+        chunks=len(chunks),
+        triples=len(triples),
+        edges_added=added.edges_added,
+        duplicates_skipped=added.duplicates_skipped,
+        nodes_added=added.nodes_added,
+        merges=added.merges,
+        nodes=nodes,
+        edges=edges,
+        path=str(store.path),
+    )

@@ -1,0 +1,212 @@
+"""`spark-agents graph ...`: build, query, show, stats, export/import, alias and reset knowledge graphs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from serving.console import fail, run_cli
+
+graph_app = typer.Typer(help="Build, query and view knowledge graphs.", no_args_is_help=True)
+
+Collection = Annotated[
+    str | None, typer.Option("--collection", "-c", help="Graph collection (default: SPARK_AGENTS_KG_COLLECTION).")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(graph_app, name="graph")
+
+
+@graph_app.command("build")
+def build(
+    source: Annotated[str | None, typer.Option("--source", help="An ingested RAG source id.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Text to extract from.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="A UTF-8 text file to extract from.")] = None,
+    extractor: Annotated[
+        str | None, typer.Option("--extractor", help="offline (rule-based, no model) or llm (supervisor model).")
+    ] = None,
+    collection: Collection = None,
+    as_json: AsJson = False,
+) -> None:
+    """Extract triples and merge them into the graph (all or nothing)."""
+    from kg.build import build_graph, file_chunks, source_chunks, text_chunks
+    from kg.settings import KGSettings
+
+    given = [x for x in (source, text, file) if x is not None]
+    if len(given) != 1:
+        fail("give exactly one of --source ID, --text TEXT or --file PATH")
+    if extractor not in (None, "offline", "llm"):
+        fail(f"unknown extractor {extractor!r}: use offline or llm")
+
+    def body() -> None:
+        settings = KGSettings()
+        if source is not None:
+            chunks = source_chunks(source)
+        elif file is not None:
+            chunks = file_chunks(file, settings)
+        else:
+            chunks = text_chunks(text or "", settings=settings)
+        report = build_graph(chunks, collection, extractor, settings)
+        if as_json:
+            print(report.model_dump_json(indent=2))
+            return
+        print(
+            f"{report.collection}: {report.triples} triples from {report.chunks} chunks ({report.extractor}); "
+            f"+{report.edges_added} edges, +{report.nodes_added} entities, {len(report.merges)} merges, "
+            f"{report.duplicates_skipped} duplicates skipped. Graph: {report.nodes} entities, {report.edges} facts."
+        )
+        for m in report.merges[:20]:
+            print(f"  merged {m.surface!r} into {m.into!r} ({m.reason})")
+        print(report.path)
+
+    run_cli(body)
+
+
+@graph_app.command("query")
+def query(
+    entity: Annotated[str | None, typer.Argument(help="Entity whose neighbourhood to show.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Show paths from ENTITY to this entity.")] = None,
+    question: Annotated[str | None, typer.Option("--question", "-q", help="Facts relevant to a question.")] = None,
+    hops: Annotated[int, typer.Option("--hops", help="Neighbourhood depth (1-5).")] = 1,
+    limit: Annotated[int, typer.Option("--limit", help="Maximum facts to print.")] = 50,
+    collection: Collection = None,
+    as_json: AsJson = False,
+) -> None:
+    """Neighbours of ENTITY, paths ENTITY --to OTHER, or the subgraph for --question."""
+    from kg import query as q
+    from kg.store import GraphStore
+
+    if question is None and entity is None:
+        fail("give an ENTITY (optionally with --to OTHER) or --question TEXT")
+
+    def body() -> None:
+        kg = GraphStore(collection).load()
+        if question is not None:
+            result = q.subgraph_for_question(kg, question, hops=hops, limit=limit)
+        elif to is not None:
+            paths = q.paths(kg, entity or "", to)
+            if as_json:
+                print(paths.model_dump_json(indent=2))
+                return
+            for i, p in enumerate(paths.paths, 1):
+                print(f"path {i}:")
+                for f in p:
+                    print(f"  {f.sentence()}  [{f.source_id} {f.chunk_id}]")
+            return
+        else:
+            result = q.neighbours(kg, entity or "", hops=hops, limit=limit)
+        if as_json:
+            print(result.model_dump_json(indent=2))
+            return
+        print(f"matched: {', '.join(result.matched)}")
+        print(result.as_text() or "(no facts)")
+        if result.truncated:
+            print(f"(more facts exist; raise --limit above {limit})")
+
+    run_cli(body)
+
+
+@graph_app.command("show")
+def show(
+    no_open: Annotated[bool, typer.Option("--no-open", help="Write the HTML but do not open a browser.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the HTML.")] = None,
+    max_nodes: Annotated[int | None, typer.Option("--max-nodes", help="Keep the N most central entities.")] = None,
+    collection: Collection = None,
+) -> None:
+    """Write an offline HTML view of the graph, print its path, and open it."""
+    from kg.settings import KGSettings
+    from kg.store import GraphStore
+    from kg.view import render
+
+    def body() -> None:
+        settings = KGSettings()
+        store = GraphStore(collection, settings)
+        path = output or store.dir / f"{store.collection}.html"
+        result = render(store.load(), path, max_nodes or settings.view_max_nodes, title=store.collection)
+        print(result.path)
+        if result.truncated:
+            typer.secho(
+                f"showing the {result.nodes} most central of {result.total_nodes} entities (--max-nodes)", err=True
+            )
+        if not no_open:
+            import webbrowser
+
+            webbrowser.open(Path(result.path).resolve().as_uri())
+
+    run_cli(body)
+
+
+@graph_app.command("stats")
+def stats(collection: Collection = None, as_json: AsJson = False) -> None:
+    """Entities, facts, relations, types and the most central entities."""
+    from kg import query as q
+    from kg.store import GraphStore
+
+    def body() -> None:
+        store = GraphStore(collection)
+        s = q.stats(store.load())
+        if as_json:
+            print(s.model_dump_json(indent=2))
+            return
+        print(
+            f"{store.collection}: {s.nodes} entities, {s.edges} facts, {s.relations} relations, "
+            f"{s.components} components, {s.sources} sources, {s.merges} merges"
+        )
+        print("types: " + ", ".join(f"{k} {v}" for k, v in s.types.items()))
+        print("top relations: " + ", ".join(f"{r} ({n})" for r, n in s.top_relations))
+        print("central: " + ", ".join(name for name, _ in s.central))
+
+    run_cli(body)
+
+
+@graph_app.command("export")
+def export(
+    path: Annotated[Path, typer.Argument(help="Output file (.graphml or .json).")],
+    collection: Collection = None,
+) -> None:
+    """Export the graph as GraphML or JSON."""
+    from kg.store import GraphStore
+
+    run_cli(lambda: print(GraphStore(collection).export(path)))
+
+
+@graph_app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="A .graphml or .json file.")],
+    collection: Collection = None,
+) -> None:
+    """Merge a GraphML or JSON graph into the collection."""
+    from kg.store import GraphStore
+
+    def body() -> None:
+        r = GraphStore(collection).import_file(path)
+        print(f"+{r.edges_added} edges, +{r.nodes_added} entities, {len(r.merges)} merges")
+
+    run_cli(body)
+
+
+@graph_app.command("alias")
+def alias(
+    name: Annotated[str, typer.Argument(help="Another name for an entity.")],
+    canonical: Annotated[str, typer.Argument(help="The entity it stands for.")],
+    collection: Collection = None,
+) -> None:
+    """Record that NAME means CANONICAL (applies to later builds and queries)."""
+    from kg.store import GraphStore
+
+    run_cli(lambda: GraphStore(collection).set_alias(name, canonical))
+    print(json.dumps({name: canonical}))
+
+
+@graph_app.command("reset")
+def reset(collection: Collection = None) -> None:
+    """Move the graph file (even a corrupted one) to a backup and start empty."""
+    from kg.store import GraphStore
+
+    backup = run_cli(lambda: GraphStore(collection).reset())
+    print(f"backed up to {backup}" if backup else "nothing to reset")

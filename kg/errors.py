@@ -1,0 +1,40 @@
+"""Knowledge-graph errors: one line each, saying what failed and what to do."""
+
+from __future__ import annotations
+
+from serving.errors import SparkAgentsError
+
+
+class KGError(SparkAgentsError):
+    """Base class for knowledge-graph errors."""
+
+
+class ExtractionError(KGError):
+    """Triples could not be extracted (bad model output, input too large); nothing was stored."""
+
+
+class InvalidTriple(KGError):
+    """A triple has an empty or oversized field."""
+
+
+class UnknownEntity(KGError):
+    def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
+        self.name, self.suggestions = name, suggestions or []
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"No entity named {name!r} in the graph.{hint} See `spark-agents graph stats`.")
+
+
+class NoPath(KGError):
+    def __init__(self, a: str, b: str, max_hops: int) -> None:
+        self.a, self.b = a, b
+        super().__init__(
+            f"No path between {a!r} and {b!r} within {max_hops} hops: they are not connected in this graph."
+        )
+
+
+class GraphCorrupted(KGError):
+    """The graph file on disk cannot be read; it was backed up and is never overwritten silently."""
+
+
+class SourceUnavailable(KGError):
+    """A RAG source cannot be read (the RAG library is missing or the source id is unknown)."""

@@ -1,0 +1,122 @@
+"""Entity merging: one node per real-world entity.
+
+Names are folded by a canonical key (Unicode NFKC, case, whitespace, leading articles, possessives and
+edge punctuation), by user aliases, by acronyms ("IBM" and "International Business Machines") and by
+near-duplicate spelling (difflib ratio >= threshold). Every fold that changes a surface form is recorded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections import defaultdict
+
+from pydantic import BaseModel
+
+_ARTICLES = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
+_EDGE_PUNCT = re.compile(r"^[\s\"'`“”‘’.,;:!?()\[\]{}-]+|[\s\"'`“”‘’.,;:!?()\[\]{}-]+$")
+_POSSESSIVE = re.compile(r"(?:'s|’s)$", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_ACRONYM_STOP = {"of", "and", "the", "for", "in", "on", "at", "&"}
+
+
+def clean_surface(name: str) -> str:
+    """The display form: NFKC, collapsed whitespace, edge punctuation trimmed (case kept)."""
+    name = unicodedata.normalize("NFKC", name)
+    name = _SPACES.sub(" ", name)
+    return _EDGE_PUNCT.sub("", name)
+
+
+def canonical_key(name: str) -> str:
+    """The identity of a name: two names with the same key are the same entity."""
+    name = clean_surface(name).casefold()
+    name = _POSSESSIVE.sub("", name)
+    name = _ARTICLES.sub("", name)
+    return _EDGE_PUNCT.sub("", name)
+
+
+def acronym(name: str) -> str | None:
+    """Initials of a multi-word name ("International Business Machines" -> "ibm"), else None."""
+    words = [w for w in re.split(r"[\s-]+", canonical_key(name)) if w and w not in _ACRONYM_STOP]
+    return "".join(w[0] for w in words) if len(words) >= 2 else None
+
+
+class MergeRecord(BaseModel):
+    """One fold of a surface form into an existing node."""
+
+    surface: str
+    into: str
+    reason: str  # case-whitespace | alias | acronym | near-duplicate
+    score: float = 1.0
+
+
+class EntityIndex:
+    """Maps surface names to node ids; grows as names are added."""
+
+    def __init__(self, aliases: dict[str, str] | None = None, threshold: float = 0.92) -> None:
+        self.threshold = threshold
+        self.by_key: dict[str, str] = {}
+        self.by_acronym: dict[str, str] = {}
+        self.blocks: dict[str, list[str]] = defaultdict(list)  # key prefix -> keys (near-duplicate search)
+        self.aliases = {canonical_key(k): v for k, v in (aliases or {}).items()}
+
+    def add_node(self, node_id: str, names: list[str]) -> None:
+        for n in [node_id, *names]:
+            self._index(canonical_key(n), node_id)
+        acr = acronym(node_id)
+        if acr and len(acr) >= 2:
+            self.by_acronym.setdefault(acr, node_id)
+
+    def _index(self, key: str, node_id: str) -> None:
+        if key and key not in self.by_key:
+            self.by_key[key] = node_id
+            self.blocks[key[:2]].append(key)
+
+    def lookup(self, name: str) -> tuple[str | None, str, float]:
+        """(node id or None, reason, score) for a surface name, without changing the index."""
+        key = canonical_key(name)
+        if not key:
+            return None, "", 0.0
+        if key in self.aliases:
+            target = self.by_key.get(canonical_key(self.aliases[key]))
+            return (target or clean_surface(self.aliases[key])), "alias", 1.0
+        if key in self.by_key:
+            return self.by_key[key], "case-whitespace", 1.0
+        compact = key.replace(".", "").replace(" ", "")
+        if compact.isalpha() and 2 <= len(compact) <= 6 and clean_surface(name).replace(".", "").isupper():
+            hit = self.by_acronym.get(compact)
+            if hit:
+                return hit, "acronym", 1.0
+        acr = acronym(name)
+        if acr and acr in self.by_key and clean_surface(self.by_key[acr]).replace(".", "").isupper():
+            return self.by_key[acr], "acronym", 1.0
+        if len(key) >= 5:
+            best, best_score = None, 0.0
+            for other in self.blocks.get(key[:2], ()):
+                if abs(len(other) - len(key)) > max(2, len(key) // 8):
+                    continue
+                score = difflib.SequenceMatcher(None, key, other, autojunk=False).ratio()
+                if score > best_score and _digits(key) == _digits(other):
+                    best, best_score = other, score
+            if best is not None and best_score >= self.threshold:
+                return self.by_key[best], "near-duplicate", round(best_score, 3)
+        return None, "", 0.0
+
+    def resolve(self, name: str) -> tuple[str, MergeRecord | None]:
+        """The node id for `name` (creating the identity when new) and the merge record, if any fold."""
+        surface = clean_surface(name)
+        node, reason, score = self.lookup(surface)
+        if node is None:
+            node = surface
+            self.add_node(node, [])
+            return node, None
+        self._index(canonical_key(surface), node)
+        if surface == node:
+            return node, None
+        return node, MergeRecord(surface=surface, into=node, reason=reason, score=score)
+
+
+def _digits(s: str) -> str:
+    """Names differing in numbers are different entities ("GPT-3" vs "GPT-4")."""
+    return "".join(ch for ch in s if ch.isdigit())

@@ -1,0 +1,45 @@
+"""Knowledge-graph configuration, read from the environment (prefix SPARK_AGENTS_KG_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from serving.settings import ServingSettings
+
+ExtractorName = Literal["offline", "llm"]
+
+
+class KGSettings(BaseSettings):
+    """One typed settings object for `kg/`."""
+
+    model_config = SettingsConfigDict(env_prefix="SPARK_AGENTS_KG_", extra="ignore")
+
+    collection: str = "default"
+    extractor: ExtractorName = "offline"
+    # Text is cut into chunks of about this many characters (at paragraph/sentence boundaries).
+    chunk_chars: int = Field(default=1500, ge=200)
+    # Hard limit on one `--text`/`--file` input; larger inputs should be ingested as a RAG source.
+    max_text_chars: int = Field(default=2_000_000, ge=1)
+    # The LLM extractor makes one call per chunk: refuse jobs that would take more calls than this.
+    max_llm_chunks: int = Field(default=200, ge=1)
+    llm_max_tokens: int = Field(default=1024, ge=64)
+    # Entity names and relations longer than this are rejected (they are sentences, not entities).
+    max_field_chars: int = Field(default=120, ge=8)
+    max_triples_per_chunk: int = Field(default=64, ge=1)
+    # Near-duplicate entity names with a similarity at or above this are folded into one node.
+    merge_threshold: float = Field(default=0.92, gt=0.5, le=1.0)
+    # The HTML view keeps at most this many nodes (the most central ones).
+    view_max_nodes: int = Field(default=150, ge=2)
+    home: Path | None = None  # default: the serving data directory (SPARK_AGENTS_HOME)
+
+    @property
+    def data_home(self) -> Path:
+        return self.home or ServingSettings().home
+
+    @property
+    def graphs_dir(self) -> Path:
+        return self.data_home / "graphs"

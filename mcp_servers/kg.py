@@ -1,0 +1,216 @@
+"""The knowledge-graph MCP server: extract, query, summarise and render graphs (thin adapter over `kg`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from mcp.server.fastmcp import FastMCP
+from mcp.server.fastmcp.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from mcp_servers.common import serve
+
+mcp = FastMCP(
+    "kg",
+    instructions=(
+        "Knowledge graphs built from the user's text and documents. Use extract_graph to add facts from text "
+        "or an ingested source, query_graph to answer 'how is X related to Y' (mode 'path'), 'what do we know "
+        "about X' (mode 'neighbours') or a free question (mode 'subgraph'); every fact carries its source and "
+        "chunk. graph_stats summarises a graph; render_graph writes an offline HTML view and returns its path."
+    ),
+)
+
+
+class ExtractResult(BaseModel):
+    collection: str
+    extractor: str
+    chunks: int
+    triples: int
+    edges_added: int
+    nodes_added: int
+    merges: list[str] = Field(description="'surface -> entity (reason)' for each folded name")
+    nodes: int
+    edges: int
+
+
+class FactOut(BaseModel):
+    subject: str
+    relation: str
+    object: str
+    source_id: str
+    chunk_id: str
+    evidence: str
+
+
+class QueryResult(BaseModel):
+    mode: str
+    matched: list[str]
+    facts: list[FactOut]
+    paths: list[list[FactOut]] = Field(default_factory=list)
+    truncated: bool = False
+    text: str = Field(description="the facts as lines, ready to quote")
+
+
+class StatsResult(BaseModel):
+    collection: str
+    nodes: int
+    edges: int
+    relations: int
+    components: int
+    sources: int
+    merges: int
+    types: dict[str, int]
+    top_relations: list[str]
+    central: list[str]
+
+
+class RenderOut(BaseModel):
+    path: str
+    nodes: int
+    edges: int
+    total_nodes: int
+    truncated: bool
+
+
+def _fail(e: Exception) -> ToolError:
+    return ToolError(str(e))
+
+
+def _fact(f: object) -> FactOut:
+    return FactOut(
+        subject=f.subject,  # type: ignore[attr-defined]
+        relation=f.relation,  # type: ignore[attr-defined]
+        object=f.object,  # type: ignore[attr-defined]
+        source_id=f.source_id,  # type: ignore[attr-defined]
+        chunk_id=f.chunk_id,  # type: ignore[attr-defined]
+        evidence=f.evidence,  # type: ignore[attr-defined]
+    )
+
+
+@mcp.tool()
+def extract_graph(
+    text: str | None = None,
+    source_id: str | None = None,
+    collection: str | None = None,
+    extractor: Literal["offline", "llm"] | None = None,
+) -> ExtractResult:
+    """Extract (subject, relation, object) facts from `text` or an ingested RAG source and merge them into
+    the collection's graph. extractor: 'offline' (rule-based, no model) or 'llm' (the supervisor model).
+    All or nothing: on any error the stored graph is unchanged."""
+    from kg.build import build_graph, source_chunks, text_chunks
+    from serving.errors import SparkAgentsError
+
+    if (text is None) == (source_id is None):
+        raise ToolError("Give exactly one of text or source_id.")
+    try:
+        chunks = source_chunks(source_id) if source_id is not None else text_chunks(text or "")
+        r = build_graph(chunks, collection, extractor)
+    except SparkAgentsError as e:
+        raise _fail(e) from None
+    return ExtractResult(
+        collection=r.collection,
+        extractor=r.extractor,
+        chunks=r.chunks,
+        triples=r.triples,
+        edges_added=r.edges_added,
+        nodes_added=r.nodes_added,
+        merges=[f"{m.surface} -> {m.into} ({m.reason})" for m in r.merges],
+        nodes=r.nodes,
+        edges=r.edges,
+    )
+
+
+@mcp.tool()
+def query_graph(
+    mode: Literal["neighbours", "path", "subgraph"],
+    entity: str | None = None,
+    target: str | None = None,
+    question: str | None = None,
+    hops: int = 1,
+    limit: int = 50,
+    collection: str | None = None,
+) -> QueryResult:
+    """Query a graph. mode 'neighbours': facts within `hops` of `entity`; 'path': shortest paths from
+    `entity` to `target`; 'subgraph': facts around the entities named in `question` (and paths between
+    them). Unknown entities and unconnected pairs are errors that say so."""
+    from kg import query as q
+    from kg.store import GraphStore
+    from serving.errors import SparkAgentsError
+
+    try:
+        kg = GraphStore(collection).load()
+        if mode == "path":
+            if not entity or not target:
+                raise ToolError("mode 'path' needs entity and target.")
+            p = q.paths(kg, entity, target)
+            paths = [[_fact(f) for f in path] for path in p.paths]
+            lines = [" ; ".join(f"{f.subject} —{f.relation}→ {f.object}" for f in path) for path in paths]
+            return QueryResult(
+                mode=mode, matched=[p.source, p.target], facts=paths[0], paths=paths, text="\n".join(lines)
+            )
+        if mode == "neighbours":
+            if not entity:
+                raise ToolError("mode 'neighbours' needs entity.")
+            r = q.neighbours(kg, entity, hops=hops, limit=limit)
+        else:
+            if not question:
+                raise ToolError("mode 'subgraph' needs question.")
+            r = q.subgraph_for_question(kg, question, hops=hops, limit=limit)
+    except SparkAgentsError as e:
+        raise _fail(e) from None
+    return QueryResult(
+        mode=mode, matched=r.matched, facts=[_fact(f) for f in r.facts], truncated=r.truncated, text=r.as_text()
+    )
+
+
+@mcp.tool()
+def graph_stats(collection: str | None = None) -> StatsResult:
+    """Size, relation and type counts, and the most central entities of a graph."""
+    from kg import query as q
+    from kg.store import GraphStore
+    from serving.errors import SparkAgentsError
+
+    try:
+        store = GraphStore(collection)
+        s = q.stats(store.load())
+    except SparkAgentsError as e:
+        raise _fail(e) from None
+    return StatsResult(
+        collection=store.collection,
+        nodes=s.nodes,
+        edges=s.edges,
+        relations=s.relations,
+        components=s.components,
+        sources=s.sources,
+        merges=s.merges,
+        types=s.types,
+        top_relations=[f"{r} ({n})" for r, n in s.top_relations],
+        central=[name for name, _ in s.central],
+    )
+
+
+@mcp.tool()
+def render_graph(collection: str | None = None, max_nodes: int | None = None) -> RenderOut:
+    """Write an offline HTML view (pyvis, no CDN) of the graph, keeping the most central entities, and
+    return the file's path."""
+    from kg.settings import KGSettings
+    from kg.store import GraphStore
+    from kg.view import render
+    from serving.errors import SparkAgentsError
+
+    try:
+        settings = KGSettings()
+        store = GraphStore(collection, settings)
+        r = render(
+            store.load(),
+            store.dir / f"{store.collection}.html",
+            max_nodes or settings.view_max_nodes,
+            title=store.collection,
+        )
+    except SparkAgentsError as e:
+        raise _fail(e) from None
+    return RenderOut(**r.model_dump())
+
+
+if __name__ == "__main__":
+    serve(mcp)

@@ -1,0 +1,22 @@
+"""Shared knowledge-graph test data."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.build import build_graph, text_chunks
+from kg.store import GraphStore
+
+CORPUS = """Marie Curie was born in Warsaw. She studied at the University of Paris and married Pierre Curie.
+Pierre Curie was born in Paris. The Eiffel Tower is located in Paris.
+Paris, the capital of France, hosted the Exposition Universelle.
+Alan Turing worked at the University of Manchester and died in Wilmslow.
+Python was created by Guido van Rossum. Guido van Rossum worked at Google.
+Acme Corp acquired Widget Inc. Widget Inc is headquartered in Berlin."""
+
+
+@pytest.fixture
+def built() -> GraphStore:
+    """The default collection built from CORPUS with the offline extractor."""
+    build_graph(text_chunks(CORPUS, source_id="doc:corpus"), extractor="offline")
+    return GraphStore()

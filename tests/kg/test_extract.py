@@ -1,0 +1,108 @@
+"""Offline (rule-based) and LLM (JSON-schema constrained, scripted server) triple extraction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg.errors import ExtractionError
+from kg.extract import Chunk, LLMExtractor, OfflineExtractor, split_text
+from tests.kg.conftest import CORPUS
+from tests.support.scripted_server import Reply, text
+
+
+def _facts(triples):
+    return {(t.subject, t.relation, t.object) for t in triples}
+
+
+def test_offline_extracts_encyclopaedic_facts_with_provenance():
+    chunk = Chunk(text=CORPUS, source_id="doc", chunk_id="doc#0")
+    triples = OfflineExtractor().extract(chunk)
+    facts = _facts(triples)
+    assert ("Marie Curie", "born in", "Warsaw") in facts
+    assert ("Marie Curie", "studied at", "University of Paris") in facts  # pronoun "She" resolved
+    assert ("Marie Curie", "married", "Pierre Curie") in facts  # coordinated verb keeps the subject
+    assert ("Paris", "capital of", "France") in facts  # appositive
+    assert ("Python", "created by", "Guido van Rossum") in facts
+    assert ("Acme Corp", "acquired", "Widget Inc") in facts
+    assert ("Alan Turing", "died in", "Wilmslow") in facts
+    for t in triples:
+        assert t.source_id == "doc" and t.chunk_id == "doc#0"
+        a, b = t.span
+        assert CORPUS[a:b].strip() == t.evidence
+        assert t.subject.split()[0] in t.evidence or t.evidence.startswith(("She", "He"))
+    types = {t.subject: t.subject_type for t in triples} | {t.object: t.object_type for t in triples}
+    assert types["Warsaw"] == "PLACE" and types["University of Paris"] == "ORG"
+    assert types["Guido van Rossum"] == "PERSON"
+
+
+def test_offline_ignores_text_without_facts():
+    chunk = Chunk(text="it was a dark and stormy night; nothing happened at all.", source_id="s", chunk_id="s#0")
+    assert OfflineExtractor().extract(chunk) == []
+
+
+def test_split_text_keeps_sentences_whole_and_offsets_true():
+    text = " ".join(f"Sentence number {i} mentions Paris." for i in range(100))
+    chunks = split_text(text, 300)
+    assert len(chunks) > 5
+    for offset, chunk in chunks:
+        assert text[offset : offset + len(chunk)] == chunk
+        assert len(chunk) <= 300 and chunk.rstrip().endswith(".")
+
+
+ANSWER = {
+    "triples": [
+        {
+            "subject": "Marie Curie",
+            "subject_type": "PERSON",
+            "relation": "Born In",
+            "object": "Warsaw",
+            "object_type": "PLACE",
+        },
+        {
+            "subject": "Marie Curie",
+            "subject_type": "PERSON",
+            "relation": "married",
+            "object": "Pierre Curie",
+            "object_type": "PERSON",
+        },
+    ]
+}
+
+
+def test_llm_extractor_uses_json_schema_and_parses(scripted_roles):
+    scripted_roles.script(text(json.dumps(ANSWER)))
+    chunk = Chunk(text="Marie Curie was born in Warsaw. She married Pierre Curie.", source_id="s", chunk_id="s#0")
+    triples = LLMExtractor().extract(chunk)
+    assert _facts(triples) == {("Marie Curie", "born in", "Warsaw"), ("Marie Curie", "married", "Pierre Curie")}
+    assert triples[0].span == (0, 31) and triples[0].evidence == "Marie Curie was born in Warsaw."
+    assert all(t.extractor == "llm" for t in triples)
+    req = scripted_roles.chat_requests[0]
+    fmt = req["response_format"]
+    assert fmt["type"] == "json_schema"
+    schema = fmt["json_schema"]["schema"]
+    assert schema["required"] == ["triples"]
+    item = schema["properties"]["triples"]["items"]
+    assert item["properties"]["subject"]["minLength"] == 1 and "maxLength" in item["properties"]["subject"]
+    assert req["model"] == "scripted-model" and chunk.text in req["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        ('{"triples": [{"subject": "Marie Curie", "relation": "born', "malformed JSON"),
+        ("Sure! Here are the triples: Marie Curie born in Warsaw", "malformed JSON"),
+        ('{"triples": [{"subject": "A", "relation": "r"}]}', "does not match the triple schema"),
+        ('{"facts": []}', "no 'triples' list"),
+        ("", "empty answer"),
+        ('{"triples": [{"subject": "", "relation": "r", "object": "B"}]}', "empty subject"),
+        (json.dumps({"triples": [{"subject": "A" * 5000, "relation": "r", "object": "B"}]}), "5000 characters"),
+    ],
+)
+def test_llm_bad_answers_are_clear_errors(scripted_roles, reply, message):
+    scripted_roles.script(Reply(content=reply))
+    chunk = Chunk(text="A r B.", source_id="s", chunk_id="s#0")
+    with pytest.raises(ExtractionError, match=message) as err:
+        LLMExtractor().extract(chunk)
+    assert "nothing was stored" in str(err.value) and "\n" not in str(err.value)
