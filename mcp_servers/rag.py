@@ -1,0 +1,120 @@
+"""The documents MCP server: ingest files, search them with citations, list and delete sources.
+
+    python -m mcp_servers.rag            # stdio
+    python -m mcp_servers.rag --http     # streamable HTTP on 127.0.0.1:8811/mcp
+
+A thin adapter over `rag.library.Library` (opened on the first call and kept open: the embedded Qdrant
+store allows one process at a time, so stop this server before running `spark-agents ingest` on the
+same SPARK_AGENTS_HOME, or use a Qdrant server via SPARK_AGENTS_RAG_QDRANT_URL).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+import anyio
+from mcp.server.fastmcp import Context, FastMCP
+from mcp.server.fastmcp.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from mcp_servers.common import serve
+from rag.models import Hit, IngestReport, Source
+from serving.errors import SparkAgentsError
+
+mcp = FastMCP(
+    "rag",
+    instructions=(
+        "Search the user's documents. Call search_documents with the user's question and answer only from the "
+        "returned chunks, citing each fact with the chunk's `citation`. list_sources shows what is indexed; "
+        "ingest_documents adds files or folders by path; delete_source removes one."
+    ),
+)
+
+_library: Any = None
+_lock = threading.Lock()
+
+
+def library() -> Any:
+    global _library
+    with _lock:
+        if _library is None:
+            from rag.library import Library
+
+            _library = Library()
+        return _library
+
+
+async def _call(fn: Any, *args: Any) -> Any:
+    try:
+        return await anyio.to_thread.run_sync(fn, *args)
+    except SparkAgentsError as e:
+        raise ToolError(str(e)) from e
+
+
+class SearchResult(BaseModel):
+    query: str
+    hits: list[Hit] = Field(description="best chunks first, each with its source, page, score and citation")
+
+
+class SourceList(BaseModel):
+    sources: list[Source]
+
+
+class Deleted(BaseModel):
+    deleted: Source
+
+
+@mcp.tool()
+async def ingest_documents(
+    paths: Annotated[list[str], Field(min_length=1, description="files or folders on the server's machine")],
+    ctx: Context,  # type: ignore[type-arg]
+) -> IngestReport:
+    """Add documents (PDF, Word .docx, HTML, Markdown, text) to the library. Folders are read recursively.
+    Unchanged files are skipped, changed files replace their old version, unreadable files are listed in
+    `skipped` with the reason."""
+
+    def on_progress(p: Any) -> None:
+        if p.stage in ("read", "done") and p.total:
+            anyio.from_thread.run(ctx.report_progress, float(p.done), float(p.total), p.path or p.message)
+
+    return await _call(lambda: library().ingest(paths, progress=on_progress))
+
+
+@mcp.tool()
+async def search_documents(
+    query: Annotated[str, Field(description="the question or keywords to look for")],
+    k: Annotated[int, Field(ge=1, le=50, description="how many chunks to return")] = 5,
+    source_ids: Annotated[
+        list[str] | None, Field(description="only search these sources (ids from list_sources)")
+    ] = None,
+) -> SearchResult:
+    """Hybrid (semantic + keyword) search over the ingested documents. Returns chunks with a citation
+    string (title, file, page or section) to quote in the answer."""
+    hits = await _call(lambda: library().search(query, k=k, source_ids=source_ids))
+    return SearchResult(query=query, hits=hits)
+
+
+@mcp.tool()
+async def list_sources() -> SourceList:
+    """Every ingested document: id, title, path, type, pages, chunk count and when it was ingested."""
+    return SourceList(sources=await _call(lambda: library().sources()))
+
+
+@mcp.tool()
+async def delete_source(
+    source_id: Annotated[str, Field(min_length=1, description="a source id from list_sources (or a unique prefix)")],
+) -> Deleted:
+    """Remove a document and all its chunks from the library."""
+
+    def run() -> Source:
+        lib = library()
+        source = lib.resolve(source_id)
+        lib.delete_source(source.id)
+        return source
+
+    return Deleted(deleted=await _call(run))
+
+
+if __name__ == "__main__":
+    serve(mcp)
