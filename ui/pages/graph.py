@@ -1,0 +1,3 @@
+from ui.views import graph
+
+graph.render()

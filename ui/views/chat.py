@@ -1,0 +1,388 @@
+"""Chat: a streamed answer, the trace of each turn (handoffs, tool calls, results), citations, threads.
+
+Every turn goes through `agents.turn.run_turn`, the same event stream the CLI and the HTTP API consume.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from serving.errors import SparkAgentsError
+from ui.common import AGENT_LABELS, IMAGE_TYPES, guarded, save_image, session_default
+
+log = logging.getLogger(__name__)
+
+SAMPLE_PROMPTS: dict[str, list[str]] = {
+    "coding": [
+        "Write a Python function that tells whether a string is a palindrome, and run a few tests on it.",
+        "Explain this error: TypeError: 'NoneType' object is not subscriptable",
+    ],
+    "rag": [
+        "Summarise the main points of my documents, with citations.",
+        "What do my documents say about memory requirements?",
+    ],
+    "vision": [
+        "Read the text in the image I attached.",
+        "Describe the attached diagram.",
+    ],
+    "kg": [
+        "Which entities are most central in my knowledge graph?",
+        "How are the main entities in my documents related?",
+    ],
+}
+AGENT_ICONS = {"supervisor": "🧭", "coding": "🧑‍💻", "rag": "📄", "vision": "🖼️", "kg": "🕸️"}
+NEW = ""  # the transcript key of a thread that has no id yet
+
+
+# --- state -----------------------------------------------------------------------------------------
+def _transcripts() -> dict[str, list[dict[str, Any]]]:
+    return session_default("transcripts", dict)
+
+
+def current_thread() -> str:
+    return session_default("thread_id", lambda: NEW)
+
+
+def selected_sources() -> list[str] | None:
+    """The sources the RAG agent may use: None means all of them (set on the Documents page)."""
+    return st.session_state.get("rag_sources")
+
+
+def _thread_store() -> Any:
+    from agents.threads import ThreadStore
+
+    return ThreadStore()
+
+
+def _flash(message: str) -> None:
+    st.session_state["chat_flash"] = message
+
+
+def _new_chat() -> None:
+    st.session_state.thread_id = NEW
+    _transcripts().pop(NEW, None)
+
+
+def _select_thread(thread_id: str) -> None:
+    st.session_state.thread_id = thread_id
+
+
+def _rename_thread(thread_id: str) -> None:
+    title = (st.session_state.get(f"rename_{thread_id}") or "").strip()
+    if not title:
+        _flash("A thread title cannot be empty.")
+        return
+    try:
+        _thread_store().rename(thread_id, title)
+    except SparkAgentsError as e:
+        _flash(str(e))
+
+
+def _delete_thread(thread_id: str) -> None:
+    import agents.turn
+
+    try:
+        forget = getattr(agents.turn, "delete_thread", None)  # also drops the checkpoints, when present
+        if forget is not None:
+            forget(thread_id)
+        else:
+            _thread_store().delete(thread_id)
+    except SparkAgentsError as e:
+        _flash(str(e))
+        return
+    _transcripts().pop(thread_id, None)
+    if current_thread() == thread_id:
+        st.session_state.thread_id = NEW
+
+
+def _restore(thread_id: str) -> list[dict[str, Any]]:
+    """A thread's messages after a restart, from the agent runtime (`agents.turn.thread_messages`)."""
+    import agents.turn
+
+    loader = getattr(agents.turn, "thread_messages", None)
+    if loader is None:
+        return []
+    out = []
+    for m in loader(thread_id):
+        get = m.get if isinstance(m, dict) else lambda k, default=None, m=m: getattr(m, k, default)
+        role, content = get("role"), get("content") or ""
+        if role not in ("user", "assistant") or not isinstance(content, str):
+            continue
+        out.append(
+            {
+                "role": role,
+                "content": content,
+                "trace": list(get("trace", None) or []),
+                "citations": list(get("citations", None) or []),
+                "error": None,
+                "agent": get("agent", None) or "supervisor",
+                "attachments": [],
+            }
+        )
+    return out
+
+
+def transcript(thread_id: str) -> list[dict[str, Any]]:
+    transcripts = _transcripts()
+    if thread_id not in transcripts:
+        restored = guarded("Loading the thread", lambda: _restore(thread_id)) if thread_id != NEW else None
+        transcripts[thread_id] = restored or []
+        if thread_id != NEW and not restored:
+            st.session_state.setdefault("unrestored", set()).add(thread_id)
+    return transcripts[thread_id]
+
+
+# --- rendering -------------------------------------------------------------------------------------
+def trace_label(msg: dict[str, Any], running: bool = False) -> str:
+    agents = [s["agent"] for s in msg.get("trace", []) if s.get("type") == "handoff" and s["agent"] != "supervisor"]
+    calls = sum(1 for s in msg.get("trace", []) if s.get("type") == "tool_call")
+    who = agents[-1] if agents else msg.get("agent") or "supervisor"
+    if running:
+        return f"{AGENT_ICONS.get(who, '🤖')} {who} agent working…"
+    tools = f" · {calls} tool call{'s' if calls != 1 else ''}" if calls else ""
+    route = " → ".join(["supervisor", *agents]) if agents else f"answered directly by {who}"
+    return f"Trace · {route}{tools}"
+
+
+def render_step(step: dict[str, Any]) -> None:
+    """One trace entry: a handoff, a tool call with its arguments, or a tool result."""
+    kind = step.get("type")
+    if kind == "handoff":
+        reason = f" — {step['reason']}" if step.get("reason") else ""
+        st.markdown(f"{AGENT_ICONS.get(step['agent'], '🤖')} **handoff → {step['agent']} agent**{reason}")
+    elif kind == "tool_call":
+        st.markdown(f"⚙️ **tool call** `{step['server']}.{step['tool']}`")
+        st.code(json.dumps(step.get("arguments", {}), indent=2, ensure_ascii=False), language="json")
+    elif kind == "tool_result":
+        mark = "❌ **tool error**" if step.get("is_error") else "↳ **tool result**"
+        st.markdown(f"{mark} `{step['server']}.{step['tool']}`")
+        st.code(step.get("summary", ""), language="text", wrap_lines=True)
+
+
+def render_trace(msg: dict[str, Any]) -> None:
+    steps = msg.get("trace", [])
+    state = "error" if msg.get("error") else "complete"
+    with st.status(trace_label(msg), state=state, expanded=False):
+        if not steps:
+            st.caption("No handoffs or tool calls: the supervisor answered directly.")
+        for step in steps:
+            render_step(step)
+
+
+def citation_title(c: dict[str, Any]) -> str:
+    label = c.get("label") or ""
+    text = c.get("citation") or c.get("title") or c.get("source") or c.get("path") or c.get("source_id") or "source"
+    page = c.get("page")
+    if page not in (None, "") and f"p. {page}" not in str(text) and f"page {page}" not in str(text):
+        text = f"{text}, p. {page}"
+    return f"[{label}] {text}" if label else str(text)
+
+
+def render_citations(citations: list[dict[str, Any]]) -> None:
+    if not citations:
+        return
+    st.markdown("**Sources**")
+    for c in citations:
+        with st.expander(citation_title(c), icon="📎"):
+            if c.get("snippet"):
+                st.markdown("> " + str(c["snippet"]).replace("\n", "\n> "))
+            meta = [f"{k}: `{c[k]}`" for k in ("path", "source_id", "page") if c.get(k) not in (None, "")]
+            if meta:
+                st.caption(" · ".join(meta))
+
+
+def render_message(msg: dict[str, Any]) -> None:
+    if msg["role"] == "user":
+        with st.chat_message("user"):
+            if msg.get("content"):
+                st.markdown(msg["content"])
+            for path in msg.get("attachments", []):
+                if Path(path).exists():
+                    st.image(path, width=240)
+        return
+    with st.chat_message("assistant", avatar=AGENT_ICONS.get(msg.get("agent") or "supervisor", "🤖")):
+        render_trace(msg)
+        if msg.get("content"):
+            st.markdown(msg["content"])
+        if msg.get("error"):
+            st.error(msg["error"], icon="⚠️")
+        render_citations(msg.get("citations", []))
+
+
+# --- one turn --------------------------------------------------------------------------------------
+def stream_turn(
+    text: str,
+    *,
+    thread_id: str | None,
+    attachments: list[Path],
+    sources: list[str] | None,
+    agent: str | None,
+) -> dict[str, Any]:
+    """Run the turn, drawing tokens and trace steps as they arrive; return the finished message."""
+    from agents.turn import run_turn
+
+    msg: dict[str, Any] = {
+        "role": "assistant",
+        "content": "",
+        "trace": [],
+        "citations": [],
+        "error": None,
+        "agent": agent or "supervisor",
+        "thread_id": thread_id,
+    }
+    box = st.status(trace_label(msg, running=True), state="running", expanded=False)
+    answer = st.empty()
+    parts: list[str] = []
+    try:
+        for event in run_turn(text, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent):
+            kind = event.type
+            if kind == "token":
+                parts.append(event.text)
+                msg["agent"] = event.agent or msg["agent"]
+                answer.markdown("".join(parts) + " ▌")
+            elif kind == "final":
+                msg["content"] = event.text or "".join(parts)
+                msg["citations"] = list(event.citations)
+                msg["thread_id"] = event.thread_id or thread_id
+            elif kind == "error":
+                msg["error"] = event.message
+            else:
+                step = event.model_dump(mode="json")
+                msg["trace"].append(step)
+                if kind == "handoff":
+                    msg["agent"] = event.agent
+                with box:
+                    render_step(step)
+                box.update(label=trace_label(msg, running=True))
+    except SparkAgentsError as e:
+        msg["error"] = str(e)
+    except Exception as e:  # noqa: BLE001 - a bug below the UI: show it as a banner, log the traceback
+        log.exception("the turn failed")
+        msg["error"] = f"The turn failed unexpectedly ({type(e).__name__}: {e}). The server log has the details."
+    msg["content"] = msg["content"] or "".join(parts)
+    if not msg["trace"]:
+        with box:
+            st.caption("No handoffs or tool calls: the supervisor answered directly.")
+    box.update(label=trace_label(msg), state="error" if msg["error"] else "complete")
+    if msg["content"]:
+        answer.markdown(msg["content"])
+    else:
+        answer.empty()
+    if msg["error"]:
+        st.error(msg["error"], icon="⚠️")
+    render_citations(msg["citations"])
+    return msg
+
+
+def send(text: str, files: list[Any], agent: str | None) -> None:
+    """Store the attachments, record the thread, show the user's message and stream the answer."""
+    attachments: list[Path] = []
+    for f in files:
+        saved = guarded(f"Attaching {f.name}", lambda f=f: save_image(f.name, f.getvalue()))
+        if saved is None:
+            return
+        attachments.append(saved)
+    if not text and attachments:
+        text = "What is in this image?"
+    thread_id = current_thread()
+    store = guarded("Saving the thread", _thread_store)
+    if store is None:
+        return
+    new_id = store.touch(thread_id or None, text)
+    transcripts = _transcripts()
+    history = transcripts.pop(NEW, []) if thread_id == NEW else transcript(thread_id)
+    transcripts[new_id] = history
+    st.session_state.thread_id = new_id
+    user = {"role": "user", "content": text, "attachments": [str(p) for p in attachments]}
+    history.append(user)
+    render_message(user)
+    with st.chat_message("assistant", avatar=AGENT_ICONS.get(agent or "supervisor", "🤖")):
+        msg = stream_turn(text, thread_id=new_id, attachments=attachments, sources=selected_sources(), agent=agent)
+    history.append(msg)
+    final_id = msg.get("thread_id") or new_id
+    if final_id != new_id:  # the runtime named the thread itself
+        transcripts[final_id] = transcripts.pop(new_id)
+        st.session_state.thread_id = final_id
+    st.rerun()  # redraw the sidebar with the new or updated thread
+
+
+def _queue_prompt(text: str, agent: str) -> None:
+    st.session_state["pending_prompt"] = (text, agent)
+
+
+# --- page ------------------------------------------------------------------------------------------
+def sidebar() -> str | None:
+    """Agent choice, new chat, and the thread list; returns the forced agent (None: let the supervisor route)."""
+    with st.sidebar:
+        st.button("New chat", icon="➕", on_click=_new_chat, width="stretch", key="new_chat")
+        choice = st.selectbox("Agent", list(AGENT_LABELS), format_func=AGENT_LABELS.__getitem__, key="agent_choice")
+        chosen = selected_sources()
+        st.caption("Documents: all sources" if chosen is None else f"Documents: {len(chosen)} selected source(s)")
+        st.subheader("Threads")
+        threads = guarded("Listing threads", lambda: _thread_store().list()) or []
+        current = current_thread()
+        if not threads:
+            st.caption("No threads yet.")
+        for t in threads[:100]:
+            st.button(
+                t.title or "New chat",
+                key=f"thread_{t.id}",
+                type="primary" if t.id == current else "secondary",
+                on_click=_select_thread,
+                args=(t.id,),
+                width="stretch",
+            )
+        info = next((t for t in threads if t.id == current), None)
+        if info is not None:
+            with st.expander("Rename or delete this thread"):
+                st.text_input("Title", value=info.title, key=f"rename_{info.id}")
+                st.button("Rename", key="rename_thread", on_click=_rename_thread, args=(info.id,))
+                st.button("Delete thread", key="delete_thread", on_click=_delete_thread, args=(info.id,))
+    return None if choice == "auto" else choice
+
+
+def sample_prompts(forced: str | None) -> None:
+    st.markdown("#### Try one of these")
+    agents = [forced] if forced else list(SAMPLE_PROMPTS)
+    cols = st.columns(len(agents))
+    for col, agent in zip(cols, agents, strict=True):
+        with col:
+            st.markdown(f"{AGENT_ICONS[agent]} **{AGENT_LABELS[agent]}**")
+            for i, prompt in enumerate(SAMPLE_PROMPTS[agent]):
+                st.button(prompt, key=f"sample_{agent}_{i}", on_click=_queue_prompt, args=(prompt, agent))
+
+
+def render() -> None:
+    forced = sidebar()
+    prompt = st.chat_input(
+        "Ask Spark Agents… (attach images with the paperclip)",
+        accept_file="multiple",
+        file_type=IMAGE_TYPES,
+        key="chat_input",
+    )
+    if flash := st.session_state.pop("chat_flash", None):
+        st.error(flash, icon="⚠️")
+    thread_id = current_thread()
+    history = transcript(thread_id)
+    pending = st.session_state.pop("pending_prompt", None)
+    if not history and not prompt and not pending:
+        if thread_id in st.session_state.get("unrestored", set()):
+            st.info("This thread's earlier messages are kept by the agent runtime; new messages continue it.")
+        else:
+            st.title("⚡ Spark Agents")
+            st.caption("Coding, your documents, images and knowledge graphs — all on this machine.")
+        sample_prompts(forced)
+    for msg in history:
+        render_message(msg)
+    if prompt:
+        text = prompt if isinstance(prompt, str) else (prompt.text or "")
+        files = [] if isinstance(prompt, str) else list(prompt.files)
+        if text.strip() or files:
+            send(text.strip(), files, forced)
+    elif pending:
+        send(pending[0], [], pending[1])

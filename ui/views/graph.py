@@ -1,0 +1,159 @@
+"""Knowledge graph: build from selected documents (or pasted text), the offline pyvis view, entity search.
+
+Everything goes through `kg` (build_graph, GraphStore, query, view), as `spark-agents graph ...` does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ui.common import guarded, unavailable
+
+
+def _store() -> Any:
+    from kg.store import GraphStore
+
+    return GraphStore()
+
+
+@st.cache_data(show_spinner="Drawing the graph…", max_entries=4)
+def graph_html(graph_path: str, mtime: float, max_nodes: int) -> str:
+    """The pyvis page for the graph file as it is at `mtime` (re-drawn only when the file changes)."""
+    from kg.store import GraphStore
+    from kg.view import render
+
+    store = GraphStore()
+    out = Path(graph_path).with_name(f"{store.collection}.view.html")
+    render(store.load(), out, max_nodes=max_nodes, title=f"Knowledge graph: {store.collection}")
+    return out.read_text(encoding="utf-8")
+
+
+def build(source_ids: list[str], text: str, extractor: str) -> Any:
+    from kg.build import build_graph, source_chunks, text_chunks
+    from kg.errors import ExtractionError
+
+    chunks = []
+    for sid in source_ids:
+        chunks.extend(source_chunks(sid))
+    if text.strip():
+        chunks.extend(text_chunks(text))
+    if not chunks:
+        raise ExtractionError("Choose at least one document or paste some text to build from.")
+    return build_graph(chunks, extractor=extractor)
+
+
+def _document_choices() -> dict[str, str]:
+    """id → title of the ingested documents (empty when the document store is unavailable)."""
+    try:
+        from ui.views.sources import list_sources
+    except ImportError:
+        return {}
+    try:
+        return {s.id: s.title for s in list_sources()}
+    except ImportError:
+        return {}
+
+
+def _build_section() -> None:
+    with st.expander("Build or extend the graph", expanded=not _store().exists):
+        docs = guarded("Listing documents", _document_choices) or {}
+        chosen = st.session_state.get("rag_sources")
+        default = [d for d in docs if chosen is None or d in chosen]
+        picked = st.multiselect(
+            "From documents", list(docs), default=default, format_func=lambda i: docs.get(i, i), key="kg_sources"
+        )
+        if not docs:
+            st.caption("No documents yet (add them on the Documents page), or paste text below.")
+        text = st.text_area("…and/or from text", key="kg_text", height=120)
+        extractor = st.radio(
+            "Extractor",
+            ["offline", "llm"],
+            horizontal=True,
+            key="kg_extractor",
+            help="offline: rule-based, instant, no model. llm: the supervisor model with a JSON schema.",
+        )
+        if st.button("Build graph", type="primary", key="kg_build"):
+            with st.spinner("Extracting facts…"):
+                report = guarded("Building the graph", lambda: build(picked, text, extractor))
+            if report is not None:
+                st.session_state["kg_report"] = report.model_dump(mode="json")
+                st.rerun()
+        if r := st.session_state.get("kg_report"):
+            st.success(
+                f"Built from {r['chunks']} chunk(s): {r['triples']} facts extracted, {r['edges_added']} new, "
+                f"{r['nodes_added']} new entities, {len(r['merges'])} merge(s). "
+                f"The graph now has {r['nodes']} entities and {r['edges']} facts."
+            )
+
+
+def _facts_table(facts: list[Any]) -> None:
+    st.dataframe(
+        [{"subject": f.subject, "relation": f.relation, "object": f.object, "source": f.source_id} for f in facts],
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _search_section(kg: Any) -> None:
+    from kg.query import neighbours, paths
+
+    st.subheader("Search")
+    c1, c2 = st.columns([3, 1])
+    name = c1.text_input("Entity", key="kg_entity", placeholder="e.g. NVIDIA")
+    hops = c2.number_input("Hops", min_value=1, max_value=5, value=1, key="kg_hops")
+    if name.strip():
+        result = guarded("Searching the graph", lambda: neighbours(kg, name, hops=int(hops)))
+        if result is not None:
+            st.markdown(f"**{result.matched[0]}**: {len(result.entities)} entities, {len(result.facts)} facts nearby")
+            _facts_table(result.facts)
+    with st.expander("How are two entities related?"):
+        a, b = st.columns(2)
+        src = a.text_input("From", key="kg_from")
+        dst = b.text_input("To", key="kg_to")
+        if src.strip() and dst.strip():
+            found = guarded("Finding a path", lambda: paths(kg, src, dst))
+            if found is not None:
+                for i, p in enumerate(found.paths, start=1):
+                    st.markdown(f"**Path {i}:** " + "; ".join(f.sentence() for f in p))
+
+
+def render() -> None:
+    st.title("🕸️ Knowledge graph")
+    try:
+        import kg.build  # noqa: F401
+        import kg.query  # noqa: F401
+        import kg.view  # noqa: F401
+    except ImportError as e:
+        unavailable("Knowledge graph", e, "It comes with the kg package.")
+        return
+    from kg.query import stats
+
+    store = guarded("Opening the graph", _store)
+    if store is None:
+        return
+    _build_section()
+    kg = guarded("Loading the graph", store.load)
+    if kg is None:
+        return
+    if kg.graph.number_of_nodes() == 0:
+        st.info("The graph is empty: build it from your documents or some text above.")
+        return
+    s = stats(kg)
+    cols = st.columns(4)
+    cols[0].metric("Entities", s.nodes)
+    cols[1].metric("Facts", s.edges)
+    cols[2].metric("Relations", s.relations)
+    cols[3].metric("Sources", s.sources)
+    max_nodes = st.slider("Entities drawn (the most connected first)", 10, 500, 150, step=10, key="kg_max_nodes")
+    page = guarded("Drawing the graph", lambda: graph_html(str(store.path), store.path.stat().st_mtime, max_nodes))
+    if page is not None:
+        if hasattr(st, "iframe"):  # Streamlit >= 1.52; components.v1.html is deprecated there
+            st.iframe(page, height=900)
+        else:
+            import streamlit.components.v1 as components
+
+            components.html(page, height=900, scrolling=True)
+    _search_section(kg)

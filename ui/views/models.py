@@ -1,0 +1,180 @@
+"""Models: each role's endpoint, health and model (`serving.health.status`), and the memory plan
+(`serving.plan.make_plan`) as a stacked bar per server against the budget, plus the table behind it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from serving.settings import ServingSettings
+from ui.common import guarded, unavailable
+
+GIB = 1024**3
+PROFILES = ["local", "spark-120b", "spark-20b"]
+
+
+def health_rows() -> list[dict[str, Any]]:
+    from serving.health import status
+
+    return [
+        {
+            "role": r.role.value,
+            "health": ("🟢 " if r.up else "🔴 ") + r.status,
+            "endpoint": r.url or "—",
+            "model": r.model,
+            "detail": r.detail,
+        }
+        for r in status()
+    ]
+
+
+def plan_frames(plan: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(chart rows: server × component in GiB, table rows: one per server plus the reserve and total)."""
+    bars: list[dict[str, Any]] = []
+    table: list[dict[str, Any]] = []
+    for s in plan.servers:
+        c = s.config
+        parts = {
+            "weights": s.weights + s.cpu_repack,
+            "KV cache": s.kv,
+            "compute buffers": s.compute,
+            "runtime overhead": s.overhead,
+        }
+        for component, n in parts.items():
+            bars.append({"server": c.name, "component": component, "GiB": round(n / GIB, 3)})
+        table.append(
+            {
+                "server": c.name,
+                "roles": ", ".join(r.value for r in c.roles),
+                "engine": s.engine,
+                "model": c.model,
+                "quant": c.quant or "(file)",
+                "context": c.ctx,
+                "slots": c.slots,
+                "KV type": c.kv_type,
+                "weights GiB": round((s.weights + s.cpu_repack) / GIB, 2),
+                "KV GiB": round(s.kv / GIB, 2),
+                "compute GiB": round(s.compute / GIB, 2),
+                "overhead GiB": round(s.overhead / GIB, 2),
+                "total GiB": round(s.total / GIB, 2),
+            }
+        )
+    for name, n in plan.reserve.items():
+        bars.append({"server": "reserve", "component": f"reserve: {name}", "GiB": round(n / GIB, 3)})
+    table.append(
+        {"server": "reserve", "roles": ", ".join(plan.reserve), "total GiB": round(plan.reserve_total / GIB, 2)}
+    )
+    table.append(
+        {"server": "TOTAL", "roles": f"budget {plan.budget / GIB:.1f} GiB", "total GiB": round(plan.total / GIB, 2)}
+    )
+    return bars, table
+
+
+def plan_chart(plan: Any, bars: list[dict[str, Any]]) -> Any:
+    """Two stacked horizontal bars sharing the GiB axis: per server by component, and the whole stack
+    by server against a red budget line."""
+    import altair as alt
+    import pandas as pd
+
+    df = pd.DataFrame(bars)
+    order = [s.config.name for s in plan.servers] + ["reserve"]
+    per_server = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("sum(GiB):Q", title="GiB", stack="zero"),
+            y=alt.Y("server:N", sort=order, title=None),
+            color=alt.Color("component:N", title="component"),
+            tooltip=["server", "component", alt.Tooltip("GiB:Q", format=".2f")],
+        )
+        .properties(title="Per server", height=40 * len(order))
+    )
+    totals = df.groupby("server", as_index=False)["GiB"].sum()
+    totals["stack"] = "whole stack"
+    stack = (
+        alt.Chart(totals)
+        .mark_bar()
+        .encode(
+            x=alt.X("GiB:Q", stack="zero", title="GiB"),
+            y=alt.Y("stack:N", title=None),
+            color=alt.Color("server:N", title="server", scale=alt.Scale(scheme="tableau10")),
+            order=alt.Order("server:N", sort="ascending"),
+            tooltip=["server", alt.Tooltip("GiB:Q", format=".2f")],
+        )
+    )
+    budget = pd.DataFrame({"GiB": [plan.budget / GIB], "label": [f"budget {plan.budget / GIB:.0f} GiB"]})
+    rule = alt.Chart(budget).mark_rule(color="red", strokeWidth=3).encode(x="GiB:Q")
+    text = alt.Chart(budget).mark_text(color="red", align="left", dx=4, dy=-14).encode(x="GiB:Q", text="label:N")
+    whole = (stack + rule + text).properties(title="Whole stack vs the budget", height=70)
+    return alt.vconcat(per_server, whole).resolve_scale(color="independent", x="shared")
+
+
+def _health_section() -> None:
+    st.subheader("Endpoints")
+    st.caption("Each role's OpenAI-compatible server, checked now (`/health`, else `/v1/models`).")
+    rows = guarded("Checking the model servers", health_rows)
+    if rows is not None:
+        st.dataframe(rows, hide_index=True, width="stretch")
+        down = [r["role"] for r in rows if r["health"].endswith("down")]
+        if down:
+            st.warning(f"Down: {', '.join(down)}. Start the local server with `spark-agents models up`.", icon="🔴")
+    st.button("Check again", key="recheck", icon="🔄")
+
+
+def _plan_section() -> None:
+    st.subheader("Memory plan")
+    try:
+        from serving.plan import OverBudget, make_plan
+    except ImportError as e:
+        unavailable("The memory planner", e, "It comes with serving/plan.py.")
+        return
+    current = ServingSettings().profile
+    c1, c2 = st.columns([2, 1])
+    profile = c1.selectbox("Profile", PROFILES, index=PROFILES.index(current), key="plan_profile")
+    budget = c2.number_input(
+        "Budget (GiB, 0 = the profile's default)",
+        min_value=0.0,
+        max_value=4096.0,
+        value=0.0,
+        step=1.0,
+        key="plan_budget",
+    )
+    plan = guarded("Planning", lambda: make_plan(profile, budget_gb=budget or None))
+    if plan is None:
+        return
+    used, limit = plan.total / GIB, plan.budget / GIB
+    if plan.fits:
+        st.success(f"**{profile}** fits: {used:.1f} GiB of the {limit:.1f} GiB budget ({limit - used:.1f} GiB free).")
+    else:
+        st.error(str(OverBudget(plan)), icon="⛔")
+    bars, table = plan_frames(plan)
+    st.altair_chart(plan_chart(plan, bars), width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch")
+    if plan.suggestions:
+        st.markdown("**Cheapest cuts that fit**")
+        st.dataframe(
+            [
+                {
+                    "change": s.change,
+                    "flags": " ".join(s.flags),
+                    "total GiB": round(s.total / GIB, 2),
+                    "saves GiB": round(s.saves / GIB, 2),
+                }
+                for s in plan.suggestions
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    with st.expander("Why these figures"):
+        for s in plan.servers:
+            st.markdown(f"**{s.config.name}** ({s.engine}, {s.weights_file or s.config.model})")
+            for line in s.why:
+                st.markdown(f"- {line}")
+
+
+def render() -> None:
+    st.title("🖥️ Models")
+    st.caption(f"Profile: **{ServingSettings().profile}** (SPARK_AGENTS_PROFILE)")
+    _health_section()
+    _plan_section()

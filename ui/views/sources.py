@@ -1,0 +1,188 @@
+"""Documents: upload (several files, progress, an error next to each bad file), list, select for RAG, delete.
+
+All of it goes through `rag.library.Library`, the same code `spark-agents ingest` and the rag MCP server use.
+The store is opened per action and closed again, so the rag MCP server can open it in between.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from serving.errors import SparkAgentsError
+from ui.common import guarded, save_document, unavailable
+
+STAGES = {"scan": "Scanning", "read": "Reading", "embed": "Embedding", "write": "Writing", "done": "Done"}
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def _embedder() -> Any:
+    from serving.embeddings import get_embedder
+
+    return get_embedder()
+
+
+@contextmanager
+def library() -> Iterator[Any]:
+    """An open `rag.library.Library` (raises ImportError when the RAG package is missing)."""
+    from rag.library import Library
+
+    lib = Library(embedder=_embedder())
+    try:
+        yield lib
+    finally:
+        lib.close()
+
+
+def list_sources() -> list[Any]:
+    with library() as lib:
+        return lib.sources()
+
+
+def _discard(path: Path) -> None:
+    """Remove an upload that was not stored (its generated folder holds only it)."""
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def ingest_uploads(files: list[tuple[str, bytes]], on_progress: Any = None) -> list[dict[str, Any]]:
+    """Save the uploads and ingest them in one call; one result per file: name, ok, detail, source id."""
+    saved: list[tuple[str, Path]] = []
+    results: list[dict[str, Any]] = []
+    for name, data in files:
+        try:
+            saved.append((name, save_document(name, data)))
+        except OSError as e:
+            results.append({"name": name, "ok": False, "detail": f"could not be stored ({e.strerror or e})"})
+    if not saved:
+        return results
+    with library() as lib:
+        report = lib.ingest([p for _, p in saved], progress=on_progress)
+    by_path: dict[Path, tuple[str, Any]] = {}
+    for s in report.added:
+        by_path[Path(s.path).resolve()] = ("added", s)
+    for s in report.unchanged:
+        by_path.setdefault(Path(s.path).resolve(), ("unchanged", s))
+    skipped = {Path(k.path).resolve(): k.reason for k in report.skipped}
+    unchanged_ids = {s.id: s for s in report.unchanged}
+    for name, path in saved:
+        key = path.resolve()
+        if key in skipped:
+            results.append({"name": name, "ok": False, "detail": skipped[key]})
+            _discard(path)
+        elif key in by_path:
+            how, s = by_path[key]
+            results.append(
+                {"name": name, "ok": True, "detail": f"{how}: {s.chunks} chunks", "source_id": s.id, "how": how}
+            )
+        else:  # same bytes as a stored source: the library reports the stored one (its own path)
+            from rag.library import source_id_for
+
+            sid = source_id_for(path.read_bytes())
+            s = unchanged_ids.get(sid)
+            detail = f"already stored as {s.title!r} ({s.chunks} chunks)" if s else "not ingested (no report entry)"
+            results.append({"name": name, "ok": s is not None, "detail": detail, "source_id": sid, "how": "unchanged"})
+            _discard(path)
+    return results
+
+
+def _delete(source_id: str, title: str) -> None:
+    try:
+        with library() as lib:
+            lib.delete_source(source_id)
+    except SparkAgentsError as e:
+        st.session_state["sources_flash"] = ("error", str(e))
+        return
+    chosen = st.session_state.get("rag_sources")
+    if chosen is not None:
+        st.session_state["rag_sources"] = [s for s in chosen if s != source_id]
+    st.session_state["sources_flash"] = ("success", f"Deleted {title!r}.")
+
+
+def _set_all(ids: list[str], on: bool) -> None:
+    for sid in ids:
+        st.session_state[f"use_{sid}"] = on
+    st.session_state["rag_sources"] = None if on else []
+
+
+def _upload_section() -> None:
+    st.subheader("Add documents")
+    st.caption(
+        "PDF, Word, HTML, Markdown or text. Each file is checked on its own: a bad file does not stop the others."
+    )
+    n = st.session_state.setdefault("uploader_round", 0)
+    uploads = st.file_uploader("Documents", accept_multiple_files=True, key=f"uploader_{n}")
+    if uploads and st.button(f"Ingest {len(uploads)} file(s)", type="primary", key="ingest"):
+        bar = st.progress(0.0, text="Starting…")
+
+        def on_progress(p: Any) -> None:
+            frac = min(1.0, p.done / p.total) if p.total else 1.0
+            where = f" {Path(p.path).name}" if p.path else ""
+            bar.progress(frac, text=f"{STAGES.get(p.stage, p.stage)}{where} ({p.done}/{p.total})")
+
+        files = [(u.name, u.getvalue()) for u in uploads]
+        results = guarded("Ingesting", lambda: ingest_uploads(files, on_progress))
+        bar.empty()
+        if results is not None:
+            st.session_state["ingest_results"] = results
+            st.session_state["uploader_round"] = n + 1
+            st.rerun()
+    for r in st.session_state.get("ingest_results", []):
+        if r["ok"]:
+            st.success(f"**{r['name']}** — {r['detail']}", icon="✅")
+        else:
+            st.error(f"**{r['name']}** — {r['detail']}", icon="❌")
+
+
+def _list_section(sources: list[Any]) -> None:
+    st.subheader(f"Your documents ({len(sources)})")
+    if not sources:
+        st.info("No documents yet: upload some above, or run `spark-agents ingest PATH`.")
+        return
+    chosen = st.session_state.get("rag_sources")
+    ids = [s.id for s in sources]
+    c1, c2, _ = st.columns([1, 1, 6])
+    c1.button("Use all", key="use_all", on_click=_set_all, args=(ids, True))
+    c2.button("Use none", key="use_none", on_click=_set_all, args=(ids, False))
+    head = st.columns([0.6, 4, 1, 1, 1, 1.6, 1])
+    for col, label in zip(head, ["Use", "Title", "Type", "Pages", "Chunks", "Id", ""], strict=True):
+        if label:
+            col.markdown(f"**{label}**")
+    selected: list[str] = []
+    for s in sources:
+        row = st.columns([0.6, 4, 1, 1, 1, 1.6, 1], vertical_alignment="center")
+        key = f"use_{s.id}"
+        if key not in st.session_state:
+            st.session_state[key] = chosen is None or s.id in chosen
+        if row[0].checkbox("use", key=key, label_visibility="collapsed"):
+            selected.append(s.id)
+        row[1].markdown(f"{s.title}  \n:gray[{Path(s.path).name}]")
+        row[2].write(s.type)
+        row[3].write("—" if s.pages is None else str(s.pages))
+        row[4].write(str(s.chunks))
+        row[5].code(s.id, language=None)
+        row[6].button("Delete", key=f"delete_{s.id}", on_click=_delete, args=(s.id, s.title))
+    st.session_state["rag_sources"] = None if len(selected) == len(sources) else selected
+    if len(selected) == len(sources):
+        st.caption(f"The documents agent searches all {len(sources)} documents.")
+    else:
+        st.caption(f"The documents agent searches {len(selected)} of {len(sources)} documents.")
+
+
+def render() -> None:
+    st.title("📄 Documents")
+    if flash := st.session_state.pop("sources_flash", None):
+        (st.success if flash[0] == "success" else st.error)(flash[1])
+    try:
+        import rag.library  # noqa: F401
+    except ImportError as e:
+        unavailable("Document store", e, "Install the RAG package (rag.library) to upload and search documents.")
+        return
+    _upload_section()
+    sources = guarded("Listing documents", list_sources)
+    if sources is not None:
+        _list_section(sources)
