@@ -1,0 +1,93 @@
+"""`spark-agents plan`: the memory plan (and compose.yaml) from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from serving.console import fail, run_cli
+
+OVERRIDE_FIELDS = {"ctx": ("ctx", int), "slots": ("slots", int), "kv": ("kv_type", str), "model": ("model", str)}
+
+
+def parse_overrides(**flags: list[str] | None) -> dict[str, dict[str, object]]:
+    """`ctx=["supervisor=131072"]` -> `{"supervisor": {"ctx": 131072}}`; `--model ROLE=NAME[:QUANT]`."""
+    from serving.errors import ConfigError
+
+    out: dict[str, dict[str, object]] = {}
+    for flag, values in flags.items():
+        field, kind = OVERRIDE_FIELDS[flag]
+        for raw in values or []:
+            name, sep, value = raw.partition("=")
+            if not sep or not name or not value:
+                raise ConfigError(f"--{flag} expects SERVER=VALUE (for example --{flag} supervisor=...), not {raw!r}.")
+            upd = out.setdefault(name.strip(), {})
+            if kind is int:
+                try:
+                    upd[field] = int(value)
+                except ValueError:
+                    raise ConfigError(f"--{flag} {raw}: {value!r} is not a whole number.") from None
+            elif flag == "model":
+                model, _, quant = value.partition(":")
+                upd["model"], upd["quant"] = model, quant
+            else:
+                upd[field] = value
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def plan(
+        profile: Annotated[
+            str | None, typer.Option(help="local, spark-120b or spark-20b (default: SPARK_AGENTS_PROFILE).")
+        ] = None,
+        budget_gb: Annotated[
+            float | None,
+            typer.Option(
+                "--budget-gb", help="Memory budget in GB (GiB). Default 120 for spark, this machine's RAM for local."
+            ),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+        compose: Annotated[
+            bool, typer.Option("--compose", help="Write compose.yaml for the spark-120b and spark-20b plans.")
+        ] = False,
+        compose_file: Annotated[
+            str, typer.Option("--compose-file", help="Where --compose writes ('-' for stdout).")
+        ] = "compose.yaml",
+        ctx: Annotated[list[str] | None, typer.Option("--ctx", help="SERVER=TOKENS context per slot.")] = None,
+        slots: Annotated[list[str] | None, typer.Option("--slots", help="SERVER=N parallel slots.")] = None,
+        kv: Annotated[
+            list[str] | None, typer.Option("--kv", help="SERVER=TYPE KV cache: f16, q8_0, q4_0 (llama.cpp); bf16, fp8.")
+        ] = None,
+        model: Annotated[
+            list[str] | None, typer.Option("--model", help="SERVER=NAME[:QUANT] from the catalog.")
+        ] = None,
+        brief: Annotated[
+            bool, typer.Option("--brief", help="The table only, without the per-server arithmetic.")
+        ] = False,
+    ) -> None:
+        """How much memory each model server takes, whether the stack fits, and what to cut when it does not."""
+        from serving.plan import OverBudget, make_plan, render_compose, render_table
+        from serving.settings import ServingSettings
+
+        overrides = run_cli(lambda: parse_overrides(ctx=ctx, slots=slots, kv=kv, model=model))
+        if compose:
+            text = run_cli(lambda: render_compose(overrides, budget_gb))
+            if compose_file == "-":
+                sys.stdout.write(text)
+            else:
+                Path(compose_file).write_text(text)
+                typer.echo(f"wrote {compose_file}")
+            return
+        name = profile or ServingSettings().profile
+        result = run_cli(lambda: make_plan(name, budget_gb, overrides))
+        if as_json:
+            print(json.dumps(result.to_json(), indent=2))
+        else:
+            print(render_table(result, explain=not brief))
+        if not result.fits:
+            fail(str(OverBudget(result)), code=2)
