@@ -867,3 +867,82 @@ def render_compose(
     catalog = catalog or load_catalog()
     plans = {p: make_plan(p, budget_gb, overrides, catalog=catalog) for p in SPARK_PLAN_PROFILES}
     return COMPOSE_HEADER + _yaml_dump(compose_dict(plans, catalog))
+
+
+def _flag(cmd: list[str], name: str) -> str | None:
+    return cmd[cmd.index(name) + 1] if name in cmd and cmd.index(name) + 1 < len(cmd) else None
+
+
+def active_services(doc: dict, profile: str) -> dict[str, dict]:
+    """The services `docker compose` starts with COMPOSE_PROFILES=profile."""
+    return {n: s for n, s in doc.get("services", {}).items() if not s.get("profiles") or profile in s["profiles"]}
+
+
+def compose_disagreements(doc: dict, plans: dict[str, Plan], catalog: Catalog | None = None) -> list[str]:
+    """Every way a parsed compose document differs from the plans: one line per disagreement (empty: agree)."""
+    import yaml
+
+    catalog = catalog or load_catalog()
+    problems: list[str] = []
+    services = doc.get("services") or {}
+    for name, svc in services.items():
+        test = (svc.get("healthcheck") or {}).get("test")
+        if not test or test == ["NONE"]:
+            problems.append(f"{name}: no healthcheck")
+        for dep in svc.get("depends_on") or {}:
+            if dep not in services:
+                problems.append(f"{name}: depends on unknown service {dep}")
+        for c in svc.get("configs") or []:
+            if c.get("source") not in (doc.get("configs") or {}):
+                problems.append(f"{name}: unknown config {c.get('source')}")
+    for profile, plan in plans.items():
+        active = active_services(doc, profile)
+        for s in plan.servers:
+            role, c = Role(s.config.name), s.config
+            port = spark_port(profile, role)
+            found = [
+                (n, v)
+                for n, v in active.items()
+                if n == role.value or role.value in ((v.get("networks") or {}).get("default") or {}).get("aliases", [])
+            ]
+            if len(found) != 1:
+                problems.append(f"{profile}: {len(found)} services serve {role.value} (want 1)")
+                continue
+            n, v = found[0]
+            where = f"{profile}/{n}"
+            if f"127.0.0.1:{port}:{port}" not in (v.get("ports") or []):
+                problems.append(f"{where}: port {port} (serving.registry) not published")
+            cmd = [str(x) for x in v.get("command") or []]
+            if s.engine == "llama.cpp":
+                model = catalog.model(c.model)
+                want = llama_command(s, port, model)
+                for flag in ("-m", "--alias", "--port", "-c", "--parallel", "--cache-type-k", "--cache-type-v", "-ub"):
+                    got, exp = _flag(cmd, flag), _flag(want, flag)
+                    if got != exp:
+                        problems.append(f"{where}: {flag} is {got}, the plan says {exp}")
+                if model.chat_template == "jinja" and "--jinja" not in cmd:
+                    problems.append(f"{where}: --jinja missing for {c.model}")
+            else:
+                t = s.trtllm
+                assert t is not None
+                if _flag(cmd, "--port") != str(port):
+                    problems.append(f"{where}: --port is {_flag(cmd, '--port')}, want {port}")
+                if _flag(cmd, "--max_seq_len") != str(t.max_seq_len):
+                    problems.append(f"{where}: --max_seq_len is {_flag(cmd, '--max_seq_len')}, plan {t.max_seq_len}")
+                if _flag(cmd, "--max_batch_size") != str(t.max_batch_size):
+                    problems.append(
+                        f"{where}: --max_batch_size {_flag(cmd, '--max_batch_size')}, plan {t.max_batch_size}"
+                    )
+                sources = [x.get("source") for x in v.get("configs") or []]
+                content = ((doc.get("configs") or {}).get(sources[0] if sources else "") or {}).get("content", "")
+                kvc = (yaml.safe_load(content) or {}).get("kv_cache_config") or {}
+                if kvc.get("max_tokens") != t.max_tokens:
+                    problems.append(
+                        f"{where}: kv_cache_config.max_tokens is {kvc.get('max_tokens')}, plan {t.max_tokens}"
+                    )
+                if kvc.get("free_gpu_memory_fraction") != t.free_gpu_memory_fraction:
+                    problems.append(
+                        f"{where}: free_gpu_memory_fraction is {kvc.get('free_gpu_memory_fraction')}, "
+                        f"plan {t.free_gpu_memory_fraction}"
+                    )
+    return problems
