@@ -70,9 +70,14 @@ def source_chunks(source_id: str) -> list[Chunk]:
             "Building from a RAG source needs the RAG library (rag.library), which is not installed here; "
             "use --text or --file instead."
         ) from None
+    from serving.errors import SparkAgentsError
+
     try:
-        rag_chunks = Library().chunks(source_id)
-    except Exception as e:  # noqa: BLE001 - the RAG side decides what an unknown source looks like
+        with Library() as library:
+            rag_chunks = library.chunks(source_id)
+    except SparkAgentsError as e:
+        raise SourceUnavailable(str(e)) from None
+    except Exception as e:  # noqa: BLE001 - a broken RAG store is reported, not a traceback
         raise SourceUnavailable(
             f"Cannot read RAG source {source_id!r}: {str(e)[:200]} (see `spark-agents sources list`)."
         ) from None

@@ -111,68 +111,15 @@ def split_text(text: str, chunk_chars: int) -> list[tuple[int, str]]:
 
 # --- offline, rule-based --------------------------------------------------------------------------------------
 
-_LEAD_WORDS = set(
-    [
-        "the",
-        "a",
-        "an",
-        "in",
-        "on",
-        "at",
-        "however",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "he",
-        "she",
-        "they",
-        "his",
-        "her",
-        "its",
-        "their",
-        "after",
-        "before",
-        "during",
-        "when",
-        "while",
-        "although",
-        "since",
-        "as",
-        "by",
-        "from",
-        "with",
-        "for",
-        "today",
-        "also",
-        "both",
-        "many",
-        "some",
-        "most",
-        "in",
-        "1",
-        "there",
-        "here",
-        "then",
-        "later",
-        "early",
-        "each",
-        "every",
-        "one",
-        "two",
-        "three",
-        "our",
-        "we",
-        "i",
-        "you",
-        "yet",
-        "but",
-        "and",
-        "or",
-        "so",
-        "if",
-    ]
+
+def _words(s: str) -> frozenset[str]:
+    return frozenset(s.split())
+
+
+_LEAD_WORDS = _words(
+    "the a an in on at however this that these those it he she they his her its their after before "
+    "during when while although since as by from with for today also both many some most in 1 there here "
+    "then later early each every one two three our we i you yet but and or so if "
 )
 _PRONOUNS = {"he", "she", "it", "they", "its", "his", "her", "their"}
 _CONNECT = r"(?:of|the|de|del|della|van|von|der|den|da|du|la|le|y|and|&|for|on|upon|am|bin|al)"
@@ -199,91 +146,17 @@ _VERBISH = re.compile(
     r"\w+ed|\w+es|\w+s)\b",
     re.IGNORECASE,
 )
-_ORG_WORDS = set(
-    [
-        "university",
-        "inc",
-        "inc.",
-        "corp",
-        "corp.",
-        "corporation",
-        "company",
-        "co",
-        "co.",
-        "ltd",
-        "ltd.",
-        "llc",
-        "institute",
-        "foundation",
-        "association",
-        "agency",
-        "bank",
-        "group",
-        "party",
-        "council",
-        "committee",
-        "society",
-        "college",
-        "school",
-        "laboratory",
-        "laboratories",
-        "labs",
-        "lab",
-        "museum",
-        "team",
-        "club",
-        "records",
-        "press",
-        "times",
-        "ministry",
-        "department",
-        "organization",
-        "organisation",
-        "federation",
-        "union",
-        "academy",
-        "church",
-        "hospital",
-        "network",
-        "studios",
-        "systems",
-        "technologies",
-        "airlines",
-        "motors",
-    ]
+_ORG_WORDS = _words(
+    "university inc inc. corp corp. corporation company co co. ltd ltd. llc institute foundation "
+    "association agency bank group party council committee society college school laboratory "
+    "laboratories labs lab museum team club records press times ministry department organization "
+    "organisation federation union academy church hospital network studios systems technologies airlines "
+    "motors "
 )
-_PLACE_WORDS = set(
-    [
-        "city",
-        "river",
-        "mountain",
-        "mountains",
-        "mount",
-        "lake",
-        "island",
-        "islands",
-        "ocean",
-        "sea",
-        "street",
-        "county",
-        "state",
-        "province",
-        "kingdom",
-        "republic",
-        "valley",
-        "park",
-        "bridge",
-        "tower",
-        "desert",
-        "bay",
-        "coast",
-        "region",
-        "district",
-        "village",
-        "town",
-        "square",
-        "airport",
-    ]
+_PLACE_WORDS = _words(
+    "city river mountain mountains mount lake island islands ocean sea street county state province "
+    "kingdom republic valley park bridge tower desert bay coast region district village town square "
+    "airport "
 )
 _PERSON_REL = re.compile(r"^(?:born|died|married|studied|graduated|wife|husband|son|daughter|father|mother)\b")
 _PLACE_REL = re.compile(r"\b(?:in|at|near|from|to)$")

@@ -19,6 +19,10 @@ from kg.merge import EntityIndex, canonical_key
 from kg.store import KnowledgeGraph
 
 
+def _words(s: str) -> frozenset[str]:
+    return frozenset(s.split())
+
+
 class Fact(BaseModel):
     subject: str
     relation: str
@@ -98,7 +102,7 @@ def resolve(kg: KnowledgeGraph, name: str, index: EntityIndex | None = None) -> 
     if node is not None and node in kg.graph:
         return node
     keys = list(idx.by_key)
-    close = difflib.get_close_matches(canonical_key(name), keys, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(canonical_key(name), keys, n=3, cutoff=0.7)
     raise UnknownEntity(name, [idx.by_key[k] for k in close])
 
 
@@ -206,42 +210,9 @@ def match_entities(kg: KnowledgeGraph, question: str, index: EntityIndex | None 
     return found
 
 
-_QUESTION_WORDS = set(
-    [
-        "what",
-        "who",
-        "whom",
-        "which",
-        "where",
-        "when",
-        "why",
-        "how",
-        "is",
-        "are",
-        "was",
-        "were",
-        "the",
-        "a",
-        "an",
-        "of",
-        "in",
-        "on",
-        "to",
-        "and",
-        "or",
-        "does",
-        "do",
-        "did",
-        "related",
-        "relation",
-        "between",
-        "with",
-        "by",
-        "for",
-        "from",
-        "it",
-        "its",
-    ]
+_QUESTION_WORDS = _words(
+    "what who whom which where when why how is are was were the a an of in on to and or does do did "
+    "related relation between with by for from it its "
 )
 
 

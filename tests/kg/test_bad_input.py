@@ -1,0 +1,94 @@
+"""Bad input end to end: the build fails with a clear error and the stored graph is byte-for-byte intact."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg.build import build_graph, text_chunks
+from kg.errors import ExtractionError
+from serving.errors import ModelServerError, ModelServerUnavailable
+from tests.support.scripted_server import Reply, text
+
+GOOD = {
+    "triples": [
+        {
+            "subject": "Ada Lovelace",
+            "subject_type": "PERSON",
+            "relation": "worked with",
+            "object": "Charles Babbage",
+            "object_type": "PERSON",
+        }
+    ]
+}
+TWO_CHUNKS = "Ada Lovelace worked with Charles Babbage. " * 30 + "\n\n" + "Charles Babbage lived in London. " * 30
+
+
+def test_llm_build_merges_model_triples(scripted_roles, built):
+    scripted_roles.script(text(json.dumps(GOOD)))
+    report = build_graph(text_chunks("Ada Lovelace worked with Charles Babbage."), extractor="llm")
+    assert report.edges_added == 1
+    kg = built.load()
+    (d,) = kg.graph.get_edge_data("Ada Lovelace", "Charles Babbage").values()
+    assert d["extractor"] == "llm" and d["evidence"] == "Ada Lovelace worked with Charles Babbage."
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        Reply(content='{"triples": [{"subject": "Charles Babbage", "relation": "lived in", "obj'),  # partial JSON
+        Reply(content="<not json at all>"),
+        Reply(content=json.dumps({"triples": [{"subject": "X" * 1000, "relation": "r", "object": "London"}]})),
+    ],
+)
+def test_second_chunk_bad_json_stores_nothing(scripted_roles, built, second):
+    chunks = text_chunks(TWO_CHUNKS)
+    assert len(chunks) >= 2
+    before = built.path.read_bytes()
+    scripted_roles.script(text(json.dumps(GOOD)), second)
+    with pytest.raises(ExtractionError, match="nothing was stored"):
+        build_graph(chunks, extractor="llm")
+    assert built.path.read_bytes() == before  # the first chunk's good triples were not stored either
+
+
+def test_model_server_failures_are_project_errors(scripted_roles, built):
+    before = built.path.read_bytes()
+    scripted_roles.script(Reply(fault="http_500"))
+    with pytest.raises(ModelServerError, match="HTTP 500"):
+        build_graph(text_chunks("Ada Lovelace worked with Charles Babbage."), extractor="llm")
+    assert built.path.read_bytes() == before
+
+
+def test_llm_without_a_server_is_unavailable(built, monkeypatch):
+    monkeypatch.setenv("SPARK_AGENTS_SUPERVISOR_URL", "http://127.0.0.1:9/v1")
+    before = built.path.read_bytes()
+    with pytest.raises(ModelServerUnavailable):
+        build_graph(text_chunks("Ada Lovelace worked with Charles Babbage."), extractor="llm")
+    assert built.path.read_bytes() == before
+
+
+def test_one_megabyte_of_text(built, monkeypatch):
+    sentence = "Ada Lovelace worked with Charles Babbage in London. "
+    mb = (sentence * (2**20 // len(sentence) + 1))[: 2**20]
+    chunks = text_chunks(mb)
+    assert len(chunks) > 500 and sum(len(c.text) for c in chunks) <= 2**20
+    # The LLM extractor refuses a job of hundreds of model calls up front, graph untouched.
+    before = built.path.read_bytes()
+    with pytest.raises(ExtractionError, match="one model call each"):
+        build_graph(chunks, extractor="llm")
+    assert built.path.read_bytes() == before
+    # The offline extractor handles it; the same fact seen in every chunk stays one pair of entities.
+    report = build_graph(chunks, extractor="offline")
+    kg = built.load()
+    assert report.chunks == len(chunks) and kg.graph.number_of_edges("Ada Lovelace", "Charles Babbage") > 500
+    assert report.nodes_added == 2 and report.triples == len(chunks)  # one fact per chunk
+    # Above the configured limit the text is refused with the setting to change.
+    monkeypatch.setenv("SPARK_AGENTS_KG_MAX_TEXT_CHARS", "1000000")
+    with pytest.raises(ExtractionError, match="SPARK_AGENTS_KG_MAX_TEXT_CHARS"):
+        text_chunks(mb)
+
+
+def test_empty_text_is_refused():
+    with pytest.raises(ExtractionError, match="empty"):
+        text_chunks("   \n ")

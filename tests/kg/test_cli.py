@@ -1,0 +1,69 @@
+"""`spark-agents graph ...` through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.kg.conftest import CORPUS
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agents.cli", "graph", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_build_query_show_stats(tmp_path, spark_home):
+    doc = tmp_path / "notes.txt"
+    doc.write_text(CORPUS)
+    r = cli("build", "--file", str(doc), "--extractor", "offline")
+    assert r.returncode == 0, r.stderr
+    assert str(spark_home / "graphs" / "default.json") in r.stdout and "triples from 1 chunks" in r.stdout
+
+    r = cli("query", "warsaw", "--to", "France")
+    assert r.returncode == 0, r.stderr
+    assert "Paris —capital of→ France" in r.stdout and "file:notes.txt" in r.stdout
+
+    r = cli("query", "--question", "Who created Python?", "--json")
+    data = json.loads(r.stdout)
+    assert data["matched"] == ["Python"] and data["facts"][0]["object"] == "Guido van Rossum"
+
+    r = cli("show", "--no-open")
+    assert r.returncode == 0, r.stderr
+    path = Path(r.stdout.strip())
+    assert path == spark_home / "graphs" / "default.html" and path.stat().st_size > 100_000
+
+    r = cli("stats", "--json")
+    assert json.loads(r.stdout)["nodes"] > 10
+
+
+def test_errors_are_one_clear_line(built):
+    r = cli("query", "Zanzibar")
+    assert r.returncode == 1 and r.stderr.strip() == (
+        "error: No entity named 'Zanzibar' in the graph. See `spark-agents graph stats`."
+    )
+    r = cli("query", "Warsaw", "--to", "Berlin")
+    assert r.returncode == 1 and "No path between 'Warsaw' and 'Berlin'" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = cli("build", "--text", "x", "--file", "y")
+    assert r.returncode == 1 and "exactly one of" in r.stderr
+
+
+def test_source_needs_the_rag_library_or_a_known_source():
+    r = cli("build", "--source", "no-such-source")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
+    assert "no-such-source" in r.stderr and "sources list" in r.stderr
+
+
+def test_corrupted_graph_reported_and_reset(built):
+    built.path.write_text("{not json")
+    r = cli("stats")
+    assert r.returncode == 1 and "corrupted" in r.stderr and ".bak" in r.stderr
+    assert built.path.read_text() == "{not json"
+    r = cli("reset")
+    assert r.returncode == 0 and "backed up to" in r.stdout
+    assert cli("stats").returncode == 0
