@@ -1,0 +1,175 @@
+"""The gateway MCP server: the whole assistant as one tool (`ask_assistant`), plus every capability tool.
+
+The capability tools (rag, kg, code, vision) are re-exported under `<server>_<tool>` names with their own
+schemas. The gateway reads their definitions from the server modules (a cheap import: tools load their
+heavy libraries lazily) and forwards each call to the real server over a persistent MCP client session
+(`agents.mcp_pool.MCPPool`: one stdio subprocess per server, started on first use and reused; or the URL
+in `SPARK_AGENTS_AGENT_MCP_<SERVER>_URL`). So each tool keeps one implementation and runs in its own
+process, exactly as when a client talks to that server directly. Servers not installed are left out.
+
+Run: `python -m mcp_servers.gateway` (stdio) or `python -m mcp_servers.gateway --http [--port 8810]`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+from mcp.server.fastmcp import FastMCP
+from mcp.server.fastmcp.exceptions import ToolError
+from mcp.types import CallToolResult, ContentBlock, TextContent
+from mcp.types import Tool as MCPTool
+from pydantic import BaseModel, Field
+
+from mcp_servers.common import serve
+
+log = logging.getLogger(__name__)
+
+CAPABILITY_SERVERS = ("rag", "kg", "code", "vision")
+
+
+class AskResult(BaseModel):
+    answer: str = Field(description="the assistant's answer")
+    thread_id: str = Field(description="pass it back as thread_id to continue the conversation")
+    citations: list[dict[str, Any]] = Field(default_factory=list, description="sources the answer rests on")
+    trace: list[str] = Field(default_factory=list, description="handoffs and tool calls, in order, one line each")
+
+
+def exported_name(server: str, tool: str) -> str:
+    return tool if tool.startswith(f"{server}_") else f"{server}_{tool}"
+
+
+class Gateway(FastMCP):
+    """FastMCP with the capability servers' tools listed beside its own and forwarded to them."""
+
+    def __init__(self, servers: Sequence[str] = CAPABILITY_SERVERS, **kwargs: Any) -> None:
+        super().__init__("gateway", **kwargs)
+        self.servers = tuple(servers)
+        self._remote: dict[str, tuple[str, str, MCPTool]] | None = None
+        self._pool: Any = None
+
+    async def remote_tools(self) -> dict[str, tuple[str, str, MCPTool]]:
+        """Exported name -> (server, the server's name for it, definition), for the servers installed."""
+        if self._remote is None:
+            remote: dict[str, tuple[str, str, MCPTool]] = {}
+            for server in self.servers:
+                module_name = f"mcp_servers.{server}"
+                if importlib.util.find_spec(module_name) is None:
+                    continue
+                try:
+                    module = importlib.import_module(module_name)
+                    tools = await module.mcp.list_tools()
+                except Exception:  # noqa: BLE001 - one broken server must not take the gateway down
+                    log.exception("cannot load the %s MCP server's tools; leaving them out", server)
+                    continue
+                for t in tools:
+                    name = exported_name(server, t.name)
+                    description = f"[{server} server] {t.description or ''}".strip()
+                    remote[name] = (server, t.name, t.model_copy(update={"name": name, "description": description}))
+            self._remote = remote
+        return self._remote
+
+    async def list_tools(self) -> list[MCPTool]:
+        own = await super().list_tools()
+        taken = {t.name for t in own}
+        return own + [t for name, (_, _, t) in (await self.remote_tools()).items() if name not in taken]
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Sequence[ContentBlock] | dict[str, Any]:
+        remote = await self.remote_tools()
+        if self._tool_manager.get_tool(name) is not None or name not in remote:
+            return await super().call_tool(name, arguments)
+        server, original, _ = remote[name]
+        return await self._forward(server, original, arguments)  # type: ignore[return-value]
+
+    async def _forward(self, server: str, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+        from agents.mcp_pool import MCPPool
+
+        if self._pool is None:
+            self._pool = MCPPool()
+        try:
+            outcome = await self._pool.call(server, tool, arguments)
+        except Exception as e:  # noqa: BLE001 - reported to the client as a tool error
+            return CallToolResult(content=[TextContent(type="text", text=str(e))], isError=True)
+        return CallToolResult(
+            content=[TextContent(type="text", text=outcome.text)],
+            structuredContent=outcome.structured,
+            isError=outcome.is_error,
+        )
+
+
+mcp = Gateway(
+    instructions=(
+        "ask_assistant puts a question to the whole Spark Agents assistant: a supervisor that routes to "
+        "coding, document (RAG, with citations), image and knowledge-graph agents; pass the returned "
+        "thread_id back to continue a conversation. The other tools are the capability servers' own tools, "
+        "named <server>_<tool>, for direct use."
+    )
+)
+
+
+@mcp.tool()
+async def ask_assistant(
+    question: Annotated[str, Field(description="the question or task, in plain language")],
+    thread_id: Annotated[str | None, Field(description="continue this conversation (from an earlier answer)")] = None,
+    agent: Annotated[
+        Literal["coding", "rag", "vision", "kg"] | None,
+        Field(description="send the question to this specialist instead of letting the supervisor route"),
+    ] = None,
+    sources: Annotated[list[str] | None, Field(description="limit document search to these source ids")] = None,
+    attachments: Annotated[list[str] | None, Field(description="image file paths for the vision agent")] = None,
+) -> AskResult:
+    """Ask the whole Spark Agents assistant (supervisor plus coding, RAG, vision and knowledge-graph agents).
+
+    Returns the answer, the thread id (pass it back to continue), the citations and a one-line-per-step
+    trace of the handoffs and tool calls. Fails with a clear message when the model server is down.
+    """
+    if not question.strip():
+        raise ToolError("question is empty")
+
+    def run() -> AskResult:
+        from agents.threads import ThreadStore
+        from agents.turn import run_turn
+
+        tid = thread_id or uuid.uuid4().hex[:12]
+        ThreadStore().touch(tid, question)
+        trace: list[str] = []
+        tokens: list[str] = []
+        for event in run_turn(question, thread_id=tid, attachments=attachments or (), sources=sources, agent=agent):
+            kind = event.type
+            if kind == "token":
+                tokens.append(event.text)
+            elif kind == "handoff":
+                trace.append(f"handoff -> {event.agent}" + (f" ({event.reason})" if event.reason else ""))
+            elif kind == "tool_call":
+                trace.append(f"call {event.server}.{event.tool} {_short(event.arguments)}")
+            elif kind == "tool_result":
+                mark = "error" if event.is_error else "result"
+                trace.append(f"{mark} {event.server}.{event.tool}: {event.summary[:200]}")
+            elif kind == "error":
+                raise ToolError(event.message)
+            elif kind == "final":
+                return AskResult(
+                    answer=event.text or "".join(tokens),
+                    thread_id=event.thread_id or tid,
+                    citations=event.citations,
+                    trace=trace,
+                )
+        raise ToolError("the assistant's run ended without an answer")
+
+    return await anyio.to_thread.run_sync(run)
+
+
+def _short(arguments: dict[str, Any], limit: int = 160) -> str:
+    import json
+
+    text = json.dumps(arguments, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+if __name__ == "__main__":
+    serve(mcp)

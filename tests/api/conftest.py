@@ -1,0 +1,71 @@
+"""A real `spark-agents serve` app on a loopback port (uvicorn in a thread), for HTTP-level tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+import uvicorn
+
+from agents.api import ApiSettings, create_app
+from serving.llama_server import free_port
+
+
+@contextmanager
+def running_api(**overrides: object) -> Iterator[str]:
+    """Serve `create_app(ApiSettings(**overrides))` on a free loopback port; yield the base URL."""
+    port = free_port()
+    settings = ApiSettings(port=port, **overrides)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API server did not start")
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def api() -> Iterator[str]:
+    with running_api() as url:
+        yield url
+
+
+@pytest.fixture
+def api_factory() -> Iterator[Callable[..., str]]:
+    """Start an API with custom settings: `url = api_factory(token="t")`."""
+    stack: list = []
+
+    def start(**overrides: object) -> str:
+        cm = running_api(**overrides)
+        url = cm.__enter__()
+        stack.append(cm)
+        return url
+
+    yield start
+    for cm in reversed(stack):
+        cm.__exit__(None, None, None)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def health(url: str) -> dict:
+    return httpx.get(f"{url}/health", timeout=5).json()
