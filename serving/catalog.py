@@ -47,6 +47,7 @@ class Weights(BaseModel):
     size: int = Field(description="bytes")
     file: str | None = None
     source: str
+    estimated: bool = False  # True: computed from the architecture, no published file size
 
     @field_validator("size", mode="before")
     @classmethod

@@ -736,11 +736,16 @@ def compose_dict(plans: dict[str, Plan], catalog: Catalog | None = None) -> dict
             else:
                 t = s.trtllm
                 assert t is not None
+                if not s.weights_file:
+                    raise ConfigError(
+                        f"{role_name}: the catalog has no checkpoint to serve {s.config.model} as {s.config.quant} "
+                        "(its size is an estimate); compose.yaml can serve the quantizations that name a file."
+                    )
                 cfg_name = "vision-llm-api" if shared else f"vision-llm-api-{profs[0].removeprefix('spark-')}"
                 configs[cfg_name] = {"content": trtllm_options(s)}
                 svc["image"] = TRTLLM_IMAGE % catalog.engines["tensorrt-llm"].image
                 svc["command"] = [
-                    "trtllm-serve", model.hf_id or model.name, "--host", "0.0.0.0", "--port", str(port),
+                    "trtllm-serve", s.weights_file, "--host", "0.0.0.0", "--port", str(port),
                     "--backend", "pytorch", "--max_batch_size", str(t.max_batch_size),
                     "--max_seq_len", str(t.max_seq_len),
                     "--extra_llm_api_options", "/etc/spark-agents/llm-api-options.yaml",

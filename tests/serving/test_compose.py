@@ -179,3 +179,12 @@ def test_cli_compose_refuses_an_over_budget_plan_and_leaves_the_file_alone(tmp_p
     assert r.returncode == 1
     assert "over the 120.00 GiB budget" in r.stderr and "Cut:" in r.stderr
     assert out.read_text() == "# my compose\n"
+
+
+def test_compose_refuses_a_quantization_without_a_checkpoint() -> None:
+    from serving.errors import ConfigError
+
+    plan = make_plan("spark-120b", overrides={"vision": {"model": "Qwen2.5-VL-7B-Instruct", "quant": "FP8"}})
+    assert plan.fits and plan.server("vision").weights < make_plan("spark-120b").server("vision").weights
+    with pytest.raises(ConfigError, match="no checkpoint to serve Qwen2.5-VL-7B-Instruct as FP8"):
+        render_compose({"vision": {"model": "Qwen2.5-VL-7B-Instruct", "quant": "FP8"}})
