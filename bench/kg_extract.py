@@ -27,110 +27,245 @@ from kg.merge import canonical_key
 
 # (passage, [(subject, relation, object), ...])
 GOLD: list[tuple[str, list[tuple[str, str, str]]]] = [
-    ("Marie Curie was born in Warsaw. She won the Nobel Prize in Physics in 1903.",
-     [("Marie Curie", "born in", "Warsaw"), ("Marie Curie", "won", "Nobel Prize in Physics")]),
-    ("The Eiffel Tower is located in Paris. It was designed by the company of Gustave Eiffel.",
-     [("Eiffel Tower", "located in", "Paris"), ("Eiffel Tower", "designed by", "Gustave Eiffel")]),
-    ("Berlin is the capital of Germany. The Spree flows through Berlin.",
-     [("Berlin", "capital of", "Germany"), ("Spree", "flows through", "Berlin")]),
-    ("Python was created by Guido van Rossum and first released in 1991.",
-     [("Python", "created by", "Guido van Rossum"), ("Python", "released in", "1991")]),
-    ("Alan Turing studied at King's College, Cambridge, and later worked at the University of Manchester.",
-     [("Alan Turing", "studied at", "King's College"), ("Alan Turing", "worked at", "University of Manchester")]),
-    ("Microsoft was founded by Bill Gates and Paul Allen. Microsoft is headquartered in Redmond.",
-     [("Microsoft", "founded by", "Bill Gates"), ("Microsoft", "founded by", "Paul Allen"),
-      ("Microsoft", "headquartered in", "Redmond")]),
-    ("Leonardo da Vinci painted the Mona Lisa. The Mona Lisa is displayed in the Louvre.",
-     [("Leonardo da Vinci", "painted", "Mona Lisa"), ("Mona Lisa", "displayed in", "Louvre")]),
+    (
+        "Marie Curie was born in Warsaw. She won the Nobel Prize in Physics in 1903.",
+        [("Marie Curie", "born in", "Warsaw"), ("Marie Curie", "won", "Nobel Prize in Physics")],
+    ),
+    (
+        "The Eiffel Tower is located in Paris. It was designed by the company of Gustave Eiffel.",
+        [("Eiffel Tower", "located in", "Paris"), ("Eiffel Tower", "designed by", "Gustave Eiffel")],
+    ),
+    (
+        "Berlin is the capital of Germany. The Spree flows through Berlin.",
+        [("Berlin", "capital of", "Germany"), ("Spree", "flows through", "Berlin")],
+    ),
+    (
+        "Python was created by Guido van Rossum and first released in 1991.",
+        [("Python", "created by", "Guido van Rossum"), ("Python", "released in", "1991")],
+    ),
+    (
+        "Alan Turing studied at King's College, Cambridge, and later worked at the University of Manchester.",
+        [("Alan Turing", "studied at", "King's College"), ("Alan Turing", "worked at", "University of Manchester")],
+    ),
+    (
+        "Microsoft was founded by Bill Gates and Paul Allen. Microsoft is headquartered in Redmond.",
+        [
+            ("Microsoft", "founded by", "Bill Gates"),
+            ("Microsoft", "founded by", "Paul Allen"),
+            ("Microsoft", "headquartered in", "Redmond"),
+        ],
+    ),
+    (
+        "Leonardo da Vinci painted the Mona Lisa. The Mona Lisa is displayed in the Louvre.",
+        [("Leonardo da Vinci", "painted", "Mona Lisa"), ("Mona Lisa", "displayed in", "Louvre")],
+    ),
     ("The Amazon River flows into the Atlantic Ocean.", [("Amazon River", "flows into", "Atlantic Ocean")]),
-    ("Albert Einstein developed the theory of relativity. He was born in Ulm and died in Princeton.",
-     [("Albert Einstein", "developed", "theory of relativity"), ("Albert Einstein", "born in", "Ulm"),
-      ("Albert Einstein", "died in", "Princeton")]),
-    ("Canberra, the capital of Australia, was designed by Walter Burley Griffin.",
-     [("Canberra", "capital of", "Australia"), ("Canberra", "designed by", "Walter Burley Griffin")]),
-    ("Apple acquired NeXT in 1997, which brought Steve Jobs back to the company.",
-     [("Apple", "acquired", "NeXT")]),
-    ("Ada Lovelace worked with Charles Babbage on the Analytical Engine.",
-     [("Ada Lovelace", "worked with", "Charles Babbage"), ("Ada Lovelace", "worked on", "Analytical Engine")]),
-    ("J. R. R. Tolkien wrote The Hobbit. The book was published by George Allen & Unwin.",
-     [("J. R. R. Tolkien", "wrote", "The Hobbit"), ("The Hobbit", "published by", "George Allen & Unwin")]),
-    ("Mount Everest is part of the Himalayas and lies on the border between Nepal and China.",
-     [("Mount Everest", "part of", "Himalayas"), ("Mount Everest", "lies on border", "Nepal"),
-      ("Mount Everest", "lies on border", "China")]),
-    ("Linus Torvalds created Linux while he was a student at the University of Helsinki.",
-     [("Linus Torvalds", "created", "Linux"), ("Linus Torvalds", "student at", "University of Helsinki")]),
+    (
+        "Albert Einstein developed the theory of relativity. He was born in Ulm and died in Princeton.",
+        [
+            ("Albert Einstein", "developed", "theory of relativity"),
+            ("Albert Einstein", "born in", "Ulm"),
+            ("Albert Einstein", "died in", "Princeton"),
+        ],
+    ),
+    (
+        "Canberra, the capital of Australia, was designed by Walter Burley Griffin.",
+        [("Canberra", "capital of", "Australia"), ("Canberra", "designed by", "Walter Burley Griffin")],
+    ),
+    ("Apple acquired NeXT in 1997, which brought Steve Jobs back to the company.", [("Apple", "acquired", "NeXT")]),
+    (
+        "Ada Lovelace worked with Charles Babbage on the Analytical Engine.",
+        [("Ada Lovelace", "worked with", "Charles Babbage"), ("Ada Lovelace", "worked on", "Analytical Engine")],
+    ),
+    (
+        "J. R. R. Tolkien wrote The Hobbit. The book was published by George Allen & Unwin.",
+        [("J. R. R. Tolkien", "wrote", "The Hobbit"), ("The Hobbit", "published by", "George Allen & Unwin")],
+    ),
+    (
+        "Mount Everest is part of the Himalayas and lies on the border between Nepal and China.",
+        [
+            ("Mount Everest", "part of", "Himalayas"),
+            ("Mount Everest", "lies on border", "Nepal"),
+            ("Mount Everest", "lies on border", "China"),
+        ],
+    ),
+    (
+        "Linus Torvalds created Linux while he was a student at the University of Helsinki.",
+        [("Linus Torvalds", "created", "Linux"), ("Linus Torvalds", "student at", "University of Helsinki")],
+    ),
     ("Tokyo is the largest city of Japan.", [("Tokyo", "largest city of", "Japan")]),
     ("Google's parent company is Alphabet Inc.", [("Google", "parent company", "Alphabet Inc")]),
-    ("The Danube passes through Vienna, Budapest and Belgrade.",
-     [("Danube", "passes through", "Vienna"), ("Danube", "passes through", "Budapest"),
-      ("Danube", "passes through", "Belgrade")]),
-    ("Isaac Newton was a professor at Trinity College. Newton formulated the laws of motion.",
-     [("Isaac Newton", "professor at", "Trinity College"), ("Isaac Newton", "formulated", "laws of motion")]),
-    ("Frida Kahlo was married to Diego Rivera. Both artists lived in Mexico City.",
-     [("Frida Kahlo", "married to", "Diego Rivera"), ("Frida Kahlo", "lived in", "Mexico City"),
-      ("Diego Rivera", "lived in", "Mexico City")]),
-    ("Amazon was founded by Jeff Bezos in Bellevue, Washington.",
-     [("Amazon", "founded by", "Jeff Bezos"), ("Amazon", "founded in", "Bellevue")]),
-    ("The Beatles were formed in Liverpool. John Lennon and Paul McCartney wrote most of their songs.",
-     [("Beatles", "formed in", "Liverpool"), ("John Lennon", "member of", "Beatles"),
-      ("Paul McCartney", "member of", "Beatles")]),
-    ("Nelson Mandela was the first president of South Africa elected in a fully democratic election.",
-     [("Nelson Mandela", "president of", "South Africa")]),
-    ("Rome is located on the Tiber. Vatican City is an enclave within Rome.",
-     [("Rome", "located on", "Tiber"), ("Vatican City", "enclave within", "Rome")]),
-    ("Charles Darwin sailed on HMS Beagle and later published On the Origin of Species.",
-     [("Charles Darwin", "sailed on", "HMS Beagle"), ("Charles Darwin", "published", "On the Origin of Species")]),
-    ("NVIDIA designs graphics processors. The company is headquartered in Santa Clara.",
-     [("NVIDIA", "designs", "graphics processors"), ("NVIDIA", "headquartered in", "Santa Clara")]),
-    ("Wolfgang Amadeus Mozart was born in Salzburg and composed The Magic Flute.",
-     [("Wolfgang Amadeus Mozart", "born in", "Salzburg"), ("Wolfgang Amadeus Mozart", "composed", "The Magic Flute")]),
-    ("The University of Oxford is located in Oxford, England. Stephen Hawking studied at Oxford.",
-     [("University of Oxford", "located in", "Oxford"), ("Stephen Hawking", "studied at", "University of Oxford")]),
-    ("Mars has two moons, Phobos and Deimos.",
-     [("Mars", "has moon", "Phobos"), ("Mars", "has moon", "Deimos")]),
-    ("Barack Obama served as president of the United States and was born in Honolulu.",
-     [("Barack Obama", "president of", "United States"), ("Barack Obama", "born in", "Honolulu")]),
+    (
+        "The Danube passes through Vienna, Budapest and Belgrade.",
+        [
+            ("Danube", "passes through", "Vienna"),
+            ("Danube", "passes through", "Budapest"),
+            ("Danube", "passes through", "Belgrade"),
+        ],
+    ),
+    (
+        "Isaac Newton was a professor at Trinity College. Newton formulated the laws of motion.",
+        [("Isaac Newton", "professor at", "Trinity College"), ("Isaac Newton", "formulated", "laws of motion")],
+    ),
+    (
+        "Frida Kahlo was married to Diego Rivera. Both artists lived in Mexico City.",
+        [
+            ("Frida Kahlo", "married to", "Diego Rivera"),
+            ("Frida Kahlo", "lived in", "Mexico City"),
+            ("Diego Rivera", "lived in", "Mexico City"),
+        ],
+    ),
+    (
+        "Amazon was founded by Jeff Bezos in Bellevue, Washington.",
+        [("Amazon", "founded by", "Jeff Bezos"), ("Amazon", "founded in", "Bellevue")],
+    ),
+    (
+        "The Beatles were formed in Liverpool. John Lennon and Paul McCartney wrote most of their songs.",
+        [
+            ("Beatles", "formed in", "Liverpool"),
+            ("John Lennon", "member of", "Beatles"),
+            ("Paul McCartney", "member of", "Beatles"),
+        ],
+    ),
+    (
+        "Nelson Mandela was the first president of South Africa elected in a fully democratic election.",
+        [("Nelson Mandela", "president of", "South Africa")],
+    ),
+    (
+        "Rome is located on the Tiber. Vatican City is an enclave within Rome.",
+        [("Rome", "located on", "Tiber"), ("Vatican City", "enclave within", "Rome")],
+    ),
+    (
+        "Charles Darwin sailed on HMS Beagle and later published On the Origin of Species.",
+        [("Charles Darwin", "sailed on", "HMS Beagle"), ("Charles Darwin", "published", "On the Origin of Species")],
+    ),
+    (
+        "NVIDIA designs graphics processors. The company is headquartered in Santa Clara.",
+        [("NVIDIA", "designs", "graphics processors"), ("NVIDIA", "headquartered in", "Santa Clara")],
+    ),
+    (
+        "Wolfgang Amadeus Mozart was born in Salzburg and composed The Magic Flute.",
+        [
+            ("Wolfgang Amadeus Mozart", "born in", "Salzburg"),
+            ("Wolfgang Amadeus Mozart", "composed", "The Magic Flute"),
+        ],
+    ),
+    (
+        "The University of Oxford is located in Oxford, England. Stephen Hawking studied at Oxford.",
+        [("University of Oxford", "located in", "Oxford"), ("Stephen Hawking", "studied at", "University of Oxford")],
+    ),
+    ("Mars has two moons, Phobos and Deimos.", [("Mars", "has moon", "Phobos"), ("Mars", "has moon", "Deimos")]),
+    (
+        "Barack Obama served as president of the United States and was born in Honolulu.",
+        [("Barack Obama", "president of", "United States"), ("Barack Obama", "born in", "Honolulu")],
+    ),
 ]
 
 # Held out: written before the rules were revised against GOLD's errors, never inspected item by item.
 HELD_OUT: list[tuple[str, list[tuple[str, str, str]]]] = [
-    ("Galileo Galilei was born in Pisa. He discovered the four largest moons of Jupiter.",
-     [("Galileo Galilei", "born in", "Pisa"), ("Galileo Galilei", "discovered", "moons of Jupiter")]),
-    ("The Golden Gate Bridge connects San Francisco and Marin County.",
-     [("Golden Gate Bridge", "connects", "San Francisco"), ("Golden Gate Bridge", "connects", "Marin County")]),
-    ("Tesla was founded by Martin Eberhard and Marc Tarpenning in 2003.",
-     [("Tesla", "founded by", "Martin Eberhard"), ("Tesla", "founded by", "Marc Tarpenning"),
-      ("Tesla", "founded in", "2003")]),
-    ("Madrid is the capital of Spain. The Prado Museum is located in Madrid.",
-     [("Madrid", "capital of", "Spain"), ("Prado Museum", "located in", "Madrid")]),
-    ("George Orwell wrote Nineteen Eighty-Four and Animal Farm.",
-     [("George Orwell", "wrote", "Nineteen Eighty-Four"), ("George Orwell", "wrote", "Animal Farm")]),
-    ("Sergey Brin and Larry Page founded Google while they were students at Stanford University.",
-     [("Sergey Brin", "founded", "Google"), ("Larry Page", "founded", "Google"),
-      ("Sergey Brin", "student at", "Stanford University"), ("Larry Page", "student at", "Stanford University")]),
-    ("The Nile flows through Egypt and Sudan before reaching the Mediterranean Sea.",
-     [("Nile", "flows through", "Egypt"), ("Nile", "flows through", "Sudan"),
-      ("Nile", "flows into", "Mediterranean Sea")]),
-    ("Johann Sebastian Bach worked in Leipzig, where he composed the Mass in B minor.",
-     [("Johann Sebastian Bach", "worked in", "Leipzig"), ("Johann Sebastian Bach", "composed", "Mass in B minor")]),
-    ("Samsung Electronics is headquartered in Suwon, South Korea.",
-     [("Samsung Electronics", "headquartered in", "Suwon")]),
-    ("Rosalind Franklin studied at Newnham College and worked at King's College London.",
-     [("Rosalind Franklin", "studied at", "Newnham College"), ("Rosalind Franklin", "worked at", "King's College London")]),
-    ("Lisbon, the capital of Portugal, lies on the Tagus.",
-     [("Lisbon", "capital of", "Portugal"), ("Lisbon", "lies on", "Tagus")]),
-    ("Grace Hopper developed the first compiler. She served in the United States Navy.",
-     [("Grace Hopper", "developed", "first compiler"), ("Grace Hopper", "served in", "United States Navy")]),
-    ("The Louvre is the world's most visited museum and is located in Paris.",
-     [("Louvre", "is", "world's most visited museum"), ("Louvre", "located in", "Paris")]),
-    ("Vincent van Gogh painted The Starry Night in 1889 while staying in Saint-Remy.",
-     [("Vincent van Gogh", "painted", "The Starry Night"), ("Vincent van Gogh", "stayed in", "Saint-Remy")]),
-    ("Oracle acquired Sun Microsystems, the creator of Java.",
-     [("Oracle", "acquired", "Sun Microsystems"), ("Sun Microsystems", "creator of", "Java")]),
+    (
+        "Galileo Galilei was born in Pisa. He discovered the four largest moons of Jupiter.",
+        [("Galileo Galilei", "born in", "Pisa"), ("Galileo Galilei", "discovered", "moons of Jupiter")],
+    ),
+    (
+        "The Golden Gate Bridge connects San Francisco and Marin County.",
+        [("Golden Gate Bridge", "connects", "San Francisco"), ("Golden Gate Bridge", "connects", "Marin County")],
+    ),
+    (
+        "Tesla was founded by Martin Eberhard and Marc Tarpenning in 2003.",
+        [
+            ("Tesla", "founded by", "Martin Eberhard"),
+            ("Tesla", "founded by", "Marc Tarpenning"),
+            ("Tesla", "founded in", "2003"),
+        ],
+    ),
+    (
+        "Madrid is the capital of Spain. The Prado Museum is located in Madrid.",
+        [("Madrid", "capital of", "Spain"), ("Prado Museum", "located in", "Madrid")],
+    ),
+    (
+        "George Orwell wrote Nineteen Eighty-Four and Animal Farm.",
+        [("George Orwell", "wrote", "Nineteen Eighty-Four"), ("George Orwell", "wrote", "Animal Farm")],
+    ),
+    (
+        "Sergey Brin and Larry Page founded Google while they were students at Stanford University.",
+        [
+            ("Sergey Brin", "founded", "Google"),
+            ("Larry Page", "founded", "Google"),
+            ("Sergey Brin", "student at", "Stanford University"),
+            ("Larry Page", "student at", "Stanford University"),
+        ],
+    ),
+    (
+        "The Nile flows through Egypt and Sudan before reaching the Mediterranean Sea.",
+        [
+            ("Nile", "flows through", "Egypt"),
+            ("Nile", "flows through", "Sudan"),
+            ("Nile", "flows into", "Mediterranean Sea"),
+        ],
+    ),
+    (
+        "Johann Sebastian Bach worked in Leipzig, where he composed the Mass in B minor.",
+        [("Johann Sebastian Bach", "worked in", "Leipzig"), ("Johann Sebastian Bach", "composed", "Mass in B minor")],
+    ),
+    (
+        "Samsung Electronics is headquartered in Suwon, South Korea.",
+        [("Samsung Electronics", "headquartered in", "Suwon")],
+    ),
+    (
+        "Rosalind Franklin studied at Newnham College and worked at King's College London.",
+        [
+            ("Rosalind Franklin", "studied at", "Newnham College"),
+            ("Rosalind Franklin", "worked at", "King's College London"),
+        ],
+    ),
+    (
+        "Lisbon, the capital of Portugal, lies on the Tagus.",
+        [("Lisbon", "capital of", "Portugal"), ("Lisbon", "lies on", "Tagus")],
+    ),
+    (
+        "Grace Hopper developed the first compiler. She served in the United States Navy.",
+        [("Grace Hopper", "developed", "first compiler"), ("Grace Hopper", "served in", "United States Navy")],
+    ),
+    (
+        "The Louvre is the world's most visited museum and is located in Paris.",
+        [("Louvre", "is", "world's most visited museum"), ("Louvre", "located in", "Paris")],
+    ),
+    (
+        "Vincent van Gogh painted The Starry Night in 1889 while staying in Saint-Remy.",
+        [("Vincent van Gogh", "painted", "The Starry Night"), ("Vincent van Gogh", "stayed in", "Saint-Remy")],
+    ),
+    (
+        "Oracle acquired Sun Microsystems, the creator of Java.",
+        [("Oracle", "acquired", "Sun Microsystems"), ("Sun Microsystems", "creator of", "Java")],
+    ),
 ]
 
-_REL_STOP = {"is", "was", "are", "were", "be", "been", "has", "have", "had", "the", "a", "an", "also", "first",
-             "later", "most", "of", "in", "at", "on", "by", "to", "as"}
+_REL_STOP = {
+    "is",
+    "was",
+    "are",
+    "were",
+    "be",
+    "been",
+    "has",
+    "have",
+    "had",
+    "the",
+    "a",
+    "an",
+    "also",
+    "first",
+    "later",
+    "most",
+    "of",
+    "in",
+    "at",
+    "on",
+    "by",
+    "to",
+    "as",
+}
 
 
 def rel_head(rel: str) -> str:
@@ -140,6 +275,7 @@ def rel_head(rel: str) -> str:
 
 def score(pred: list[tuple[str, str, str]], gold: list[tuple[str, str, str]]) -> tuple[int, int, int, int]:
     """(triple true positives, pair true positives, predicted, gold) with one-to-one matching."""
+
     def key(t):  # noqa: ANN001, ANN202
         return canonical_key(t[0]), canonical_key(t[2])
 
@@ -170,9 +306,14 @@ def evaluate(extract, sample) -> dict[str, float]:  # noqa: ANN001
     p, r = tp / max(npred, 1), tp / max(ngold, 1)
     pp, pr = tpp / max(npred, 1), tpp / max(ngold, 1)
     return {
-        "predicted": npred, "gold": ngold,
-        "P": p, "R": r, "F1": 2 * p * r / max(p + r, 1e-9),
-        "pair P": pp, "pair R": pr, "pair F1": 2 * pp * pr / max(pp + pr, 1e-9),
+        "predicted": npred,
+        "gold": ngold,
+        "P": p,
+        "R": r,
+        "F1": 2 * p * r / max(p + r, 1e-9),
+        "pair P": pp,
+        "pair R": pr,
+        "pair F1": 2 * pp * pr / max(pp + pr, 1e-9),
     }
 
 
@@ -217,8 +358,10 @@ def main() -> None:
     print("| extractor | sample | predicted | gold | triple P | triple R | triple F1 | pair P | pair R | pair F1 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, sample, m in rows:
-        print(f"| {name} | {sample} | {m['predicted']} | {m['gold']} | {m['P']:.2f} | {m['R']:.2f} | {m['F1']:.2f} "
-              f"| {m['pair P']:.2f} | {m['pair R']:.2f} | {m['pair F1']:.2f} |")
+        print(
+            f"| {name} | {sample} | {m['predicted']} | {m['gold']} | {m['P']:.2f} | {m['R']:.2f} | {m['F1']:.2f} "
+            f"| {m['pair P']:.2f} | {m['pair R']:.2f} | {m['pair F1']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

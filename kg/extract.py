@@ -122,8 +122,8 @@ _LEAD_WORDS = _words(
     "then later early each every one two three our we i you yet but and or so if "
 )
 _PRONOUNS = {"he", "she", "it", "they", "its", "his", "her", "their"}
-_CONNECT = r"(?:of|the|de|del|della|van|von|der|den|da|du|la|le|y|and|&|for|on|upon|am|bin|al)"
-_CAP = r"(?:[A-Z][\w'’.\-]*[\w]|[A-Z]|[A-Z]\.)"
+_CONNECT = r"(?:of|the|de|del|della|van|von|der|den|da|du|la|le|y|&|for|am|bin|al)"
+_CAP = r"(?:[A-Z]\.|[A-Z][\w'’.\-]*[\w]|[A-Z])"
 _MENTION = re.compile(
     rf"(?:{_CAP}(?:\s+(?:{_CONNECT}\s+)*{_CAP})*)"
     r"|(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -168,6 +168,16 @@ _COPULA_NP = re.compile(
 _APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)\s+([a-z][a-z\- ]{1,40}?)\s+(of|in|at|for)\s*$")
 _SUBJECT_CARRY = re.compile(r"^\s*(?:,\s*)?(?:and|but|,)\s+", re.IGNORECASE)
 _WHO = re.compile(r"^\s*,?\s*(?:who|which|that)\s+", re.IGNORECASE)
+_LIST_SEP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+)$")
+_SUBORD = re.compile(
+    r"^\s*,?\s*(?:while|when|after|before|because|as|since|until|where)\s+(?:he|she|it|they)\s+", re.IGNORECASE
+)
+_ADVERB = re.compile(r"^(?:later|also|then|first|subsequently|eventually|originally|previously|still)\s+")
+_NP_OBJECT = re.compile(
+    r"^\s+(?:(?:later|also|then|first)\s+)?([a-z]+(?:ed|es|s))\s+(?:the\s+|a\s+|an\s+)?"
+    r"([a-z][a-z\-]*(?:\s+(?:of\s+|in\s+|for\s+)?[a-z][a-z\-]*){0,4}?)(?=\s*(?:[,.;:!?]|$))"
+)
+_NOT_VERBS = {"is", "was", "has", "does", "this", "his", "its", "as", "us", "thus", "plus", "whereas"}
 
 
 def _strip_lead(text: str, start: int) -> tuple[str, int]:
@@ -209,17 +219,22 @@ def _guess_type(name: str) -> str:
 def _relation(middle: str) -> str | None:
     """Normalise the words between two mentions into a relation, or None when it is not one."""
     rel = " ".join(middle.split()).strip(" ,;:")
+    possessive = bool(re.match(r"^['’]s\s", rel))
+    if possessive:  # "Google's parent company is Alphabet" -> parent company
+        rel = re.sub(r"\s+(?:is|was|are|were)$", "", rel[3:])
     rel = _WHO.sub("", rel)
+    rel = _SUBORD.sub("", rel)
     rel = _SUBJECT_CARRY.sub("", rel)
     if not rel or len(rel.split()) > 7 or re.search(r"[;:()\"“”]", rel) or "," in rel:
         return None
-    if not _VERBISH.search(rel):
+    if not possessive and not _VERBISH.search(rel):
         return None
     if rel.lower() in {"and", "or", "of", "in", "as", "is", "was", "s"}:
         return None
     rel = _AUX.sub("", rel + " ").strip() or rel
+    rel = _ADVERB.sub("", rel)
     rel = _DET.sub("", rel)
-    rel = re.sub(r"\s+(?:the|a|an)$", "", rel).lower()
+    rel = re.sub(r"\s+(?:the|a|an)$", "", rel, flags=re.IGNORECASE).lower()
     return rel or None
 
 
@@ -276,9 +291,17 @@ class OfflineExtractor:
                 )
             )
 
+        full_names: dict[str, str] = {}  # "Newton" -> "Isaac Newton", within this chunk
         for a, b in sentences(text):
             sent = text[a:b]
-            mentions = _mentions(sent)
+            mentions = []
+            for m in _mentions(sent):
+                name = m[2]
+                if " " in name and _guess_type(name) == "ENTITY" and len(name.split()) <= 4:
+                    full_names.setdefault(name.split()[-1], name)
+                elif " " not in name and name in full_names:
+                    name = full_names[name]
+                mentions.append((m[0], m[1], name))
             # A sentence opening with a pronoun continues the previous sentence's subject.
             lead = re.match(r"\s*(\w+)\s", sent)
             if lead and lead.group(1).lower() in _PRONOUNS and last_subject:
@@ -291,43 +314,55 @@ class OfflineExtractor:
             subj0 = mentions[0][2]
             subj0_type = last_subject[1] if pronoun_subject and last_subject else _guess_type(subj0)
             last_subject = (subj0, subj0_type)
+            # "A and B founded C": the leading coordinated mentions share the subject role.
+            group = 1
+            while group < len(mentions) and _LIST_SEP.match(sent[mentions[group - 1][1] : mentions[group][0]]):
+                group += 1
+            subjects = [(m[2], subj0_type if j == 0 else _guess_type(m[2])) for j, m in enumerate(mentions[:group])]
+            subj_end = mentions[group - 1][1]
             # "X is a Y" with a common-noun Y.
-            cop = _COPULA_NP.match(sent[mentions[0][1] :])
+            cop = _COPULA_NP.match(sent[subj_end:])
             if cop:
                 det, np = cop.group(1), cop.group(2)
                 rel = "is a" if det in ("a", "an") else "is the"
-                next_mention = any(m[0] > mentions[0][1] and m[0] <= mentions[0][1] + cop.end() + 4 for m in mentions)
-                follows = sent[mentions[0][1] + cop.end() :].lstrip()
+                next_mention = any(m[0] > subj_end and m[0] <= subj_end + cop.end() + 4 for m in mentions)
+                follows = sent[subj_end + cop.end() :].lstrip()
                 if not (next_mention or follows.startswith("of ")):
-                    emit(subj0, subj0_type, rel, np, "CONCEPT", (a, b))
-            for i in range(1, len(mentions)):
+                    for sj, st in subjects:
+                        emit(sj, st, rel, np, "CONCEPT", (a, b))
+            # "X developed the theory of relativity": a verb and a lowercase noun phrase to the clause end.
+            obj = _NP_OBJECT.match(sent[subj_end:])
+            verb_np = obj is not None and obj.group(1) not in _NOT_VERBS
+            if obj and verb_np and not any(subj_end < m[0] < subj_end + obj.end() for m in mentions):
+                for sj, st in subjects:
+                    emit(sj, st, obj.group(1), obj.group(2), "CONCEPT", (a, b))
+            last: tuple[list[tuple[str, str]], str] | None = None  # subjects and relation of the last fact
+            for i in range(group, len(mentions)):
                 prev, cur = mentions[i - 1], mentions[i]
                 middle = sent[prev[1] : cur[0]]
+                if last is not None and _LIST_SEP.match(middle):  # "... by A, B and C"
+                    for sj, st in last[0]:
+                        emit(sj, st, last[1], cur[2], _guess_type(cur[2]), (a, b))
+                    continue
                 app = _APPOSITIVE.match(middle)
                 if app:
-                    emit(
-                        prev[2],
-                        _guess_type(prev[2]),
-                        f"{app.group(1).strip()} {app.group(2)}",
-                        cur[2],
-                        _guess_type(cur[2]),
-                        (a, b),
-                    )
+                    rel = f"{app.group(1).strip()} {app.group(2)}"
+                    emit(prev[2], _guess_type(prev[2]), rel, cur[2], _guess_type(cur[2]), (a, b))
+                    last = ([(prev[2], _guess_type(prev[2]))], rel)
                     continue
                 rel = _relation(middle)
                 if rel is None:
+                    last = None
                     continue
                 carry = (
-                    i >= 2 and (_SUBJECT_CARRY.match(middle) or re.match(r"^\s*,", middle)) and not _WHO.match(middle)
+                    i > group
+                    and (_SUBJECT_CARRY.match(middle) or re.match(r"^\s*,", middle) or _SUBORD.match(middle))
+                    and not _WHO.match(middle)
                 )
-                if carry:
-                    subj, st = subj0, subj0_type
-                elif i == 1:
-                    subj, st = prev[2], subj0_type
-                else:
-                    subj, st = prev[2], _guess_type(prev[2])
-                emit(subj, st, rel, cur[2], _guess_type(cur[2]), (a, b))
-                # "X, born in A, ... and B": also attach later coordinated objects ("A and B").
+                subs = subjects if i == group or carry else [(prev[2], _guess_type(prev[2]))]
+                for sj, st in subs:
+                    emit(sj, st, rel, cur[2], _guess_type(cur[2]), (a, b))
+                last = (subs, rel)
         return triples
 
 
