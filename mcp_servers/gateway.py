@@ -3,15 +3,17 @@
 The capability tools (rag, kg, code, vision) are re-exported under `<server>_<tool>` names with their own
 schemas. The gateway reads their definitions from the server modules (a cheap import: tools load their
 heavy libraries lazily) and forwards each call to the real server over a persistent MCP client session
-(`agents.mcp_pool.MCPPool`: one stdio subprocess per server, started on first use and reused; or the URL
-in `SPARK_AGENTS_AGENT_MCP_<SERVER>_URL`). So each tool keeps one implementation and runs in its own
-process, exactly as when a client talks to that server directly. Servers not installed are left out.
+(the agents runtime's `MCPPool`: one stdio subprocess per server, started on first use and shared with
+`ask_assistant`'s agents; or the URL in `SPARK_AGENTS_AGENT_MCP_<SERVER>_URL`). So each tool keeps one
+implementation and runs in its own process, exactly as when a client talks to that server directly, and
+one process holds each server's stores. Servers not installed are left out.
 
 Run: `python -m mcp_servers.gateway` (stdio) or `python -m mcp_servers.gateway --http [--port 8810]`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.util
 import logging
@@ -51,7 +53,6 @@ class Gateway(FastMCP):
         super().__init__("gateway", **kwargs)
         self.servers = tuple(servers)
         self._remote: dict[str, tuple[str, str, MCPTool]] | None = None
-        self._pool: Any = None
 
     async def remote_tools(self) -> dict[str, tuple[str, str, MCPTool]]:
         """Exported name -> (server, the server's name for it, definition), for the servers installed."""
@@ -87,12 +88,14 @@ class Gateway(FastMCP):
         return await self._forward(server, original, arguments)  # type: ignore[return-value]
 
     async def _forward(self, server: str, tool: str, arguments: dict[str, Any]) -> CallToolResult:
-        from agents.mcp_pool import MCPPool
+        """Call the tool through the runtime's MCP pool: the same persistent sessions ask_assistant's agents
+        use, so each capability server runs once per gateway (one process holds its stores)."""
+        from agents.runtime import get_runtime
 
-        if self._pool is None:
-            self._pool = MCPPool()
         try:
-            outcome = await self._pool.call(server, tool, arguments)
+            runtime = await anyio.to_thread.run_sync(get_runtime)
+            future = asyncio.run_coroutine_threadsafe(runtime.pool.call(server, tool, arguments), runtime.loop)
+            outcome = await asyncio.wrap_future(future)
         except Exception as e:  # noqa: BLE001 - reported to the client as a tool error
             return CallToolResult(content=[TextContent(type="text", text=str(e))], isError=True)
         return CallToolResult(

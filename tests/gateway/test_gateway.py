@@ -1,0 +1,120 @@
+"""The gateway MCP server through real MCP clients (stdio and streamable HTTP), against the scripted model."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from agents.threads import ThreadStore
+from mcp_servers.gateway import CAPABILITY_SERVERS, exported_name
+from tests.support.mcp_client import http_server, http_session, stdio_session
+from tests.support.scripted_server import ScriptedServer, text
+
+ANSWER = "The gateway answers through the whole assistant."
+
+
+def expected_capability_tools() -> set[str]:
+    """`<server>_<tool>` for every capability server present in this checkout."""
+    names = set()
+    for server in CAPABILITY_SERVERS:
+        try:
+            module = importlib.import_module(f"mcp_servers.{server}")
+        except ModuleNotFoundError:
+            continue
+        names |= {exported_name(server, t.name) for t in asyncio.run(module.mcp.list_tools())}
+    return names
+
+
+def test_stdio_lists_and_calls_tools(scripted_roles: ScriptedServer, tmp_path: Path) -> None:
+    scripted_roles.default = text(ANSWER)
+    png = tmp_path / "red.png"
+    Image.new("RGB", (7, 5), "red").save(png)
+    expected = expected_capability_tools()
+
+    async def scenario() -> None:
+        async with stdio_session("mcp_servers.gateway") as session:
+            tools = {t.name: t for t in (await session.list_tools()).tools}
+            assert "ask_assistant" in tools
+            assert expected <= set(tools)
+            assert tools["ask_assistant"].outputSchema["properties"].keys() >= {"answer", "thread_id", "trace"}
+
+            first = await session.call_tool("ask_assistant", {"question": "What is the gateway?"})
+            assert not first.isError, first.content
+            assert first.structuredContent["answer"] == ANSWER
+            thread_id = first.structuredContent["thread_id"]
+
+            again = await session.call_tool("ask_assistant", {"question": "And then?", "thread_id": thread_id})
+            assert again.structuredContent["thread_id"] == thread_id
+            # The second turn's model call saw the first turn (the thread holds the history).
+            assert any(
+                "What is the gateway?" in str(m.get("content")) for m in scripted_roles.chat_requests[-1]["messages"]
+            )
+
+            forced = await session.call_tool("ask_assistant", {"question": "hello", "agent": "coding"})
+            assert "handoff -> coding (requested)" in forced.structuredContent["trace"]
+
+            bad = await session.call_tool("ask_assistant", {"question": "hi", "agent": "astrology"})
+            assert bad.isError
+
+            if "vision_image_info" in tools:  # a re-exported capability tool, run by the vision server
+                info = await session.call_tool("vision_image_info", {"path": str(png)})
+                assert not info.isError, info.content
+                assert (info.structuredContent["width"], info.structuredContent["height"]) == (7, 5)
+                missing = await session.call_tool("vision_image_info", {"path": str(tmp_path / "nope.png")})
+                assert missing.isError and missing.content[0].text
+
+            unknown = await session.call_tool("no_such_tool", {})
+            assert unknown.isError
+
+    asyncio.run(scenario())
+    threads = {t.id for t in ThreadStore().list()}
+    assert len(threads) == 2  # the continued thread and the forced one
+
+
+def test_ask_assistant_reports_model_server_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARK_AGENTS_SUPERVISOR_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("SPARK_AGENTS_SUPERVISOR_MODEL", "gone")
+
+    async def scenario() -> None:
+        async with stdio_session("mcp_servers.gateway") as session:
+            result = await session.call_tool("ask_assistant", {"question": "anyone there?"})
+            assert result.isError
+            assert "unavailable" in result.content[0].text
+
+    asyncio.run(scenario())
+
+
+def test_http_transport_and_dns_rebinding_protection(scripted_roles: ScriptedServer) -> None:
+    scripted_roles.default = text(ANSWER)
+    with http_server("mcp_servers.gateway") as url:
+
+        async def scenario() -> None:
+            async with http_session(url) as session:
+                names = {t.name for t in (await session.list_tools()).tools}
+                assert "ask_assistant" in names
+                result = await session.call_tool("ask_assistant", {"question": "over HTTP?"})
+                assert result.structuredContent["answer"] == ANSWER
+
+        asyncio.run(scenario())
+        init = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        }
+        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        ok = httpx.post(url, json=init, headers=headers, timeout=10)
+        assert ok.status_code == 200
+        foreign_host = httpx.post(url, json=init, headers={**headers, "Host": "evil.example:8810"}, timeout=10)
+        assert foreign_host.status_code == 421
+        foreign_origin = httpx.post(url, json=init, headers={**headers, "Origin": "http://evil.example"}, timeout=10)
+        assert foreign_origin.status_code == 403
