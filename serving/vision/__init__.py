@@ -6,6 +6,7 @@ Heavy libraries (onnxruntime, OpenCV, the OpenAI client) load on first use, not 
 from serving.vision.errors import (
     ImageTooLarge,
     InvalidImage,
+    PathNotAllowed,
     UnsupportedImage,
     VisionInputError,
     VisionModelError,
@@ -16,6 +17,7 @@ from serving.vision.settings import VisionSettings
 __all__ = [
     "ImageTooLarge",
     "InvalidImage",
+    "PathNotAllowed",
     "UnsupportedImage",
     "VisionInputError",
     "VisionModelError",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from serving.errors import ModelServerError, ModelServerUnavailable, SparkAgentsError
 
 FALLBACK_HINT = (
-    "use extract_text (OCR) and image_info instead, or set SPARK_AGENTS_VISION_URL to an OpenAI-compatible VLM server"
+    "use extract_text (offline OCR; CLI: spark-agents vision ocr) and image_info instead, "
+    "or set SPARK_AGENTS_VISION_URL to an OpenAI-compatible VLM server"
 )
 
 
@@ -19,6 +20,10 @@ class InvalidImage(VisionInputError):
 
 class UnsupportedImage(VisionInputError):
     """A format we do not decode (HEIC, SVG, PDF, ...)."""
+
+
+class PathNotAllowed(VisionInputError):
+    """The path is outside SPARK_AGENTS_VISION_ALLOWED_DIRS."""
 
 
 class ImageTooLarge(VisionInputError):

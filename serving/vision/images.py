@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import os
 import re
 import struct
 import warnings
@@ -21,7 +22,7 @@ from typing import Any, Literal
 from PIL import ExifTags, Image, ImageOps, features
 from pydantic import BaseModel, Field
 
-from serving.vision.errors import ImageTooLarge, InvalidImage, UnsupportedImage
+from serving.vision.errors import ImageTooLarge, InvalidImage, PathNotAllowed, UnsupportedImage
 from serving.vision.settings import VisionSettings
 
 MIME = {
@@ -137,9 +138,17 @@ class LoadedImage:
 
 
 def read_path(path: str | Path, settings: VisionSettings | None = None) -> bytes:
-    """The file's bytes, refusing missing, non-regular, empty and over-cap files before reading them."""
+    """The file's bytes, refusing disallowed, missing, non-regular, empty and over-cap files before reading."""
     settings = settings or VisionSettings()
     p = Path(path).expanduser()
+    roots = settings.allowed_roots()
+    if roots is not None:  # checked first, so nothing is revealed about files outside the roots
+        real = p.resolve()
+        if not any(real.is_relative_to(root) for root in roots):
+            raise PathNotAllowed(
+                f"Image {p} is outside the folders this server may read ({os.pathsep.join(map(str, roots))}); "
+                "move it there or change SPARK_AGENTS_VISION_ALLOWED_DIRS."
+            )
     try:
         st = p.stat()
     except FileNotFoundError:
@@ -150,10 +159,11 @@ def read_path(path: str | Path, settings: VisionSettings | None = None) -> bytes
         raise InvalidImage(f"Image {p} is not a regular file; give the path of an image file.")
     _check_size(st.st_size, str(p), settings)
     try:
-        data = p.read_bytes()
+        with p.open("rb") as f:
+            data = f.read(settings.max_bytes + 1)  # bounded, even if the file grew since stat
     except OSError as e:
         raise InvalidImage(f"Image {p} cannot be read ({e.strerror or e}).") from None
-    _check_size(len(data), str(p), settings)  # it may have changed since stat
+    _check_size(len(data), str(p), settings)
     return data
 
 

@@ -6,6 +6,8 @@ The vision *endpoint* (URL, model, API key) belongs to `serving.settings.Serving
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -25,6 +27,11 @@ class VisionSettings(BaseSettings):
         40_000_000, gt=0, description="largest decoded image accepted (width x height): decompression-bomb cap"
     )
     max_images: int = Field(8, gt=0, description="most images in one describe_image call")
+    allowed_dirs: str | None = Field(
+        None,
+        description="when set (folders separated by the OS path separator, ':' on Linux), image paths must "
+        "resolve inside one of them; recommended when the MCP server is exposed over HTTP",
+    )
 
     # --- what we send to the VLM ---------------------------------------------------------------
     max_side: int = Field(1536, ge=64, description="images are downscaled so their longer side is at most this")
@@ -41,6 +48,11 @@ class VisionSettings(BaseSettings):
     )
     ocr_min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="drop recognised lines below this score")
     ocr_threads: int = Field(-1, description="onnxruntime intra-op threads for OCR (-1: onnxruntime's default)")
+
+    def allowed_roots(self) -> list[Path] | None:
+        if not self.allowed_dirs or not self.allowed_dirs.strip():
+            return None
+        return [Path(d).expanduser().resolve() for d in self.allowed_dirs.split(os.pathsep) if d.strip()]
 
 
 assert not _ENDPOINT_FIELDS & set(VisionSettings.model_fields), "field name collides with ServingSettings"

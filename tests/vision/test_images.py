@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from serving.settings import ServingSettings
-from serving.vision.errors import ImageTooLarge, InvalidImage, UnsupportedImage, VisionInputError
+from serving.vision.errors import ImageTooLarge, InvalidImage, PathNotAllowed, UnsupportedImage, VisionInputError
 from serving.vision.images import (
     image_info,
     load_any,
@@ -218,3 +218,17 @@ def test_bmp_webp_tiff_load() -> None:
     for fmt in ("BMP", "WEBP", "TIFF", "GIF"):
         loaded = load_image_bytes(encoded(img, fmt), f"x.{fmt.lower()}")
         assert loaded.format == fmt and (loaded.width, loaded.height) == (40, 30)
+
+
+def test_allowed_dirs_confine_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inside, outside = tmp_path / "inside", tmp_path / "outside"
+    inside.mkdir()
+    outside.mkdir()
+    good = write(inside, "a.png", encoded(text_image(["x"], size=(20, 10))))
+    secret = write(outside, "b.png", encoded(text_image(["x"], size=(20, 10))))
+    (inside / "link.png").symlink_to(secret)
+    monkeypatch.setenv("SPARK_AGENTS_VISION_ALLOWED_DIRS", str(inside))
+    assert load_image(good).format == "PNG"
+    for path in (secret, inside / "link.png", inside / ".." / "outside" / "b.png", outside / "missing.png"):
+        with pytest.raises(PathNotAllowed, match="outside the folders this server may read"):
+            load_image(path)
