@@ -1,0 +1,128 @@
+"""`spark-agents serve` as a real subprocess, driven by the official `openai` client; `spark-agents mcp list`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+import yaml
+
+from agents.api import MODELS
+from agents.client_configs import EXAMPLE_FILES, example_configs
+from serving.llama_server import free_port
+from tests.support.scripted_server import ScriptedServer, text
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "agents.cli"]
+
+
+@contextmanager
+def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"serve exited: {proc.stderr.read()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("spark-agents serve did not come up")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_openai_client_streams_from_spark_agents_serve(scripted_roles: ScriptedServer) -> None:
+    scripted_roles.default = text("Streaming from a real spark-agents serve process.")
+    with serve(env={"SPARK_AGENTS_API_TOKEN": "tok"}) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="tok", max_retries=0, timeout=60)
+        assert [m.id for m in client.models.list()] == list(MODELS)
+        stream = client.chat.completions.create(
+            model="spark-agents", messages=[{"role": "user", "content": "Say something"}], stream=True
+        )
+        pieces = [c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content]
+        assert len(pieces) > 1
+        assert "".join(pieces) == "Streaming from a real spark-agents serve process."
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=f"{url}/v1", api_key="nope", max_retries=0).models.list()
+
+
+def test_serve_refuses_public_bind_without_token() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_AGENTS_API_TOKEN"}
+    done = subprocess.run([*CLI, "serve", "--host", "0.0.0.0"], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 1
+    assert "refusing to serve on 0.0.0.0 without a token" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_reports_busy_port() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        done = subprocess.run([*CLI, "serve", "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "address already in use" in done.stderr.lower()
+    assert "Traceback" not in done.stderr
+
+
+def test_mcp_list_json_and_files(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*CLI, "mcp", "list", "--json", "--write", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["servers"][0] == "gateway"
+    cont = yaml.safe_load(data["continue_config_yaml"])
+    assert cont["models"][0] == {
+        "name": "Spark Agents",
+        "provider": "openai",
+        "model": "spark-agents",
+        "apiBase": "http://127.0.0.1:8800/v1",
+        "apiKey": "not-needed",
+        "roles": ["chat", "edit", "apply"],
+    }
+    gateway = cont["mcpServers"][0]
+    assert gateway["command"] == sys.executable and gateway["args"] == ["-m", "mcp_servers.gateway"]
+    assert gateway["env"]["SPARK_AGENTS_HOME"] == os.environ["SPARK_AGENTS_HOME"]
+    assert set(data["vscode_mcp_json"]["servers"]) == {f"spark-agents-{s}" for s in data["servers"]}
+    assert data["vscode_mcp_json"]["servers"]["spark-agents-gateway"]["type"] == "stdio"
+    assert set(data["claude_desktop_config_json"]["mcpServers"]) == {f"spark-agents-{s}" for s in data["servers"]}
+    for rel in EXAMPLE_FILES.values():
+        assert (tmp_path / rel).is_file()
+    text_out = subprocess.run([*CLI, "mcp", "list"], capture_output=True, text=True, timeout=60).stdout
+    assert "provider: openai" in text_out and '"mcpServers"' in text_out
+
+
+def test_examples_are_generated_from_the_code() -> None:
+    """examples/ holds exactly what `python -m agents.client_configs` writes (run it after changing either)."""
+    for rel, expected in example_configs().files().items():
+        assert (ROOT / "examples" / rel).read_text() == expected, f"examples/{rel} is stale"
