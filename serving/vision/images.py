@@ -178,8 +178,11 @@ def decode_base64(text: str, settings: VisionSettings | None = None, label: str 
         body = body[m.end() :]
     elif body.lower().startswith("data:"):
         raise InvalidImage(f"Image {label} is a data URL without ';base64,'; send the image base64-encoded.")
+    # Refuse an over-cap payload before touching it (base64 is 4 characters per 3 bytes; the margin is for
+    # line breaks, counted exactly below once they are stripped).
+    if len(body) * 3 // 4 > settings.max_bytes * 1.05 + 4096:
+        _check_size(len(body) * 3 // 4, label, settings)
     body = re.sub(r"\s+", "", body)
-    # Refuse an over-cap payload before decoding it (base64 is 4 characters per 3 bytes).
     _check_size(len(body) * 3 // 4, label, settings)
     if not body:
         raise InvalidImage(f"Image {label} is empty (0 bytes); send a non-empty image.")

@@ -167,8 +167,12 @@ def test_50_mb_image_hits_the_size_cap_which_is_configurable(tmp_path: Path, mon
     fails(p, ImageTooLarge, "over the 20.0 MB limit", "SPARK_AGENTS_VISION_MAX_BYTES")
     with pytest.raises(ImageTooLarge, match="over the 20.0 MB limit"):  # refused before base64-decoding it
         load_image_base64("A" * 60_000_000)
+    small = write(tmp_path, "small.png", encoded(text_image(["x"], size=(200, 100))))
+    assert load_image(small).format == "PNG"
+    monkeypatch.setenv("SPARK_AGENTS_VISION_MAX_BYTES", "500")
+    fails(small, ImageTooLarge, "over the 500 bytes limit")
     monkeypatch.setenv("SPARK_AGENTS_VISION_MAX_BYTES", str(64 * 1024 * 1024))
-    assert load_image(p).size_bytes == p.stat().st_size
+    assert load_image(p).size_bytes == p.stat().st_size  # a raised cap lets the 50 MB image through
 
 
 def test_animated_gif_uses_the_first_frame_and_says_so(tmp_path: Path) -> None:

@@ -22,14 +22,14 @@ def test_ocr_reads_rendered_text_in_reading_order() -> None:
 
 
 def test_ocr_of_a_scanned_page_without_text_layer() -> None:
-    """What RAG ingestion hands over: a grayscale A4 page at 150 dpi with body-size text."""
+    """What RAG ingestion hands over: a grayscale page at 150 dpi (A4 width, top third) with body-size text."""
     lines = [
         "Quarterly report for the Spark cluster",
         "Revenue grew by 12 percent in March",
         "The board met on 4 April 2025",
         "Contact: ops@example.com",
     ]
-    page = Image.new("L", (1240, 1754), 255)
+    page = Image.new("L", (1240, 620), 255)
     draw = ImageDraw.Draw(page)
     for i, line in enumerate(lines):
         draw.text((120, 150 + i * 60), line, fill=0, font=font(30))
