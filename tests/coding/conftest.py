@@ -1,0 +1,73 @@
+"""Fixtures for the coding tools: a code MCP server over HTTP that lives for the whole module."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agents.coding.sandbox import bubblewrap_works
+from serving.llama_server import free_port
+
+# A short CPU limit keeps the suite fast; wall-time tests lower the wall limit per call (timeout_s). A
+# generous wall limit keeps the CPU-limit test deterministic on a loaded machine.
+SERVER_LIMITS = {
+    "SPARK_AGENTS_CODE_WALL_TIME_S": "30",
+    "SPARK_AGENTS_CODE_CPU_TIME_S": "2",
+    "SPARK_AGENTS_CODE_ISOLATION": "bubblewrap",
+}
+
+
+@pytest.fixture(scope="module")
+def server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("code-server-home")
+    (home / "secret.txt").write_text("the user's private data\n")
+    return home
+
+
+@pytest.fixture(scope="module")
+def code_server(server_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m mcp_servers.code --http` with bubblewrap isolation, shared by the module's tests.
+
+    Its log goes to a file: a stderr pipe nobody drains fills up after ~64 kB of request logs and then
+    blocks the server.
+    """
+    if not bubblewrap_works():
+        pytest.skip("bubblewrap is not available")
+    port = free_port()
+    log = tmp_path_factory.mktemp("code-server-log") / "server.log"
+    env = {**os.environ, **SERVER_LIMITS, "SPARK_AGENTS_HOME": str(server_home)}
+    with open(log, "wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mcp_servers.code", "--http", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the code server exited: {log.read_text()[-2000:]}")
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the code server did not listen on {url}") from None
+                time.sleep(0.2)
+        yield url
+        assert proc.poll() is None, "the code server died during the tests"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
