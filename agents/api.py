@@ -6,8 +6,10 @@ and the OpenAPI schema at `/openapi.json` (browsable at `/docs`).
 Conversations. The thread id comes from the `X-Thread-Id` header, else `metadata.thread_id`, else the
 OpenAI `user` field; the answer names it in its `X-Thread-Id` header (and in `spark_agents.thread_id`).
 With a thread id only the last user message is sent, since the thread holds the history. Without one, a
-new thread is started and the client's earlier messages (editor clients resend the whole conversation)
-are prepended to the message as a transcript, so the answer still sees the conversation.
+new thread is started and the client's earlier user and assistant messages (editor clients resend the whole
+conversation) are prepended to the message as a transcript (its last `SPARK_AGENTS_API_HISTORY_CHARS`
+characters), so the answer still sees the conversation. The client's system messages are not forwarded:
+they describe the client's own tool protocol, and each agent has its own instructions.
 
 The `model` picks who answers: `spark-agents` (the supervisor routes) or `spark-agents-coding`, `-rag`,
 `-vision`, `-kg` (one specialist). Handoffs and tool calls stream as chunks with an empty `delta` and a
@@ -75,7 +77,7 @@ class ApiSettings(BaseSettings):
     port: int = 8800
     token: str | None = None  # bearer token; required when `host` is not a loopback address
     max_body_bytes: int = 512 * 1024  # larger request bodies get 413
-    history_chars: int = 12_000  # transcript of earlier messages sent when no thread id is given
+    history_chars: int = 6000  # transcript of earlier user/assistant messages sent when no thread id is given
     emit_events: bool = True  # stream handoff/tool events as extra `spark_agents.event` chunks
 
 
@@ -304,7 +306,8 @@ def _thread_id(request: ChatCompletionRequest, header: str | None) -> str | None
 
 
 def _transcript(messages: list[ChatMessage], limit: int) -> str:
-    lines = [f"{m.role}: {m.text()}" for m in messages if m.text().strip()]
+    # The client's system/developer prompts describe its own tool protocol; each agent has its own instructions.
+    lines = [f"{m.role}: {m.text()}" for m in messages if m.role in ("user", "assistant") and m.text().strip()]
     text = "\n".join(lines)
     return text[-limit:] if len(text) > limit else text
 

@@ -111,6 +111,7 @@ def test_without_thread_earlier_messages_become_context(api: str, scripted_roles
     assert "[Earlier conversation]" in sent
     assert "user: first question about apples" in sent and "assistant: apples are red" in sent
     assert sent.rstrip().endswith("[Current message]\nand pears?")
+    assert "VS Code" not in sent  # the client's system prompt is not forwarded
     assert r.headers["x-thread-id"]  # a new thread was started
 
 

@@ -6,61 +6,24 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import openai
 import pytest
 import yaml
 
 from agents.api import MODELS
 from agents.client_configs import EXAMPLE_FILES, example_configs
-from serving.llama_server import free_port
+from tests.api.conftest import serve_process
 from tests.support.scripted_server import ScriptedServer, text
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "agents.cli"]
 
 
-@contextmanager
-def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), *args],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"serve exited: {proc.stderr.read()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("spark-agents serve did not come up")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def test_openai_client_streams_from_spark_agents_serve(scripted_roles: ScriptedServer) -> None:
     scripted_roles.default = text("Streaming from a real spark-agents serve process.")
-    with serve(env={"SPARK_AGENTS_API_TOKEN": "tok"}) as url:
+    with serve_process(env={"SPARK_AGENTS_API_TOKEN": "tok"}) as url:
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="tok", max_retries=0, timeout=60)
         assert [m.id for m in client.models.list()] == list(MODELS)
         stream = client.chat.completions.create(
