@@ -257,7 +257,7 @@ def load_image_bytes(data: bytes, source: str = "(bytes)", settings: VisionSetti
         except MemoryError:
             raise _too_many_pixels(source, (w, h), settings) from None
     if frames > 1:
-        kind = "animated " + fmt if getattr(img, "is_animated", False) else f"multi-page {fmt}"
+        kind = f"multi-page {fmt}" if fmt == "TIFF" else f"animated {fmt}"
         notes.append(f"{kind} with {frames} frames: only the first frame is used")
     return LoadedImage(image=img, format=fmt, size_bytes=len(data), source=source, frames=frames, notes=notes)
 

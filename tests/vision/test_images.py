@@ -236,3 +236,14 @@ def test_allowed_dirs_confine_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     for path in (secret, inside / "link.png", inside / ".." / "outside" / "b.png", outside / "missing.png"):
         with pytest.raises(PathNotAllowed, match="outside the folders this server may read"):
             load_image(path)
+
+
+def test_multi_page_tiff_uses_the_first_page() -> None:
+    import io
+
+    pages = [Image.new("RGB", (30, 20), c) for c in ("white", "black")]
+    buf = io.BytesIO()
+    pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
+    loaded = load_image_bytes(buf.getvalue(), "scan.tiff")
+    assert loaded.frames == 2 and loaded.notes == ["multi-page TIFF with 2 frames: only the first frame is used"]
+    assert normalize(loaded).getpixel((0, 0)) == (255, 255, 255)
