@@ -219,7 +219,9 @@ def test_exactly_one_source() -> None:
 
 def test_bmp_webp_tiff_load() -> None:
     img = text_image(["x"], size=(40, 30))
-    for fmt in ("BMP", "WEBP", "TIFF", "GIF"):
+    from PIL import features
+
+    for fmt in ("BMP", "WEBP", "TIFF", "GIF") + (("AVIF",) if features.check("avif") else ()):
         loaded = load_image_bytes(encoded(img, fmt), f"x.{fmt.lower()}")
         assert loaded.format == fmt and (loaded.width, loaded.height) == (40, 30)
 
