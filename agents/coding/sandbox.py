@@ -33,6 +33,7 @@ import re
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -191,6 +192,8 @@ if pid == 0:
             os.setgroups([]); os.setgid(gid); os.setuid(uid)
         os.chdir(work)
         os.execve(cmd[0], cmd, cfg["env"])
+    except BaseException as e:
+        os.write(2, ("sandbox: cannot start %s: %s\n" % (cmd[0], e)).encode())
     finally:
         os._exit(127)
 # The launcher stays as the code's parent (so os.getppid() is not the server) and reports its usage.
@@ -367,6 +370,16 @@ class Sandbox:
             log.warning("bubblewrap is not available: code runs with rlimits only (no file or network isolation)")
             self.isolation = "rlimits-only"
 
+    def _fallback_python(self) -> str:
+        python = str(self.settings.fallback_python or sys.executable)
+        if os.geteuid() == 0 and not _others_can_run(python):
+            raise SandboxError(
+                f"Cannot sandbox code: bubblewrap is unavailable and the interpreter {python} is not runnable by "
+                "the unprivileged user each run switches to. Install bubblewrap (apt-get install -y bubblewrap) or "
+                "set SPARK_AGENTS_CODE_FALLBACK_PYTHON to an interpreter other users can run (e.g. /usr/bin/python3)."
+            )
+        return python
+
     def default_limits(self) -> Limits:
         return Limits.from_settings(self.settings)
 
@@ -451,7 +464,7 @@ class Sandbox:
             work, tmp = WORK, "/tmp"
             path = f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin" if sys.prefix != sys.base_prefix else "/usr/bin:/bin"
         else:
-            python = sys.executable
+            python = self._fallback_python()
             work = str(staging.root / "work")
             tmp = work + "/.tmp"
             os.makedirs(tmp)
@@ -671,6 +684,23 @@ def _read_usage(fd: int) -> dict | None:
         return None
     finally:
         os.close(fd)
+
+
+def _others_can_run(path: str) -> bool:
+    """Whether a user with no relation to the file's owner could execute `path` (every hop of its symlinks)."""
+    seen: set[str] = set()
+    current = os.path.abspath(path)
+    while current not in seen:
+        seen.add(current)
+        parts = Path(current).parents
+        if any(not os.stat(p).st_mode & stat.S_IXOTH for p in parts):
+            return False
+        if not os.path.islink(current):
+            mode = os.stat(current).st_mode
+            return bool(mode & stat.S_IXOTH and mode & stat.S_IROTH)
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+        current = os.path.abspath(current)
+    return False
 
 
 def _kill_group(pgid: int) -> None:

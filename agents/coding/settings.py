@@ -35,6 +35,11 @@ class CodeSettings(BaseSettings):
 
     isolation: Isolation = "auto"
     bwrap_path: str = "bwrap"
+    fallback_python: Path | None = Field(
+        None,
+        description="interpreter for rlimits-only runs (default: this one); as root it must be runnable by other "
+        "users, since each run drops to its own uid",
+    )
     uid_base: int = Field(200000, ge=1000, description="runs use a fresh uid from [uid_base, uid_base+60000)")
     scratch_dir: Path | None = Field(None, description="where staging directories go (default: system temp)")
 
