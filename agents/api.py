@@ -458,6 +458,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         },
     )
     async def chat_completions(
+        request: Request,
         body: ChatCompletionRequest,
         x_thread_id: Annotated[str | None, Header(description="continue this thread")] = None,
     ) -> Any:
@@ -487,19 +488,28 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         if body.stream:
             stream = _stream(app, gen, cid, created, body.model, thread_id, settings.emit_events)
             return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
-        return await _complete(app, gen, cid, created, body.model, thread_id, headers)
+        return await _complete(app, request, gen, cid, created, body.model, thread_id, headers)
 
     return app
 
 
 async def _complete(
-    app: FastAPI, gen: Iterator[Any], cid: str, created: int, model: str, thread_id: str, headers: dict[str, str]
+    app: FastAPI,
+    request: Request,
+    gen: Iterator[Any],
+    cid: str,
+    created: int,
+    model: str,
+    thread_id: str,
+    headers: dict[str, str],
 ) -> JSONResponse:
     parts: list[str] = []
     trace: list[dict[str, Any]] = []
     async with _Run(app, gen) as run:
         try:
             async for event in run.events():
+                if await request.is_disconnected():  # nobody is waiting: free the run
+                    return error_response(499, "client closed the request", "invalid_request_error")
                 if _is_event(event, "token"):
                     parts.append(event.text)
                 elif _is_event(event, "final"):

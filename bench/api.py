@@ -85,7 +85,7 @@ def main() -> None:
         for n in (1, 4, 8):
             results: list[tuple[float, float] | Exception] = []
 
-            def one(results: list = results) -> None:  # noqa: B008
+            def one(results: list = results) -> None:
                 try:
                     results.append(_via_api(client))
                 except Exception as e:  # noqa: BLE001 - counted below

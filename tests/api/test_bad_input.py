@@ -108,9 +108,11 @@ def test_one_megabyte_message_is_413(api: str, existing_thread: str, scripted_ro
 
 def test_body_limit_is_configurable(api_factory, scripted_roles: ScriptedServer) -> None:
     scripted_roles.default = text("fine")
-    url = api_factory(max_body_bytes=2_000_000)
-    body = {"model": "spark-agents", "messages": [{"role": "user", "content": "x" * 1_000_000}]}
-    assert httpx.post(url + URL, json=body, timeout=60).status_code == 200
+    url = api_factory(max_body_bytes=2000)
+    small = {"model": "spark-agents", "messages": [{"role": "user", "content": "x" * 1000}]}
+    big = {"model": "spark-agents", "messages": [{"role": "user", "content": "x" * 3000}]}
+    assert "2000 bytes" in error_of(httpx.post(url + URL, json=big), 413)["message"]
+    assert httpx.post(url + URL, json=small, timeout=60).status_code == 200
 
 
 def test_token_auth(api_factory, scripted_roles: ScriptedServer, existing_thread: str) -> None:
@@ -196,3 +198,11 @@ def test_model_server_fails_mid_stream(api: str, scripted_roles: ScriptedServer)
         lines = [line for line in r.iter_lines() if line.startswith("data: ")]
     last = json.loads(lines[-1][6:])
     assert last["error"]["message"] and "[DONE]" not in lines[-1]
+
+
+def test_client_gone_before_a_non_streamed_answer_frees_the_run(api: str, scripted_roles: ScriptedServer) -> None:
+    words = " ".join(f"w{i}" for i in range(300))
+    scripted_roles.default = Reply(content=words, token_delay=0.1)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(api + URL, json=OK_BODY, timeout=httpx.Timeout(10, read=3))
+    assert wait_until(lambda: health(api)["active_runs"] == 0, timeout=15)
