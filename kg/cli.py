@@ -73,6 +73,7 @@ def query(
     to: Annotated[str | None, typer.Option("--to", help="Show paths from ENTITY to this entity.")] = None,
     question: Annotated[str | None, typer.Option("--question", "-q", help="Facts relevant to a question.")] = None,
     hops: Annotated[int, typer.Option("--hops", help="Neighbourhood depth (1-5).")] = 1,
+    max_hops: Annotated[int, typer.Option("--max-hops", help="Longest path to look for with --to.")] = 4,
     limit: Annotated[int, typer.Option("--limit", help="Maximum facts to print.")] = 50,
     collection: Collection = None,
     as_json: AsJson = False,
@@ -89,7 +90,7 @@ def query(
         if question is not None:
             result = q.subgraph_for_question(kg, question, hops=hops, limit=limit)
         elif to is not None:
-            paths = q.paths(kg, entity or "", to)
+            paths = q.paths(kg, entity or "", to, max_hops=max_hops)
             if as_json:
                 print(paths.model_dump_json(indent=2))
                 return

@@ -25,11 +25,13 @@ class UnknownEntity(KGError):
 
 
 class NoPath(KGError):
-    def __init__(self, a: str, b: str, max_hops: int) -> None:
-        self.a, self.b = a, b
-        super().__init__(
-            f"No path between {a!r} and {b!r} within {max_hops} hops: they are not connected in this graph."
-        )
+    def __init__(self, a: str, b: str, max_hops: int, shortest: int | None = None) -> None:
+        self.a, self.b, self.shortest = a, b, shortest
+        if shortest is None:
+            why = "they are not connected in this graph."
+        else:
+            why = f"the shortest connection has {shortest} hops; allow more hops (--max-hops) to see it."
+        super().__init__(f"No path between {a!r} and {b!r} within {max_hops} hops: {why}")
 
 
 class GraphCorrupted(KGError):

@@ -93,11 +93,17 @@ class EntityIndex:
             return self.by_key[acr], "acronym", 1.0
         if len(key) >= 5:
             best, best_score = None, 0.0
+            digits = _digits(key)
+            matcher = difflib.SequenceMatcher(None, autojunk=False)
+            matcher.set_seq2(key)  # difflib caches what it learns about seq2 across candidates
             for other in self.blocks.get(key[:2], ()):
-                if abs(len(other) - len(key)) > max(2, len(key) // 8):
+                if abs(len(other) - len(key)) > max(2, len(key) // 8) or _digits(other) != digits:
                     continue
-                score = difflib.SequenceMatcher(None, key, other, autojunk=False).ratio()
-                if score > best_score and _digits(key) == _digits(other):
+                matcher.set_seq1(other)
+                if matcher.real_quick_ratio() < self.threshold or matcher.quick_ratio() < self.threshold:
+                    continue
+                score = matcher.ratio()
+                if score > best_score:
                     best, best_score = other, score
             if best is not None and best_score >= self.threshold:
                 return self.by_key[best], "near-duplicate", round(best_score, 3)

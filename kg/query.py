@@ -154,25 +154,32 @@ def neighbours(kg: KnowledgeGraph, entity: str, hops: int = 1, limit: int = 200)
 
 
 def paths(kg: KnowledgeGraph, source: str, target: str, max_hops: int = 4, limit: int = 3) -> PathResult:
-    """Up to `limit` shortest paths (ignoring direction), each as the facts along it."""
+    """The shortest path (ignoring direction), then up to `limit - 1` alternatives that avoid the
+    intermediate entities of the paths already found; each path is the facts along it."""
     a, b = resolve(kg, source), resolve(kg, target)
     if a == b:
         raise KGError(f"{source!r} and {target!r} are the same entity ({a!r}).")
     g = kg.graph
-    und = g.to_undirected(as_view=True)
-    try:
-        gen = nx.all_shortest_paths(und, a, b)
-        node_paths = []
-        for p in gen:
-            if len(p) - 1 > max_hops:
-                break
-            node_paths.append(p)
-            if len(node_paths) >= limit:
-                break
-    except nx.NetworkXNoPath:
-        node_paths = []
+    und = kg.undirected()
+    node_paths: list[list[str]] = []
+    avoid: set[str] = set()
+    view = und
+    shortest: int | None = None
+    while len(node_paths) < limit:
+        try:
+            p = nx.bidirectional_shortest_path(view, a, b)
+        except nx.NetworkXNoPath:
+            break
+        if len(p) - 1 > max_hops:
+            shortest = shortest or len(p) - 1
+            break
+        node_paths.append(p)
+        if len(p) == 2:  # directly linked: no intermediate entity to avoid
+            break
+        avoid.update(p[1:-1])
+        view = nx.restricted_view(und, list(avoid), [])
     if not node_paths:
-        raise NoPath(a, b, max_hops)
+        raise NoPath(a, b, max_hops, shortest)
     out = []
     for p in node_paths:
         steps = []

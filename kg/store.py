@@ -32,6 +32,7 @@ from kg.merge import EntityIndex, MergeRecord
 from kg.settings import KGSettings
 
 FORMAT, VERSION = "spark-agents-kg", 1
+_CACHE: dict[str, tuple[tuple[str, int, int], KnowledgeGraph]] = {}
 _COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -60,12 +61,24 @@ class KnowledgeGraph:
         self.graph = graph if graph is not None else nx.MultiDiGraph()
         self.merges = merges or []
         self.aliases = aliases or {}
+        self.version = 0  # bumped by add_triples: caches below are keyed on it
         self._index: tuple[tuple[float, int, int, int], EntityIndex] | None = None
+        self._undirected: tuple[tuple[int, int], nx.Graph] | None = None
+
+    def undirected(self) -> nx.Graph:
+        """A simple undirected copy for path search (cached until the graph changes)."""
+        stamp = (self.version, self.graph.number_of_nodes())
+        if self._undirected is None or self._undirected[0] != stamp:
+            und = nx.Graph()
+            und.add_nodes_from(self.graph)
+            und.add_edges_from((u, v) for u, v, _k in self.graph.edges(keys=True))
+            self._undirected = (stamp, und)
+        return self._undirected[1]
 
     def index(self, threshold: float = 0.92) -> EntityIndex:
-        """The entity index (cached until the graph or the alias table changes size)."""
+        """The entity index (cached until the graph or the alias table changes)."""
         g = self.graph
-        stamp = (threshold, g.number_of_nodes(), g.number_of_edges(), len(self.aliases))
+        stamp = (threshold, self.version, g.number_of_nodes(), len(self.aliases))
         if self._index is not None and self._index[0] == stamp:
             return self._index[1]
         idx = EntityIndex(self.aliases, threshold)
@@ -80,6 +93,7 @@ class KnowledgeGraph:
         checked = [check_triple(t, settings.max_field_chars) for t in triples]  # all valid, or nothing changes
         idx = self.index(settings.merge_threshold)
         self._index = None  # resolve() below grows this index; rebuilt on next use
+        self.version += 1
         g = self.graph
         added = dup = 0
         nodes_before = g.number_of_nodes()
@@ -194,13 +208,24 @@ class GraphStore:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def load(self) -> KnowledgeGraph:
-        """The stored graph (empty when none). A corrupted file raises GraphCorrupted after a backup."""
+    def load(self, cached: bool = False) -> KnowledgeGraph:
+        """The stored graph (empty when none). A corrupted file raises GraphCorrupted after a backup.
+
+        `cached=True` (read-only callers: queries, views) reuses the graph loaded earlier in this process
+        while the file's size and modification time are unchanged; never mutate that graph.
+        """
         if not self.path.exists():
             return KnowledgeGraph()
         try:
+            st = self.path.stat()
+            stamp = (str(self.path), st.st_mtime_ns, st.st_size)
+            if cached and _CACHE.get(str(self.path), (None,))[0] == stamp:
+                return _CACHE[str(self.path)][1]
             raw = self.path.read_bytes()
-            return KnowledgeGraph.from_json(json.loads(raw))
+            kg = KnowledgeGraph.from_json(json.loads(raw))
+            if cached:
+                _CACHE[str(self.path)] = (stamp, kg)
+            return kg
         except (ValueError, KeyError, TypeError, nx.NetworkXError) as e:
             backup = self._backup()
             raise GraphCorrupted(

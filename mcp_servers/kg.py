@@ -128,21 +128,22 @@ def query_graph(
     question: str | None = None,
     hops: int = 1,
     limit: int = 50,
+    max_hops: int = 4,
     collection: str | None = None,
 ) -> QueryResult:
     """Query a graph. mode 'neighbours': facts within `hops` of `entity`; 'path': shortest paths from
-    `entity` to `target`; 'subgraph': facts around the entities named in `question` (and paths between
-    them). Unknown entities and unconnected pairs are errors that say so."""
+    `entity` to `target` (at most `max_hops` long); 'subgraph': facts around the entities named in
+    `question` (and paths between them). Unknown entities and unconnected pairs are errors that say so."""
     from kg import query as q
     from kg.store import GraphStore
     from serving.errors import SparkAgentsError
 
     try:
-        kg = GraphStore(collection).load()
+        kg = GraphStore(collection).load(cached=True)
         if mode == "path":
             if not entity or not target:
                 raise ToolError("mode 'path' needs entity and target.")
-            p = q.paths(kg, entity, target)
+            p = q.paths(kg, entity, target, max_hops=max_hops)
             paths = [[_fact(f) for f in path] for path in p.paths]
             lines = [" ; ".join(f"{f.subject} —{f.relation}→ {f.object}" for f in path) for path in paths]
             return QueryResult(
@@ -172,7 +173,7 @@ def graph_stats(collection: str | None = None) -> StatsResult:
 
     try:
         store = GraphStore(collection)
-        s = q.stats(store.load())
+        s = q.stats(store.load(cached=True))
     except SparkAgentsError as e:
         raise _fail(e) from None
     return StatsResult(
@@ -202,7 +203,7 @@ def render_graph(collection: str | None = None, max_nodes: int | None = None) ->
         settings = KGSettings()
         store = GraphStore(collection, settings)
         r = render(
-            store.load(),
+            store.load(cached=True),
             store.dir / f"{store.collection}.html",
             max_nodes or settings.view_max_nodes,
             title=store.collection,

@@ -66,3 +66,23 @@ def test_stats_and_central(built):
     top = [name for name, _ in q.central(built.load(), 3)]
     assert top[0] in {"Marie Curie", "Paris"}
     assert [n for n, _ in q.central(built.load(), 3, method="pagerank")]
+
+
+def test_path_longer_than_max_hops_says_so(built):
+    with pytest.raises(NoPath, match="shortest connection has 4 hops; allow more hops"):
+        q.paths(built.load(), "Warsaw", "France", max_hops=3)
+
+
+def test_alternative_paths_avoid_the_first_ones():
+    from kg.extract import Triple
+    from kg.store import KnowledgeGraph
+
+    kg = KnowledgeGraph()
+    kg.add_triples(
+        [
+            Triple(subject=s, relation="r", object=o, source_id="s", chunk_id=f"c{i}")
+            for i, (s, o) in enumerate([("A1", "B1"), ("B1", "C1"), ("A1", "D1"), ("D1", "E1"), ("E1", "C1")])
+        ]
+    )
+    p = q.paths(kg, "A1", "C1")
+    assert [[f.subject for f in path] for path in p.paths] == [["A1", "B1"], ["A1", "D1", "E1"]]
