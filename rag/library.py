@@ -229,7 +229,7 @@ class Library:
             if size > limit:
                 raise DocumentError(
                     str(path),
-                    f"is {size / 1024 / 1024:.1f} MB, over the {self.settings.max_file_mb:g} MB limit "
+                    f"is {_human(size)}, over the {self.settings.max_file_mb:g} MB limit "
                     "(SPARK_AGENTS_RAG_MAX_FILE_MB)",
                 )
             try:
@@ -335,6 +335,14 @@ def _walk(root: Path) -> Iterator[Path]:
                 p = Path(dirpath) / name
                 if p.is_file():
                     yield p
+
+
+def _human(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    if size < 1024**3:
+        return f"{size / 1024**2:.1f} MB"
+    return f"{size / 1024**3:.1f} GB"
 
 
 def _summary(report: IngestReport) -> str:

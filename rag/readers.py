@@ -128,7 +128,11 @@ def decode_text(data: bytes, name: str) -> tuple[str, str | None]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    results = from_bytes(data)
+    best = results.best()
+    if best is not None:  # on a tie prefer Windows-1252, the most common legacy encoding for Western text
+        ties = [m for m in results if m.chaos == best.chaos and m.coherence == best.coherence]
+        best = next((m for m in ties if m.encoding == "cp1252"), best)
     if best is None:
         raise DocumentError(name, "is neither UTF-8 nor any text encoding we can recognise; convert it to UTF-8")
     text = str(best)

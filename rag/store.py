@@ -11,6 +11,8 @@ removes what a killed ingestion left behind (pending records and their chunks).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import threading
 import uuid
@@ -54,8 +56,40 @@ def _open_local(path: Path) -> Any:
                     "command). Stop it, or run a Qdrant server and set SPARK_AGENTS_RAG_QDRANT_URL."
                 ) from None
             raise
+        tune_local(client)
         _shared[key] = (client, 1)
         return client
+
+
+@atexit.register
+def _close_all() -> None:
+    """Release every embedded store at exit (qdrant-client's own finaliser fails during shutdown)."""
+    with _shared_lock:
+        clients = [c for c, _ in _shared.values()]
+        _shared.clear()
+    for client in clients:
+        with contextlib.suppress(Exception):  # best effort at interpreter exit
+            client.close()
+
+
+def tune_local(client: Any) -> None:
+    """Make embedded Qdrant's per-point SQLite commits cheap: WAL journal, synchronous=NORMAL.
+
+    Local mode commits every point on its own, and each commit waits for an fsync (~15 ms here), so
+    1,000 chunks took 15 s. With WAL and synchronous=NORMAL a commit is still atomic and survives a
+    killed process; only a power cut can lose the last commits (never half a commit). Reaches into
+    qdrant-client's local storage; if that changes shape, this does nothing and ingestion is just slower.
+    """
+    local = getattr(client, "_client", None)
+    for collection in getattr(local, "collections", {}).values():
+        conn = getattr(getattr(collection, "storage", None), "storage", None)
+        if conn is None:
+            continue
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except Exception as e:  # noqa: BLE001 - an optimisation only
+            log.debug("could not tune local Qdrant storage: %s", e)
 
 
 def _close_local(path: Path) -> None:
@@ -128,6 +162,8 @@ class Store:
             )
         if not self.client.collection_exists(self.sources_name):
             self.client.create_collection(self.sources_name, vectors_config={})
+        if self._local_path is not None:
+            tune_local(self.client)
 
     # --- source records -----------------------------------------------------------------------------
     def source_records(self) -> list[dict[str, Any]]:
