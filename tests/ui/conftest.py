@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,3 +24,12 @@ def open_app(page: str | None = None) -> AppTest:
 @pytest.fixture
 def app() -> Callable[..., AppTest]:
     return open_app
+
+
+@pytest.fixture(autouse=True)
+def _close_runtime() -> Iterator[None]:
+    """Each test's turns run in a runtime for its own data directory; close it (and its MCP servers) after."""
+    yield
+    from agents.runtime import reset_runtime
+
+    reset_runtime()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from agents.events import FinalEvent, HandoffEvent, ToolCallEvent, ToolResultEvent
 from agents.threads import ThreadStore
 from serving.llama_server import free_port
-from tests.support.scripted_server import ScriptedServer, text
+from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 from tests.ui.conftest import TIMEOUT
 
 
@@ -191,3 +192,60 @@ def test_the_trace_shows_handoffs_tool_calls_results_and_citations() -> None:
     # the events used above are the real event models: their JSON shape is what the turn stores
     assert FinalEvent(text="x").type == "final" and HandoffEvent(agent="kg").type == "handoff"
     assert ToolCallEvent(server="a", tool="b").arguments == {} and ToolResultEvent(server="a", tool="b", summary="")
+
+
+def rag_handler(request: dict) -> Reply:
+    """The documents agent searches first, then answers from what it found."""
+    tools = [t["function"]["name"] for t in request.get("tools") or []]
+    if "search_documents" in tools and not any(m["role"] == "tool" for m in request["messages"]):
+        return tool("search_documents", {"query": "unified memory"})
+    return text("The DGX Spark has 128 GB of unified memory [1].")
+
+
+def test_a_documents_turn_shows_handoff_tool_call_result_and_citations(app, monkeypatch) -> None:
+    pytest.importorskip("rag.library", reason="the document store (rag.library) is not installed")
+    with ScriptedServer(handler=rag_handler) as server:
+        for role in ("SUPERVISOR", "CODER"):
+            monkeypatch.setenv(f"SPARK_AGENTS_{role}_URL", server.url)
+        at = app("sources")
+        notes = b"# Spark notes\n\nThe DGX Spark has 128 GB of unified memory.\n"
+        at.file_uploader[0].set_value([("notes.md", notes, "text/markdown")]).run()
+        at.button(key="ingest").click().run()
+        at.switch_page("pages/chat.py").run()
+        at.selectbox(key="agent_choice").select("rag").run()
+        at.chat_input[0].set_value("How much memory does the Spark have?").run()
+        assert not at.exception and not at.error
+        status = at.status[0]
+        assert status.label == "Trace · supervisor → rag · 1 tool call"
+        lines = [m.value for m in status.markdown]
+        assert lines[0].startswith("📄 **handoff → rag agent**")
+        assert "rag.search_documents" in lines[1] and "tool call" in lines[1]
+        assert "rag.search_documents" in lines[2] and "tool result" in lines[2]
+        codes = [c.value for c in status.code]
+        assert '"query": "unified memory"' in codes[0] and "128 GB of unified memory" in codes[1]
+        assert any("128 GB of unified memory [1]" in t for t in assistant_texts(at))
+        cites = [e for e in at.expander if e.label.startswith("[1]")]
+        assert [c.label for c in cites] == ["[1] Spark notes (notes.md), § Spark notes"]
+        assert "128 GB of unified memory" in cites[0].markdown[0].value
+        # the agent choice survives a page switch, and the Documents page still opens the store even
+        # though the runtime's rag MCP server had it open
+        at.switch_page("pages/sources.py").run()
+        assert not at.error and "Your documents (1)" in [h.value for h in at.subheader]
+        at.switch_page("pages/chat.py").run()
+        assert at.selectbox(key="agent_choice").value == "rag"
+
+
+def test_a_thread_resumes_after_a_restart(app, scripted_roles: ScriptedServer) -> None:
+    from agents.runtime import reset_runtime
+
+    scripted_roles.script(text("Paris is the capital of France."))
+    at = app()
+    at.chat_input[0].set_value("Capital of France?").run()
+    thread_id = at.session_state["thread_id"]
+    reset_runtime()  # the process's runtime is gone, as after a restart; only the data directory remains
+    fresh = app()  # a new browser session: nothing in session state
+    assert not fresh.chat_message
+    fresh.button(key=f"thread_{thread_id}").click().run()
+    assert not fresh.exception
+    assert user_texts(fresh) == ["Capital of France?"]
+    assert any("Paris is the capital of France." in t for t in assistant_texts(fresh))

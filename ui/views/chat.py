@@ -320,7 +320,16 @@ def sidebar() -> str | None:
     """Agent choice, new chat, and the thread list; returns the forced agent (None: let the supervisor route)."""
     with st.sidebar:
         st.button("New chat", icon="➕", on_click=_new_chat, width="stretch", key="new_chat")
-        choice = st.selectbox("Agent", list(AGENT_LABELS), format_func=AGENT_LABELS.__getitem__, key="agent_choice")
+        names = list(AGENT_LABELS)
+        remembered = st.session_state.get("agent", "auto")  # survives page switches (widget state does not)
+        choice = st.selectbox(
+            "Agent",
+            names,
+            index=names.index(remembered) if remembered in names else 0,
+            format_func=AGENT_LABELS.__getitem__,
+            key="agent_choice",
+        )
+        st.session_state["agent"] = choice
         chosen = selected_sources()
         st.caption("Documents: all sources" if chosen is None else f"Documents: {len(chosen)} selected source(s)")
         st.subheader("Threads")

@@ -36,6 +36,11 @@ def build(source_ids: list[str], text: str, extractor: str) -> Any:
     from kg.errors import ExtractionError
 
     chunks = []
+    if source_ids:
+        from ui.views.sources import library
+
+        with library():  # frees the embedded store if this process's rag MCP server holds it
+            pass
     for sid in source_ids:
         chunks.extend(source_chunks(sid))
     if text.strip():

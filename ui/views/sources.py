@@ -6,6 +6,7 @@ The store is opened per action and closed again, so the rag MCP server can open 
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import streamlit as st
 from serving.errors import SparkAgentsError
 from ui.common import guarded, save_document, unavailable
 
+log = logging.getLogger(__name__)
 STAGES = {"scan": "Scanning", "read": "Reading", "embed": "Embedding", "write": "Writing", "done": "Done"}
 
 
@@ -27,12 +29,47 @@ def _embedder() -> Any:
     return get_embedder()
 
 
-@contextmanager
-def library() -> Iterator[Any]:
-    """An open `rag.library.Library` (raises ImportError when the RAG package is missing)."""
+def release_rag_server() -> bool:
+    """Close this process's rag MCP session so the embedded store's lock is free; the next RAG turn restarts it.
+
+    Embedded Qdrant admits one process per folder, and the agent runtime keeps its rag MCP server (a child
+    process) open between turns. Uses `Runtime.release(server)` when the runtime offers it.
+    """
+    import agents.runtime as rt
+
+    runtime = getattr(rt, "_runtime", None)
+    if runtime is None:
+        return False
+    release = getattr(runtime, "release", None)
+    if release is not None:
+        return bool(release("rag"))
+    pool = runtime.pool
+    conn = pool._conns.get("rag")
+    if conn is None:
+        return False
+    log.info("closing the rag MCP session to free the document store")
+    runtime._call(pool._drop("rag", conn), timeout=30)
+    return True
+
+
+def _open_library() -> Any:
+    from rag.errors import StoreLocked
     from rag.library import Library
 
     lib = Library(embedder=_embedder())
+    try:
+        _ = lib.store
+    except StoreLocked:
+        if not release_rag_server():
+            raise
+        _ = lib.store
+    return lib
+
+
+@contextmanager
+def library() -> Iterator[Any]:
+    """An open `rag.library.Library` (raises ImportError when the RAG package is missing)."""
+    lib = _open_library()
     try:
         yield lib
     finally:
