@@ -241,6 +241,10 @@ def _relation(middle: str) -> str | None:
 def _type_from_relation(rel: str, subj_type: str, obj_type: str) -> tuple[str, str]:
     if subj_type == "ENTITY" and _PERSON_REL.match(rel):
         subj_type = "PERSON"
+    if obj_type == "ENTITY" and re.match(
+        r"^(?:works?|worked|stud(?:y|ies|ied)|employed|professor|student|teach\w*)\s+(?:at|for)$", rel
+    ):
+        obj_type = "ORG"
     if obj_type == "ENTITY" and _PLACE_REL.search(rel) and not rel.startswith(("married", "son", "daughter")):
         obj_type = "PLACE"
     if rel.startswith(("capital of", "city in", "located in")):

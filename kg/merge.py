@@ -58,7 +58,8 @@ class EntityIndex:
         self.threshold = threshold
         self.by_key: dict[str, str] = {}
         self.by_acronym: dict[str, str] = {}
-        self.blocks: dict[str, list[str]] = defaultdict(list)  # key prefix -> keys (near-duplicate search)
+        # (first two characters, length) -> [(key, its digits)]: the near-duplicate search's candidates
+        self.blocks: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
         self.aliases = {canonical_key(k): v for k, v in (aliases or {}).items()}
 
     def add_node(self, node_id: str, names: list[str]) -> None:
@@ -71,7 +72,7 @@ class EntityIndex:
     def _index(self, key: str, node_id: str) -> None:
         if key and key not in self.by_key:
             self.by_key[key] = node_id
-            self.blocks[key[:2]].append(key)
+            self.blocks[(key[:2], len(key))].append((key, _digits(key)))
 
     def lookup(self, name: str) -> tuple[str | None, str, float]:
         """(node id or None, reason, score) for a surface name, without changing the index."""
@@ -96,15 +97,17 @@ class EntityIndex:
             digits = _digits(key)
             matcher = difflib.SequenceMatcher(None, autojunk=False)
             matcher.set_seq2(key)  # difflib caches what it learns about seq2 across candidates
-            for other in self.blocks.get(key[:2], ()):
-                if abs(len(other) - len(key)) > max(2, len(key) // 8) or _digits(other) != digits:
-                    continue
-                matcher.set_seq1(other)
-                if matcher.real_quick_ratio() < self.threshold or matcher.quick_ratio() < self.threshold:
-                    continue
-                score = matcher.ratio()
-                if score > best_score:
-                    best, best_score = other, score
+            tol = max(2, len(key) // 8)
+            for length in range(len(key) - tol, len(key) + tol + 1):
+                for other, other_digits in self.blocks.get((key[:2], length), ()):
+                    if other_digits != digits:
+                        continue
+                    matcher.set_seq1(other)
+                    if matcher.real_quick_ratio() < self.threshold or matcher.quick_ratio() < self.threshold:
+                        continue
+                    score = matcher.ratio()
+                    if score > best_score:
+                        best, best_score = other, score
             if best is not None and best_score >= self.threshold:
                 return self.by_key[best], "near-duplicate", round(best_score, 3)
         return None, "", 0.0

@@ -75,8 +75,7 @@ def render(kg: KnowledgeGraph, path: Path, max_nodes: int = 150, title: str = "K
             label=n if len(n) <= 40 else n[:37] + "...",
             title=tip,
             color=TYPE_COLOURS.get(etype, TYPE_COLOURS["ENTITY"]),
-            value=max(1, g.degree(n)),
-            group=etype,
+            value=max(1, g.degree(n)),  # no `group`: vis.js group colours would override the type colour
         )
     # Parallel facts with the same relation (the same fact seen in several chunks) are drawn once.
     drawn: dict[tuple[str, str, str], list[str]] = {}

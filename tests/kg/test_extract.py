@@ -37,6 +37,20 @@ def test_offline_extracts_encyclopaedic_facts_with_provenance():
     assert types["Guido van Rossum"] == "PERSON"
 
 
+def test_offline_coordination_initials_and_common_noun_objects():
+    text = (
+        "Microsoft was founded by Bill Gates and Paul Allen. The Danube passes through Vienna, Budapest and "
+        "Belgrade. J. R. R. Tolkien wrote The Hobbit. Isaac Newton was born in Woolsthorpe. "
+        "Newton formulated the laws of motion. Sergey Brin and Larry Page founded Google."
+    )
+    facts = _facts(OfflineExtractor().extract(Chunk(text=text, source_id="s", chunk_id="s#0")))
+    assert {("Microsoft", "founded by", "Bill Gates"), ("Microsoft", "founded by", "Paul Allen")} <= facts
+    assert {("Danube", "passes through", c) for c in ("Vienna", "Budapest", "Belgrade")} <= facts
+    assert ("J. R. R. Tolkien", "wrote", "Hobbit") in facts
+    assert ("Isaac Newton", "formulated", "laws of motion") in facts  # surname resolved within the chunk
+    assert {("Sergey Brin", "founded", "Google"), ("Larry Page", "founded", "Google")} <= facts
+
+
 def test_offline_ignores_text_without_facts():
     chunk = Chunk(text="it was a dark and stormy night; nothing happened at all.", source_id="s", chunk_id="s#0")
     assert OfflineExtractor().extract(chunk) == []

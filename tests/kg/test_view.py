@@ -21,7 +21,11 @@ def test_html_is_offline_coloured_and_labelled(built, tmp_path):
     assert not REMOTE.search(page), "a script or stylesheet is loaded from the network"
     assert "cdn.jsdelivr" not in page and "bootstrap" not in page.lower()
     assert "vis.Network" in page and len(page) > 100_000  # vis-network is inlined
-    assert TYPE_COLOURS["PERSON"] in page and TYPE_COLOURS["PLACE"] in page
+    nodes = {m.group(1): m.group(0) for m in re.finditer(r'\{[^{}]*"id": "([^"]+)"[^{}]*\}', page)}
+    assert f'"color": "{TYPE_COLOURS["PERSON"]}"' in nodes["Marie Curie"]
+    assert f'"color": "{TYPE_COLOURS["PLACE"]}"' in nodes["Warsaw"]
+    assert f'"color": "{TYPE_COLOURS["ORG"]}"' in nodes["University of Paris"]
+    assert '"group"' not in page  # vis.js group colours would override the type colours
     assert '"label": "born in"' in page and '"label": "Marie Curie"' in page
 
 
