@@ -43,3 +43,23 @@ def test_ocr_of_a_blank_image_is_empty_and_modes_are_accepted() -> None:
     assert ocr_text(gray) == "Grayscale 123"
     rgba = text_image(["With alpha"], size=(600, 130)).convert("RGBA")
     assert ocr_text(rgba) == "With alpha"
+
+
+def test_engine_is_loaded_lazily_and_once() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, mcp_servers.vision, serving.vision.ocr as o; "
+        "print('rapidocr_onnxruntime' in sys.modules, 'cv2' in sys.modules, 'onnxruntime' in sys.modules, "
+        "len(o._engines))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["False", "False", "False", "0"]  # importing the server loads no OCR model
+
+    from serving.vision import ocr
+
+    ocr.ocr_text(Image.new("RGB", (40, 40), "white"))
+    engines = dict(ocr._engines)
+    ocr.ocr_text(Image.new("RGB", (40, 40), "white"))
+    assert len(engines) == 1 and ocr._engines == engines  # the same engine object is reused
