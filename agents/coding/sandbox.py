@@ -525,7 +525,11 @@ class Sandbox:
             ]  # fmt: skip
         else:
             full = launcher
-        return self._spawn(full, config, stdin_path, limits, workdirs=(work, tmp))
+        try:
+            return self._spawn(full, config, stdin_path, limits, workdirs=(work, tmp))
+        finally:
+            if self.isolation == "rlimits-only" and uid is not None:
+                _kill_uid(python, uid)  # descendants that left the process group (setsid) die too
 
     def _spawn(
         self, argv: list[str], config: dict, stdin_path: Path, limits: Limits, workdirs: tuple[str, ...]
@@ -707,6 +711,13 @@ def _others_can_run(path: str) -> bool:
         current = os.path.join(os.path.dirname(current), os.readlink(current))
         current = os.path.abspath(current)
     return False
+
+
+def _kill_uid(python: str, uid: int) -> None:
+    """SIGKILL every process of the run's own uid: `kill(-1)` from a helper that becomes that uid."""
+    helper = f"import os, signal\nos.setgroups([]); os.setgid({uid}); os.setuid({uid}); os.kill(-1, signal.SIGKILL)"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run([python, "-I", "-S", "-c", helper], env={}, capture_output=True, timeout=10)
 
 
 def _kill_group(pgid: int) -> None:

@@ -52,6 +52,13 @@ def test_fallback_still_enforces_the_limits(fallback: Sandbox) -> None:
         f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', "
         f"'{marker}'])\ntime.sleep(600)\n"
     )
+    if os.geteuid() == 0:  # each run has its own uid: even a daemonised grandchild in its own session dies
+        child = child.replace(
+            "time.sleep(600)\n",
+            f"subprocess.Popen([sys.executable, '-c', 'import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n"
+            f"    time.sleep(600)', '{marker}'], start_new_session=True)\ntime.sleep(600)\n",
+            1,
+        )
     short = fallback.default_limits().model_copy(update={"wall_time_s": 2})
     assert fallback.run_python(child, limits=short).stopped_by == "wall_time"
     assert host_processes_with(marker) == []
