@@ -445,17 +445,12 @@ class LLMExtractor:
         self.endpoint = endpoint(Role.SUPERVISOR)
 
     def _ensure_started(self) -> None:
+        """Start the local profile's llama.cpp server on first use (other profiles are already up)."""
         if self.endpoint.base_url is None and self.endpoint.managed == "llama-cpp":
+            from serving.llama_server import ensure_endpoint
             from serving.registry import Role
 
-            try:
-                from agents.turn import ensure_role  # starts the local llama.cpp server on demand
-            except ImportError:
-                return
-            ensure_role(Role.SUPERVISOR)
-            from serving.registry import endpoint
-
-            self.endpoint = endpoint(Role.SUPERVISOR)
+            self.endpoint = ensure_endpoint(Role.SUPERVISOR)
 
     def parse(self, content: str | None, finish_reason: str | None, chunk: Chunk) -> list[Triple]:
         """Validate one model answer; anything but a complete, schema-valid object raises ExtractionError."""
