@@ -122,7 +122,7 @@ def extract_graph(
 
 @mcp.tool()
 def query_graph(
-    mode: Literal["neighbours", "path", "subgraph"],
+    mode: Literal["neighbours", "path", "subgraph"] | None = None,
     entity: str | None = None,
     target: str | None = None,
     question: str | None = None,
@@ -133,11 +133,15 @@ def query_graph(
 ) -> QueryResult:
     """Query a graph. mode 'neighbours': facts within `hops` of `entity`; 'path': shortest paths from
     `entity` to `target` (at most `max_hops` long); 'subgraph': facts around the entities named in
-    `question` (and paths between them). Unknown entities and unconnected pairs are errors that say so."""
+    `question` (and paths between them). Without a mode: 'path' when entity and target are given,
+    'neighbours' for an entity alone, 'subgraph' for a question. Unknown entities and unconnected pairs are
+    errors that say so."""
     from kg import query as q
     from kg.store import GraphStore
     from serving.errors import SparkAgentsError
 
+    if mode is None:
+        mode = "path" if entity and target else "neighbours" if entity else "subgraph"
     try:
         kg = GraphStore(collection).load(cached=True)
         if mode == "path":

@@ -30,6 +30,9 @@ async def _exercise(session) -> None:
         (f["subject"], f["relation"], f["object"]) for f in r.structuredContent["facts"]
     }
 
+    r = await session.call_tool("query_graph", {"entity": "Warsaw", "target": "Paris"})  # mode inferred
+    assert r.structuredContent["mode"] == "path" and r.structuredContent["matched"] == ["Warsaw", "Paris"]
+
     r = await session.call_tool("graph_stats", {})
     assert r.structuredContent["nodes"] > 10
 
