@@ -443,6 +443,7 @@ class LLMExtractor:
         from serving.registry import Role, endpoint
 
         self.endpoint = endpoint(Role.SUPERVISOR)
+        self.concurrency = self.settings.llm_concurrency
 
     def _ensure_started(self) -> None:
         """Start the local profile's llama.cpp server on first use (other profiles are already up)."""
@@ -533,8 +534,25 @@ def get_extractor(name: str, settings: KGSettings | None = None) -> OfflineExtra
 
 
 def extract_all(chunks: Iterable[Chunk], extractor: OfflineExtractor | LLMExtractor) -> list[Triple]:
-    """Every chunk's triples, all or nothing: the first failure raises and nothing is returned."""
-    out: list[Triple] = []
-    for chunk in chunks:
-        out.extend(extractor.extract(chunk))
-    return out
+    """Every chunk's triples in chunk order, all or nothing: the first failure raises, nothing is returned.
+
+    LLM calls run `SPARK_AGENTS_KG_LLM_CONCURRENCY` at a time (model servers batch concurrent requests).
+    """
+    chunks = list(chunks)
+    workers = getattr(extractor, "concurrency", 1)
+    if workers <= 1 or len(chunks) <= 1:
+        out: list[Triple] = []
+        for chunk in chunks:
+            out.extend(extractor.extract(chunk))
+        return out
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+        futures = [pool.submit(extractor.extract, c) for c in chunks]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in futures if f.done() and f.exception() is not None]
+        if failed:
+            for f in pending:
+                f.cancel()
+            raise failed[0].exception()  # type: ignore[misc]
+        return [t for f in futures for t in f.result()]

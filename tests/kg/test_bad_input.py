@@ -92,3 +92,36 @@ def test_one_megabyte_of_text(built, monkeypatch):
 def test_empty_text_is_refused():
     with pytest.raises(ExtractionError, match="empty"):
         text_chunks("   \n ")
+
+
+def test_llm_chunks_run_concurrently(scripted_roles, built, monkeypatch):
+    monkeypatch.setenv("SPARK_AGENTS_KG_LLM_CONCURRENCY", "4")
+
+    def answer(request):  # the reply names the chunk it was asked about
+        chunk = request["messages"][-1]["content"].split("Text:\n", 1)[1]
+        name = chunk.split(" worked")[0].strip()
+        return text(
+            json.dumps(
+                {
+                    "triples": [
+                        {
+                            "subject": name,
+                            "subject_type": "PERSON",
+                            "relation": "worked with",
+                            "object": "Charles Babbage",
+                            "object_type": "PERSON",
+                        }
+                    ]
+                }
+            )
+        )
+
+    scripted_roles.handler = answer
+    names = [f"Person Number{i}" for i in range(6)]
+    chunks = text_chunks("\n\n".join(f"{n} worked with Charles Babbage. " * 40 for n in names))
+    assert len(chunks) >= 6
+    report = build_graph(chunks, extractor="llm")
+    assert report.triples == len(chunks) and len(scripted_roles.chat_requests) == len(chunks)
+    kg = built.load()
+    for n in names:
+        assert kg.graph.has_edge(n, "Charles Babbage")
