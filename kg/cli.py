@@ -143,14 +143,22 @@ def show(
 
 
 @graph_app.command("stats")
-def stats(collection: Collection = None, as_json: AsJson = False) -> None:
+def stats(
+    collection: Collection = None,
+    as_json: AsJson = False,
+    merges: Annotated[bool, typer.Option("--merges", help="Also list the recorded entity merges.")] = False,
+) -> None:
     """Entities, facts, relations, types and the most central entities."""
     from kg import query as q
     from kg.store import GraphStore
 
     def body() -> None:
         store = GraphStore(collection)
-        s = q.stats(store.load())
+        kg = store.load()
+        s = q.stats(kg)
+        if merges and not as_json:
+            for m in kg.merges:
+                print(f"merged {m.get('surface')!r} into {m.get('into')!r} ({m.get('reason')}, {m.get('score')})")
         if as_json:
             print(s.model_dump_json(indent=2))
             return

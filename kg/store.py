@@ -151,8 +151,11 @@ class KnowledgeGraph:
             raise ValueError(f"unsupported version {data.get('version')!r}")
         g = nx.node_link_graph(data["graph"], directed=True, multigraph=True, edges="edges")
         for _u, _v, d in g.edges(data=True):
-            if "relation" not in d or "source_id" not in d:
+            if "relation" not in d or "source_id" not in d or "chunk_id" not in d:
                 raise ValueError("an edge lacks its relation or provenance")
+            span = d.get("span", [0, 0])
+            if not (isinstance(span, list) and len(span) == 2 and all(isinstance(x, int) for x in span)):
+                raise ValueError("an edge has an invalid text span")
         return cls(g, list(data.get("merges") or []), dict(data.get("aliases") or {}))
 
 
@@ -216,6 +219,8 @@ class GraphStore:
         """
         if not self.path.exists():
             return KnowledgeGraph()
+        if not os.access(self.path, os.R_OK):
+            raise KGError(f"Cannot read the graph file {self.path}: permission denied (check its owner and mode).")
         try:
             st = self.path.stat()
             stamp = (str(self.path), st.st_mtime_ns, st.st_size)

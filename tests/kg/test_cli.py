@@ -39,6 +39,11 @@ def test_build_query_show_stats(tmp_path, spark_home):
     r = cli("stats", "--json")
     assert json.loads(r.stdout)["nodes"] > 10
 
+    r = cli("build", "--text", "MARIE  CURIE was born in Warsaw.")
+    assert "merged 'MARIE CURIE' into 'Marie Curie' (case-whitespace)" in r.stdout
+    r = cli("stats", "--merges")
+    assert "merged 'MARIE CURIE' into 'Marie Curie'" in r.stdout and "1 merges" in r.stdout
+
 
 def test_errors_are_one_clear_line(built):
     r = cli("query", "Zanzibar")
