@@ -47,7 +47,9 @@ def _sandbox() -> Sandbox:
 
 @functools.cache
 def _limiter() -> anyio.CapacityLimiter:
-    return anyio.CapacityLimiter(_sandbox().settings.max_concurrent_runs)
+    from agents.coding.settings import CodeSettings
+
+    return anyio.CapacityLimiter(CodeSettings().max_concurrent_runs)
 
 
 async def _call(fn: Callable[[], T], sandboxed: bool = False) -> T:
@@ -85,11 +87,15 @@ async def run_python(
 ) -> RunResult:
     """Run Python code in the sandbox and return stdout, stderr, exit code, duration, truncation flags and,
     when a limit or isolation rule stopped it, which one (`stopped_by`)."""
-    sandbox = _sandbox()
-    limits = sandbox.default_limits()
-    if timeout_s is not None:
-        limits = limits.model_copy(update={"wall_time_s": min(timeout_s, limits.wall_time_s)})
-    return await _call(lambda: sandbox.run_python(code, stdin=stdin, files=files, limits=limits), sandboxed=True)
+
+    def go() -> RunResult:
+        sandbox = _sandbox()
+        limits = sandbox.default_limits()
+        if timeout_s is not None:
+            limits = limits.model_copy(update={"wall_time_s": min(timeout_s, limits.wall_time_s)})
+        return sandbox.run_python(code, stdin=stdin, files=files, limits=limits)
+
+    return await _call(go, sandboxed=True)
 
 
 @mcp.tool()
@@ -100,8 +106,7 @@ async def run_tests(
     files: Annotated[dict[str, str] | None, Field(description="extra text files: relative path -> content")] = None,
 ) -> TestsResult:
     """Run pytest tests against code in the sandbox; return pass/fail counts, each test's outcome, and the run."""
-    sandbox = _sandbox()
-    return await _call(lambda: sandbox.run_tests(code, tests, module=module, files=files), sandboxed=True)
+    return await _call(lambda: _sandbox().run_tests(code, tests, module=module, files=files), sandboxed=True)
 
 
 @mcp.tool()

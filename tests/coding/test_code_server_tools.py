@@ -66,24 +66,13 @@ def test_explain_error_sends_the_traceback_and_code(scripted_roles: ScriptedServ
     assert "TypeError: can only concatenate str" in prompt and "print('1' + 1)" in prompt
 
 
-@pytest.mark.parametrize(
-    "reply, message",
-    [
-        (Reply(fault="http_500"), "HTTP 500"),
-        (Reply(fault="garbage"), "failed"),
-        (text("   "), "empty answer"),
-    ],
-    ids=["http-500", "garbage", "empty"],
-)
-def test_model_server_failures_are_clear_tool_errors(
-    scripted_roles: ScriptedServer, reply: Reply, message: str
-) -> None:
-    scripted_roles.script(reply)
-    _, [(is_error, error), (_, after)] = call_all(
-        [("generate_code", {"task": "add two numbers"}), ("run_python", {"code": "print('ok')"})]
-    )
-    assert is_error and message in error and "coder model server" in error
-    assert after["stdout"] == "ok\n"  # the server keeps serving
+def test_model_server_failures_are_clear_tool_errors(scripted_roles: ScriptedServer) -> None:
+    scripted_roles.script(Reply(fault="http_500"), Reply(fault="garbage"), text("   "))
+    calls = [("generate_code", {"task": "add two numbers"})] * 3 + [("run_python", {"code": "print('ok')"})]
+    _, results = call_all(calls)
+    for (is_error, error), message in zip(results[:3], ["HTTP 500", "unexpected answer", "empty answer"], strict=True):
+        assert is_error and message in error and "coder model server" in error, error
+    assert results[3][1]["stdout"] == "ok\n"  # the server keeps serving
 
 
 def test_unreachable_coder_is_a_clear_tool_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,3 +125,10 @@ def test_run_python_with_stdin_and_files() -> None:
     assert not is_error, result
     assert result["stdout"] == "42 from stdin\n"
     assert result["ok"] is True
+
+
+def test_missing_bubblewrap_when_required_is_a_clear_tool_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARK_AGENTS_CODE_ISOLATION", "bubblewrap")
+    monkeypatch.setenv("SPARK_AGENTS_CODE_BWRAP_PATH", "/nonexistent/bwrap")
+    _, [(is_error, error)] = call_all([("run_python", {"code": "print(1)"})])
+    assert is_error and "bubblewrap is required" in error and "apt-get install -y bubblewrap" in error
