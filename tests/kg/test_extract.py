@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kg.errors import ExtractionError
 from kg.extract import Chunk, LLMExtractor, OfflineExtractor, split_text
@@ -120,3 +122,19 @@ def test_llm_bad_answers_are_clear_errors(scripted_roles, reply, message):
     with pytest.raises(ExtractionError, match=message) as err:
         LLMExtractor().extract(chunk)
     assert "nothing was stored" in str(err.value) and "\n" not in str(err.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=400)
+    | st.from_regex(
+        r"([A-Z][a-z]+ ){1,3}(was born in|acquired|, the capital of|and) ([A-Z][a-z]+ ?){1,3}[.,]? ?", fullmatch=True
+    )
+)
+def test_offline_never_crashes_and_spans_are_true(text_):
+    chunk = Chunk(text=text_, source_id="s", chunk_id="s#0")
+    for t in OfflineExtractor().extract(chunk):
+        a, b = t.span
+        assert 0 <= a <= b <= len(text_) and text_[a:b].strip()[:300] == t.evidence
+        assert t.subject.strip() and t.relation.strip() and t.object.strip()
+        assert max(len(t.subject), len(t.relation), len(t.object)) <= 120
