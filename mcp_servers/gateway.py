@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from mcp.server.fastmcp import FastMCP
+from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from mcp.types import Tool as MCPTool
@@ -125,28 +125,33 @@ async def ask_assistant(
     ] = None,
     sources: Annotated[list[str] | None, Field(description="limit document search to these source ids")] = None,
     attachments: Annotated[list[str] | None, Field(description="image file paths for the vision agent")] = None,
+    *,
+    ctx: Context,
 ) -> AskResult:
     """Ask the whole Spark Agents assistant (supervisor plus coding, RAG, vision and knowledge-graph agents).
 
     Returns the answer, the thread id (pass it back to continue), the citations and a one-line-per-step
     trace of the handoffs and tool calls. Fails with a clear message when the model server is down.
+    Each handoff or tool call is reported as a progress notification when the request carries a progress
+    token; a long turn (a small local model running code) can exceed a client's default 60 s timeout.
     """
     if not question.strip():
         raise ToolError("question is empty")
+    from agents.threads import ThreadStore
+    from agents.turn import run_turn
 
-    def run() -> AskResult:
-        from agents.threads import ThreadStore
-        from agents.turn import run_turn
-
-        tid = thread_id or uuid.uuid4().hex[:12]
-        ThreadStore().touch(tid, question)
-        trace: list[str] = []
-        tokens: list[str] = []
-        for event in run_turn(question, thread_id=tid, attachments=attachments or (), sources=sources, agent=agent):
+    tid = thread_id or uuid.uuid4().hex[:12]
+    await anyio.to_thread.run_sync(lambda: ThreadStore().touch(tid, question))
+    gen = run_turn(question, thread_id=tid, attachments=attachments or (), sources=sources, agent=agent)
+    trace: list[str] = []
+    tokens: list[str] = []
+    try:
+        while (event := await anyio.to_thread.run_sync(next, gen, None)) is not None:
             kind = event.type
             if kind == "token":
                 tokens.append(event.text)
-            elif kind == "handoff":
+                continue
+            if kind == "handoff":
                 trace.append(f"handoff -> {event.agent}" + (f" ({event.reason})" if event.reason else ""))
             elif kind == "tool_call":
                 trace.append(f"call {event.server}.{event.tool} {_short(event.arguments)}")
@@ -162,9 +167,13 @@ async def ask_assistant(
                     citations=event.citations,
                     trace=trace,
                 )
-        raise ToolError("the assistant's run ended without an answer")
-
-    return await anyio.to_thread.run_sync(run)
+            # Each step is a progress notification (sent when the client asked for progress).
+            await ctx.report_progress(len(trace), None, trace[-1])
+    finally:
+        # Also on cancellation: wait for the current step, then close the run so it stops.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(gen.close)
+    raise ToolError("the assistant's run ended without an answer")
 
 
 def _short(arguments: dict[str, Any], limit: int = 160) -> str:

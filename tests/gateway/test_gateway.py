@@ -7,13 +7,12 @@ import importlib
 from pathlib import Path
 
 import httpx
-import pytest
 from PIL import Image
 
 from agents.threads import ThreadStore
 from mcp_servers.gateway import CAPABILITY_SERVERS, exported_name
 from tests.support.mcp_client import http_server, http_session, stdio_session
-from tests.support.scripted_server import ScriptedServer, text
+from tests.support.scripted_server import Reply, ScriptedServer, text
 
 ANSWER = "The gateway answers through the whole assistant."
 
@@ -55,11 +54,23 @@ def test_stdio_lists_and_calls_tools(scripted_roles: ScriptedServer, tmp_path: P
                 "What is the gateway?" in str(m.get("content")) for m in scripted_roles.chat_requests[-1]["messages"]
             )
 
-            forced = await session.call_tool("ask_assistant", {"question": "hello", "agent": "coding"})
+            progress: list[str | None] = []
+
+            async def on_progress(done: float, total: float | None, message: str | None) -> None:
+                progress.append(message)
+
+            forced = await session.call_tool(
+                "ask_assistant", {"question": "hello", "agent": "coding"}, progress_callback=on_progress
+            )
             assert "handoff -> coding (requested)" in forced.structuredContent["trace"]
+            assert "handoff -> coding (requested)" in progress  # each step is a progress notification
 
             bad = await session.call_tool("ask_assistant", {"question": "hi", "agent": "astrology"})
             assert bad.isError
+
+            scripted_roles.script(Reply(fault="http_500"))  # the model server fails: a clear tool error
+            failed = await session.call_tool("ask_assistant", {"question": "anyone there?", "agent": "coding"})
+            assert failed.isError and "model server" in failed.content[0].text
 
             if "vision_image_info" in tools:  # a re-exported capability tool, run by the vision server
                 info = await session.call_tool("vision_image_info", {"path": str(png)})
@@ -73,20 +84,7 @@ def test_stdio_lists_and_calls_tools(scripted_roles: ScriptedServer, tmp_path: P
 
     asyncio.run(scenario())
     threads = {t.id for t in ThreadStore().list()}
-    assert len(threads) == 2  # the continued thread and the forced one
-
-
-def test_ask_assistant_reports_model_server_down(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SPARK_AGENTS_SUPERVISOR_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.setenv("SPARK_AGENTS_SUPERVISOR_MODEL", "gone")
-
-    async def scenario() -> None:
-        async with stdio_session("mcp_servers.gateway") as session:
-            result = await session.call_tool("ask_assistant", {"question": "anyone there?"})
-            assert result.isError
-            assert "unavailable" in result.content[0].text
-
-    asyncio.run(scenario())
+    assert len(threads) == 3  # the continued thread, the forced one, the failed one (as run_turn records it)
 
 
 def test_http_transport_and_dns_rebinding_protection(scripted_roles: ScriptedServer) -> None:
