@@ -166,7 +166,7 @@ def parse_pytest(run: RunResult) -> TestsResult:
 
 # ---------------------------------------------------------------------------------------------------------
 # The launcher: runs first inside the sandbox (as root when we are root), prepares /work, sets the rlimits,
-# drops to the run's uid and execs the command. `python -I -S -c LAUNCHER CONFIG_JSON ARGV...`
+# drops to the run's uid and execs the command: `python -I -S -c LAUNCHER CONFIG ARGV...` (CONFIG: a Python literal).
 LAUNCHER = r"""
 import os, resource, sys
 cfg = eval(sys.argv[1], {"__builtins__": {}})  # a literal written by the server (json/re would cost ~50 ms)
@@ -309,7 +309,8 @@ def classify(error: str | None, isolation: IsolationKind, workdirs: tuple[str, .
     """Which limit or isolation rule an exception line points at (None: the code's own failure)."""
     if error is None:
         return None, ""
-    if "MemoryError" in error or "[Errno 12]" in error:
+    memory = ("MemoryError", "[Errno 12]", "bad_alloc", "emory allocation", "out of memory", "Cannot allocate memory")
+    if any(s in error for s in memory):
         return "memory", "the memory limit (address space) was reached"
     if "[Errno 27]" in error:
         return "file_size", "the file size limit was reached"
@@ -486,6 +487,10 @@ class Sandbox:
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            # one thread per math library: thread pools sized to the host's CPUs hit the process and memory limits
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
         }
         command = [python if argv[0] == "python" else argv[0], *argv[1:]]
         config = {
@@ -637,6 +642,7 @@ class Sandbox:
             sig = returncode - 128
         sig_name = signal.Signals(sig).name if sig else None
         error = last_exception(stderr)
+        last_line = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), None)
         detail = ""
         if stopped == "wall_time":
             exit_code, sig_name = None, None
@@ -651,7 +657,9 @@ class Sandbox:
         elif sig_name == "SIGKILL":
             detail = "the process was killed by SIGKILL"
         elif returncode != 0:
-            stopped, detail = classify(error, self.isolation, workdirs)
+            stopped, detail = classify(error or last_line, self.isolation, workdirs)
+            if not error and not stopped:
+                detail = f"the program exited with code {exit_code}"
             if sig_name and not stopped:
                 detail = f"the process was killed by {sig_name}"
             if stopped == "memory":
