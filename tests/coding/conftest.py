@@ -19,7 +19,7 @@ from serving.llama_server import free_port
 # generous wall limit keeps the CPU-limit test deterministic on a loaded machine.
 SERVER_LIMITS = {
     "SPARK_AGENTS_CODE_WALL_TIME_S": "30",
-    "SPARK_AGENTS_CODE_CPU_TIME_S": "2",
+    "SPARK_AGENTS_CODE_CPU_TIME_S": "1",
     "SPARK_AGENTS_CODE_ISOLATION": "bubblewrap",
 }
 
