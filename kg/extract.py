@@ -12,6 +12,7 @@ Two extractors share one output type:
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -21,6 +22,8 @@ from pydantic import BaseModel, Field, ValidationError
 from kg.errors import ExtractionError, InvalidTriple
 from kg.merge import clean_surface
 from kg.settings import KGSettings
+
+log = logging.getLogger(__name__)
 
 EntityType = Literal["PERSON", "ORG", "PLACE", "DATE", "WORK", "CONCEPT", "ENTITY"]
 ENTITY_TYPES: tuple[str, ...] = ("PERSON", "ORG", "PLACE", "DATE", "WORK", "CONCEPT", "ENTITY")
@@ -422,6 +425,11 @@ class _LLMAnswer(BaseModel):
     triples: list[_LLMTriple] = Field(default_factory=list)
 
 
+def canonical_text(text: str) -> str:
+    """Case-, whitespace- and punctuation-folded text, for "does this name occur in this chunk" checks."""
+    return " " + " ".join(re.findall(r"\w+", clean_surface(text).casefold())) + " "
+
+
 def _find_span(text: str, subject: str, obj: str) -> tuple[int, int]:
     """The sentence that mentions both entities (else either, else the whole chunk)."""
     spans = sentences(text)
@@ -479,6 +487,7 @@ class LLMExtractor:
         if not isinstance(data, dict) or "triples" not in data:
             raise ExtractionError(f"The supervisor model's JSON {where} has no 'triples' list; {advice}")
         out = []
+        haystack = canonical_text(chunk.text)
         for t in answer.triples:
             triple = Triple(
                 subject=t.subject,
@@ -494,35 +503,70 @@ class LLMExtractor:
                 triple = check_triple(triple, self.settings.max_field_chars)
             except InvalidTriple as e:
                 raise ExtractionError(f"The supervisor model gave an invalid triple {where}: {e} {advice}") from None
+            if self.settings.llm_grounded_only and not (
+                canonical_text(triple.subject) in haystack and canonical_text(triple.object) in haystack
+            ):
+                log.info("dropped a triple naming an entity absent from %s: %s", chunk.chunk_id, triple.subject)
+                continue
             span = _find_span(chunk.text, triple.subject, triple.object)
             out.append(triple.model_copy(update={"span": span, "evidence": chunk.text[span[0] : span[1]][:300]}))
         return out
 
     def extract(self, chunk: Chunk) -> list[Triple]:
+        import openai
+
         from serving.client import openai_client, translate
 
         self._ensure_started()
         ep = self.endpoint
         client = openai_client(ep)
-        try:
-            resp = client.chat.completions.create(
-                model=ep.model,
-                messages=[
-                    {"role": "system", "content": SYSTEM_PROMPT},
-                    {"role": "user", "content": f"Text:\n{chunk.text}"},
-                ],
-                temperature=0,
-                max_tokens=self.settings.llm_max_tokens,
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": "triples", "strict": True, "schema": triple_schema(self.settings)},
-                },
-            )
-            choice = resp.choices[0]
-            content, finish = choice.message.content, choice.finish_reason
-        except Exception as e:  # noqa: BLE001 - re-raised as a project error
-            raise translate(ep, e) from e
-        return self.parse(content, finish, chunk)
+        schema = triple_schema(self.settings)
+        formats = {
+            # OpenAI / llama.cpp's llama-server / vLLM / TensorRT-LLM
+            "json_schema": {
+                "type": "json_schema",
+                "json_schema": {"name": "triples", "strict": True, "schema": schema},
+            },
+            # llama-cpp-python's server (the local profile) knows only this spelling of the same constraint
+            "json_object": {"type": "json_object", "schema": schema},
+        }
+        key = (ep.base_url or "", ep.model)
+        order = [_FORMAT_PREF[key]] if key in _FORMAT_PREF else ["json_schema", "json_object"]
+        messages = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": f"Text:\n{chunk.text}"},
+        ]
+        for attempt, name in enumerate(order):
+            try:
+                resp = client.chat.completions.create(
+                    model=ep.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=0,
+                    max_tokens=self.settings.llm_max_tokens,
+                    response_format=formats[name],  # type: ignore[arg-type]
+                )
+                choice = resp.choices[0]
+                content, finish = choice.message.content, choice.finish_reason
+            except openai.APIStatusError as e:
+                if attempt + 1 < len(order):  # this server may not know this response_format: try the other
+                    log.info(
+                        "%s rejected response_format %s (HTTP %s); trying %s",
+                        ep.base_url,
+                        name,
+                        e.status_code,
+                        order[attempt + 1],
+                    )
+                    continue
+                raise translate(ep, e) from e
+            except Exception as e:  # noqa: BLE001 - re-raised as a project error
+                raise translate(ep, e) from e
+            _FORMAT_PREF[key] = name
+            return self.parse(content, finish, chunk)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+# Which response_format each (base_url, model) accepted; learned on first use.
+_FORMAT_PREF: dict[tuple[str, str], str] = {}
 
 
 def get_extractor(name: str, settings: KGSettings | None = None) -> OfflineExtractor | LLMExtractor:

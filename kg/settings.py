@@ -29,6 +29,8 @@ class KGSettings(BaseSettings):
     llm_max_tokens: int = Field(default=1024, ge=64)
     # Chunks sent to the model at once (llama.cpp, vLLM and TensorRT-LLM batch concurrent requests).
     llm_concurrency: int = Field(default=2, ge=1, le=32)
+    # Keep only model triples whose subject and object both occur in the chunk (drops invented entities).
+    llm_grounded_only: bool = True
     # Entity names and relations longer than this are rejected (they are sentences, not entities).
     max_field_chars: int = Field(default=120, ge=8)
     max_triples_per_chunk: int = Field(default=64, ge=1)

@@ -20,3 +20,13 @@ def built() -> GraphStore:
     """The default collection built from CORPUS with the offline extractor."""
     build_graph(text_chunks(CORPUS, source_id="doc:corpus"), extractor="offline")
     return GraphStore()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_format_memory():
+    """Which response_format a server accepts is learned per process; tests each start fresh."""
+    from kg import extract
+
+    extract._FORMAT_PREF.clear()
+    yield
+    extract._FORMAT_PREF.clear()

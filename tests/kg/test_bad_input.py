@@ -54,10 +54,13 @@ def test_second_chunk_bad_json_stores_nothing(scripted_roles, built, second):
 
 def test_model_server_failures_are_project_errors(scripted_roles, built):
     before = built.path.read_bytes()
-    scripted_roles.script(Reply(fault="http_500"))
+    scripted_roles.script(Reply(fault="http_500"), Reply(fault="http_500"))
     with pytest.raises(ModelServerError, match="HTTP 500"):
         build_graph(text_chunks("Ada Lovelace worked with Charles Babbage."), extractor="llm")
     assert built.path.read_bytes() == before
+    # A first failure may mean "unknown response_format": the other spelling was tried once.
+    formats = [r["response_format"]["type"] for r in scripted_roles.chat_requests]
+    assert formats == ["json_schema", "json_object"]
 
 
 def test_llm_without_a_server_is_unavailable(built, monkeypatch):

@@ -104,6 +104,34 @@ def test_llm_extractor_uses_json_schema_and_parses(scripted_roles):
     assert req["model"] == "scripted-model" and chunk.text in req["messages"][-1]["content"]
 
 
+def test_llm_triples_naming_absent_entities_are_dropped(scripted_roles, monkeypatch):
+    answer = {"triples": [*ANSWER["triples"], {**ANSWER["triples"][0], "object": "Marijona Curia"}]}
+    chunk = Chunk(text="Marie  CURIE was born in Warsaw. She married Pierre Curie.", source_id="s", chunk_id="s#0")
+    scripted_roles.script(text(json.dumps(answer)))
+    assert len(LLMExtractor().extract(chunk)) == 2  # case and spacing do not matter; the invented name does
+    monkeypatch.setenv("SPARK_AGENTS_KG_LLM_GROUNDED_ONLY", "false")
+    scripted_roles.script(text(json.dumps(answer)))
+    assert len(LLMExtractor().extract(chunk)) == 3
+
+
+def test_llm_falls_back_to_json_object_schema_and_remembers(scripted_roles):
+    """llama-cpp-python's server (the local profile) answers a json_schema response_format with HTTP 500
+    (request validation); the same schema as {"type": "json_object", "schema": ...} is accepted."""
+
+    def server(request):
+        if request["response_format"]["type"] == "json_schema":
+            return Reply(fault="http_500")
+        assert request["response_format"]["schema"]["required"] == ["triples"]
+        return text(json.dumps(ANSWER))
+
+    scripted_roles.handler = server
+    chunk = Chunk(text="Marie Curie was born in Warsaw. She married Pierre Curie.", source_id="s", chunk_id="s#0")
+    assert len(LLMExtractor().extract(chunk)) == 2
+    assert len(LLMExtractor().extract(chunk)) == 2
+    formats = [r["response_format"]["type"] for r in scripted_roles.chat_requests]
+    assert formats == ["json_schema", "json_object", "json_object"]  # learned once per endpoint
+
+
 @pytest.mark.parametrize(
     ("reply", "message"),
     [
