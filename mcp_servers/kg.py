@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from mcp_servers.common import serve
+
+if TYPE_CHECKING:
+    from kg.build import BuildReport
 
 mcp = FastMCP(
     "kg",
@@ -88,7 +91,7 @@ def _fact(f: object) -> FactOut:
 
 
 @mcp.tool()
-def extract_graph(
+async def extract_graph(
     text: str | None = None,
     source_id: str | None = None,
     collection: str | None = None,
@@ -97,14 +100,21 @@ def extract_graph(
     """Extract (subject, relation, object) facts from `text` or an ingested RAG source and merge them into
     the collection's graph. extractor: 'offline' (rule-based, no model) or 'llm' (the supervisor model).
     All or nothing: on any error the stored graph is unchanged."""
+    import anyio
+
     from kg.build import build_graph, source_chunks, text_chunks
     from serving.errors import SparkAgentsError
 
+    text, source_id = text or None, source_id or None
     if (text is None) == (source_id is None):
         raise ToolError("Give exactly one of text or source_id.")
-    try:
+
+    def run() -> BuildReport:
         chunks = source_chunks(source_id) if source_id is not None else text_chunks(text or "")
-        r = build_graph(chunks, collection, extractor)
+        return build_graph(chunks, collection, extractor)
+
+    try:  # extraction can take minutes with a model: keep the server's event loop free meanwhile
+        r = await anyio.to_thread.run_sync(run)
     except SparkAgentsError as e:
         raise _fail(e) from None
     return ExtractResult(
