@@ -1,19 +1,22 @@
 """Offline triple extractor: throughput (chunks/s) and precision/recall on a hand-annotated sample.
 
-The sample. No public relation-extraction corpus (WebNLG, CoNLL04, NYT, DocRED, TACRED, SemEval-2010 T8)
-ships inside a PyPI package that installs here, and nothing can be downloaded at run time, so there is no
-public gold set to run offline. What is used instead, stated plainly: 30 short encyclopaedic passages
-(well-known public facts, WebNLG/DBpedia style) written for this benchmark, with 70 gold triples
-annotated by hand as a person would state them. They include forms the rules handle (copulas, passives,
-appositives, coordinated verbs, pronouns) and forms they do not (lowercase objects after prepositions,
-relative clauses, lists, possessives, "X's Y is Z", numbers with units). Treat the figures as a sanity
-check of the rules, not as a comparison with published systems.
+The sample. Searching PyPI's package names and summaries for WebNLG, CoNLL04, DocRED, TACRED, SemEval and
+REBEL found no package that ships a public relation-extraction corpus (the installed packages hold none
+either), and nothing can be downloaded at run time, so no public gold set could be run offline. What is used
+instead, stated plainly: short encyclopaedic passages (well-known public facts, WebNLG/DBpedia style) written
+for this benchmark, with gold triples annotated by hand as a person would state them: a dev set (30 passages,
+61 triples) and a held-out set (15 passages, 33 triples). The rules were revised once after reading the dev
+set's errors (coordination, initials, possessives, subordinate clauses, common-noun objects); the held-out set
+was written before that revision and never inspected item by item. Before the revision: dev F1 0.64, held-out
+F1 0.48. The passages include forms the rules do not handle (coreference through "the company", lists after a
+number, numbers with units, nested clauses). Treat the figures as a sanity check of the rules, not as a
+comparison with published systems.
 
 Scoring: entities match when their canonical keys are equal (case, articles, whitespace folded);
 a relation matches when its first content word agrees on the first 4 letters ("founded" ~ "founder"
 would match, "born" ~ "died" would not). "pair" scores ignore the relation.
 
-`python -m bench kg_extract` (add `--llm` after it to also score the supervisor model's extraction).
+`python -m bench kg_extract`; `python -m bench.kg_extract --llm` also scores the supervisor model.
 """
 
 from __future__ import annotations
