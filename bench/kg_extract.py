@@ -9,7 +9,7 @@ for this benchmark, with gold triples annotated by hand as a person would state 
 set's errors (coordination, initials, possessives, subordinate clauses, common-noun objects); the held-out set
 was written before that revision and never inspected item by item. Before the revision: dev F1 0.64, held-out
 F1 0.48. The passages include forms the rules do not handle (coreference through "the company", lists after a
-number, numbers with units, nested clauses). Treat the figures as a sanity check of the rules, not as a
+number, "Both artists", nested clauses). Treat the figures as a sanity check of the rules, not as a
 comparison with published systems.
 
 Scoring: entities match when their canonical keys are equal (case, articles, whitespace folded);
