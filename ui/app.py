@@ -11,10 +11,10 @@ HERE = Path(__file__).parent
 st.set_page_config(page_title="Spark Agents", page_icon="⚡", layout="wide")
 
 pages = [
-    st.Page(HERE / "pages" / "chat.py", title="Chat", icon="💬", url_path="chat", default=True),
-    st.Page(HERE / "pages" / "sources.py", title="Documents", icon="📄", url_path="sources"),
-    st.Page(HERE / "pages" / "graph.py", title="Knowledge graph", icon="🕸️", url_path="graph"),
-    st.Page(HERE / "pages" / "models.py", title="Models", icon="🖥️", url_path="models"),
+    st.Page(HERE / "app_pages" / "chat.py", title="Chat", icon="💬", url_path="chat", default=True),
+    st.Page(HERE / "app_pages" / "sources.py", title="Documents", icon="📄", url_path="sources"),
+    st.Page(HERE / "app_pages" / "graph.py", title="Knowledge graph", icon="🕸️", url_path="graph"),
+    st.Page(HERE / "app_pages" / "models.py", title="Models", icon="🖥️", url_path="models"),
 ]
 page = st.navigation(pages)
 page.run()

@@ -62,8 +62,12 @@ def register(app: typer.Typer) -> None:
                 err=True,
             )
         typer.echo(f"Spark Agents UI on http://{host}:{port}  (Ctrl-C stops it)", err=True)
+        cmd = streamlit_command(host, port, theme)
+        if os.name == "posix":  # become the server: signals (Ctrl-C, SIGTERM) reach it directly
+            sys.stderr.flush()
+            os.execv(cmd[0], cmd)
         try:
-            code = subprocess.call(streamlit_command(host, port, theme), env=os.environ.copy())
+            code = subprocess.call(cmd)
         except KeyboardInterrupt:
             code = 0
         raise typer.Exit(code)

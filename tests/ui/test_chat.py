@@ -211,7 +211,7 @@ def test_a_documents_turn_shows_handoff_tool_call_result_and_citations(app, monk
         notes = b"# Spark notes\n\nThe DGX Spark has 128 GB of unified memory.\n"
         at.file_uploader[0].set_value([("notes.md", notes, "text/markdown")]).run()
         at.button(key="ingest").click().run()
-        at.switch_page("pages/chat.py").run()
+        at.switch_page("app_pages/chat.py").run()
         at.selectbox(key="agent_choice").select("rag").run()
         at.chat_input[0].set_value("How much memory does the Spark have?").run()
         assert not at.exception and not at.error
@@ -229,9 +229,9 @@ def test_a_documents_turn_shows_handoff_tool_call_result_and_citations(app, monk
         assert "128 GB of unified memory" in cites[0].markdown[0].value
         # the agent choice survives a page switch, and the Documents page still opens the store even
         # though the runtime's rag MCP server had it open
-        at.switch_page("pages/sources.py").run()
+        at.switch_page("app_pages/sources.py").run()
         assert not at.error and "Your documents (1)" in [h.value for h in at.subheader]
-        at.switch_page("pages/chat.py").run()
+        at.switch_page("app_pages/chat.py").run()
         assert at.selectbox(key="agent_choice").value == "rag"
 
 

@@ -66,7 +66,7 @@ def test_build_from_an_uploaded_document(app) -> None:
     at = app("sources")
     at.file_uploader[0].set_value([("curie.md", f"# Curie\n\n{TEXT}\n".encode(), "text/markdown")]).run()
     at.button(key="ingest").click().run()
-    at.switch_page("pages/graph.py").run()
+    at.switch_page("app_pages/graph.py").run()
     assert at.multiselect(key="kg_sources").value  # the selected documents are preselected
     at.button(key="kg_build").click().run()
     assert not at.exception

@@ -78,9 +78,9 @@ def test_select_sources_for_the_rag_agent_and_delete_one(app) -> None:
     at.checkbox(key=f"use_{ids['Grace']}").uncheck().run()
     assert at.session_state["rag_sources"] == [ids["Spark notes"]]
     # the chat page passes the choice on and says so
-    at.switch_page("pages/chat.py").run()
+    at.switch_page("app_pages/chat.py").run()
     assert "Documents: 1 selected source(s)" in [c.value for c in at.sidebar.caption]
-    at.switch_page("pages/sources.py").run()
+    at.switch_page("app_pages/sources.py").run()
     assert at.checkbox(key=f"use_{ids['Grace']}").value is False  # the choice survives the page switch
     at.button(key="use_none").click().run()
     assert at.session_state["rag_sources"] == []

@@ -1,0 +1,267 @@
+"""End to end in headless Chromium: `spark-agents ui` as users start it, driven by Playwright.
+
+The app runs as a real subprocess (`python -m agents.cli ui --port P`) with the supervisor and coder roles
+pointed at the scripted OpenAI-compatible server; Debian's chromium is driven through `executable_path`
+(no browser download). Screenshots of every page go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from serving.llama_server import free_port
+from tests.conftest import ROLE_VARS
+from tests.support.scripted_server import Reply, ScriptedServer, text, tool
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SLOW = 180_000  # ms: the first document upload loads the embedding model; an agent turn starts an MCP server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"),
+]
+
+
+def handler(request: dict[str, Any]) -> Reply:
+    """The documents agent searches first; every other call answers, slowly enough to watch it stream."""
+    tools = [t["function"]["name"] for t in request.get("tools") or []]
+    if "search_documents" in tools and not any(m["role"] == "tool" for m in request["messages"]):
+        return tool("search_documents", {"query": "unified memory"})
+    return text(
+        "Two plus two is **4**. Here is the check:\n\n```python\nprint(2 + 2)\n```\n",
+        token_delay=0.15,
+    )
+
+
+@dataclass
+class App:
+    url: str
+    scripted: ScriptedServer
+    home: Path
+    log: Path
+
+
+@contextmanager
+def running_app(root: Path, supervisor_url: str) -> Iterator[tuple[str, Path]]:
+    """`spark-agents ui --port P` in its own process group, with its own data directory; yields (url, home)."""
+    home, log = root / "home", root / "streamlit.log"
+    env = {k: v for k, v in os.environ.items() if k not in ROLE_VARS}
+    env.update(
+        SPARK_AGENTS_HOME=str(home),
+        SPARK_AGENTS_PROFILE="local",
+        HF_HUB_OFFLINE="1",
+        SPARK_AGENTS_SUPERVISOR_URL=supervisor_url,
+        SPARK_AGENTS_SUPERVISOR_MODEL="scripted-model",
+        SPARK_AGENTS_CODER_URL=supervisor_url,
+        SPARK_AGENTS_CODER_MODEL="scripted-model",
+    )
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agents.cli", "ui", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"`spark-agents ui` did not come up:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url, home
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def ui_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    root = tmp_path_factory.mktemp("ui-e2e")
+    with ScriptedServer(handler=handler) as scripted, running_app(root, scripted.url) as (url, home):
+        yield App(url=url, scripted=scripted, home=home, log=root / "streamlit.log")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="light")
+    pg = context.new_page()
+    pg.set_default_timeout(SLOW)
+    yield pg
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        shot(pg, f"FAILED-{request.node.name}")
+    context.close()
+
+
+def shot(pg: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.wait_for_timeout(500)  # let the last delta paint
+    pg.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def open_page(pg: Any, app: App, path: str, heading: str) -> None:
+    pg.goto(f"{app.url}/{path}")
+    pg.get_by_role("heading", name=re.compile(heading)).first.wait_for()
+
+
+def send(pg: Any, message: str) -> None:
+    box = pg.get_by_test_id("stChatInputTextArea")
+    box.fill(message)
+    box.press("Enter")
+
+
+def test_chat_streams_the_answer_and_shows_the_trace(ui_app: App, page: Any) -> None:
+    pg = page
+    pg.goto(ui_app.url)
+    pg.get_by_text("Try one of these").wait_for()
+    assert pg.get_by_role("button", name=re.compile("palindrome")).is_visible()
+    shot(pg, "chat-empty")
+
+    # a plain question: the answer arrives token by token (the cursor shows while it streams)
+    send(pg, "What is 2+2?")
+    answer = pg.get_by_test_id("stChatMessage").nth(1)
+    answer.get_by_text("▌").wait_for()
+    answer.get_by_text("Two plus two is").wait_for()
+    pg.get_by_text("Trace · answered directly by supervisor").wait_for()
+    answer.locator("code", has_text="print(2 + 2)").wait_for()
+    pg.wait_for_function("() => !document.body.innerText.includes('▌')")
+    # the thread is listed in the sidebar, titled by its first message
+    pg.get_by_test_id("stSidebar").get_by_role("button", name="What is 2+2?").wait_for()
+
+    # a documents question (a sample prompt for the rag agent): handoff, tool call and result in the trace
+    pg.get_by_role("button", name="New chat").click()
+    pg.get_by_role("button", name=re.compile("Summarise the main points")).click()
+    trace = pg.get_by_text("Trace · supervisor → rag · 1 tool call")
+    trace.wait_for()
+    trace.click()  # expand it
+    pg.get_by_text("handoff → rag agent").wait_for()
+    pg.get_by_text("rag.search_documents").first.wait_for()
+    assert pg.get_by_text('"query": "unified memory"').first.is_visible()
+    shot(pg, "chat-trace")
+
+
+def test_the_model_server_down_shows_a_banner_not_a_stack_trace(page: Any, tmp_path: Path) -> None:
+    down = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    with running_app(tmp_path, down) as (url, _):
+        page.goto(url)
+        page.get_by_text("Try one of these").wait_for()
+        send(page, "Are you there?")
+        alert = page.get_by_test_id("stAlert").filter(has_text="model server is unavailable")
+        alert.wait_for()
+        assert "supervisor" in alert.inner_text() and down in alert.inner_text()
+        assert page.get_by_test_id("stException").count() == 0
+        assert "Traceback" not in page.content()
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Are you there?").wait_for()  # thread kept
+        shot(page, "chat-model-down")
+
+
+def test_upload_documents_with_a_bad_file_among_them(ui_app: App, page: Any, tmp_path: Path) -> None:
+    pg = page
+    open_page(pg, ui_app, "sources", "Documents")
+    good = tmp_path / "spark notes.md"
+    good.write_text("# Spark notes\n\nThe DGX Spark has 128 GB of unified memory. NVIDIA builds the DGX Spark.\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    liar = tmp_path / "report.pdf"
+    liar.write_bytes(b"\x00\x01 this is not a PDF")
+    pg.locator("input[type=file]").first.set_input_files([str(good), str(empty), str(liar)])
+    pg.get_by_role("button", name="Ingest 3 file(s)").click()
+    pg.get_by_text("spark notes.md — added: 1 chunks").wait_for()
+    errors = pg.get_by_test_id("stAlert")
+    errors.filter(has_text="empty.txt").filter(has_text="empty").wait_for()
+    errors.filter(has_text="report.pdf").wait_for()
+    pg.get_by_text("Your documents (1)").wait_for()
+    pg.get_by_text(re.compile("^Spark notes")).first.wait_for()  # the row: title, then file name
+    shot(pg, "sources")
+
+
+def test_graph_and_models_pages(ui_app: App, page: Any, browser: Any) -> None:
+    pg = page
+    open_page(pg, ui_app, "graph", "Knowledge graph")
+    pg.get_by_label("…and/or from text").fill(
+        "Marie Curie was born in Warsaw. Marie Curie worked at the University of Paris. "
+        "Pierre Curie married Marie Curie."
+    )
+    pg.get_by_role("button", name="Build graph").click()
+    pg.get_by_text("facts extracted").wait_for()
+    frame = pg.frame_locator("iframe").first
+    frame.locator("#mynetwork canvas").wait_for()
+    pg.wait_for_timeout(2500)  # let the physics layout settle before the screenshot
+    pg.get_by_label("Entity").fill("Marie Curie")
+    pg.get_by_label("Entity").press("Enter")
+    pg.get_by_text(re.compile(r"Marie Curie\*\*?: \d+ entities|Marie Curie: \d+ entities")).wait_for()
+    shot(pg, "graph")
+
+    open_page(pg, ui_app, "models", "Models")
+    pg.get_by_text("Endpoints").wait_for()
+    table = pg.get_by_test_id("stDataFrame").first
+    table.wait_for()
+    pg.get_by_test_id("stVegaLiteChart").first.wait_for()
+    shot(pg, "models-local")
+    pg.get_by_test_id("stSelectbox").filter(has_text="Profile").click()
+    pg.get_by_role("option", name="spark-120b").click()
+    pg.get_by_text(re.compile("spark-120b.*fits")).wait_for()
+    pg.wait_for_timeout(1000)
+    shot(pg, "models")
+
+    # the dark theme: Streamlit follows the system setting unless the user picks one in Settings
+    dark = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
+    try:
+        dpg = dark.new_page()
+        dpg.set_default_timeout(SLOW)
+        open_page(dpg, ui_app, "models", "Models")
+        dpg.get_by_test_id("stVegaLiteChart").first.wait_for()
+        bg = dpg.evaluate("() => getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+        assert bg != "rgb(255, 255, 255)", bg
+        shot(dpg, "models-dark")
+    finally:
+        dark.close()
