@@ -140,8 +140,15 @@ class KnowledgeGraph:
 
     # --- serialisation ---------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        data = nx.node_link_data(self.graph, edges="edges")
-        return {"format": FORMAT, "version": VERSION, "merges": self.merges, "aliases": self.aliases, "graph": data}
+        g = self.graph
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "merges": self.merges,
+            "aliases": self.aliases,
+            "nodes": [[n, d] for n, d in g.nodes(data=True)],
+            "edges": [[u, v, k, d] for u, v, k, d in g.edges(keys=True, data=True)],
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> KnowledgeGraph:
@@ -149,13 +156,20 @@ class KnowledgeGraph:
             raise ValueError(f"not a {FORMAT} file")
         if data.get("version") != VERSION:
             raise ValueError(f"unsupported version {data.get('version')!r}")
-        g = nx.node_link_graph(data["graph"], directed=True, multigraph=True, edges="edges")
-        for _u, _v, d in g.edges(data=True):
+        g = nx.MultiDiGraph()
+        for n, d in data["nodes"]:
+            if not isinstance(n, str) or not isinstance(d, dict):
+                raise ValueError("a node is not [name, attributes]")
+            g.add_node(n, **d)
+        for u, v, k, d in data["edges"]:
+            if not isinstance(d, dict) or u not in g or v not in g:
+                raise ValueError("an edge is not [subject, object, key, attributes] between known entities")
             if "relation" not in d or "source_id" not in d or "chunk_id" not in d:
                 raise ValueError("an edge lacks its relation or provenance")
             span = d.get("span", [0, 0])
-            if not (isinstance(span, list) and len(span) == 2 and all(isinstance(x, int) for x in span)):
+            if type(span) is not list or len(span) != 2 or type(span[0]) is not int or type(span[1]) is not int:
                 raise ValueError("an edge has an invalid text span")
+            g.add_edge(u, v, key=k, **d)
         return cls(g, list(data.get("merges") or []), dict(data.get("aliases") or {}))
 
 
@@ -231,7 +245,7 @@ class GraphStore:
             if cached:
                 _CACHE[str(self.path)] = (stamp, kg)
             return kg
-        except (ValueError, KeyError, TypeError, nx.NetworkXError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, nx.NetworkXError) as e:
             backup = self._backup()
             raise GraphCorrupted(
                 f"The graph file {self.path} is corrupted ({str(e)[:120]}); a copy is kept at {backup}. "
@@ -252,7 +266,7 @@ class GraphStore:
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{self.collection}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(kg.to_json(), f, ensure_ascii=False, separators=(",", ":"))
+                f.write(json.dumps(kg.to_json(), ensure_ascii=False, separators=(",", ":")))
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)

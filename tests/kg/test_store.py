@@ -31,7 +31,8 @@ def test_rebuilding_the_same_text_changes_nothing(built):
     before = built.path.read_bytes()
     report = build_graph(text_chunks(CORPUS, source_id="doc:corpus"))
     assert report.edges_added == 0 and report.duplicates_skipped == report.triples > 0
-    assert json.loads(built.path.read_bytes())["graph"] == json.loads(before)["graph"]
+    after = json.loads(built.path.read_bytes())
+    assert (after["nodes"], after["edges"]) == (json.loads(before)["nodes"], json.loads(before)["edges"])
 
 
 def test_collections_are_separate_files(built):
@@ -68,7 +69,7 @@ def test_import_garbage_is_a_clear_error(built, tmp_path):
 
 
 def test_corrupted_file_is_reported_backed_up_and_never_overwritten(built):
-    built.path.write_text('{"format": "spark-agents-kg", "version": 1, "graph": {"nodes": [')  # truncated
+    built.path.write_text('{"format": "spark-agents-kg", "version": 1, "nodes": [["A", {}]], "edg')  # truncated
     corrupted = built.path.read_bytes()
     with pytest.raises(GraphCorrupted, match="corrupted") as err:
         built.load()
@@ -89,6 +90,23 @@ def test_corrupted_file_is_reported_backed_up_and_never_overwritten(built):
 def test_wrong_format_file_is_corrupted_too(built):
     built.path.write_text(json.dumps({"nodes": [], "links": []}))
     with pytest.raises(GraphCorrupted, match="not a spark-agents-kg file"):
+        built.load()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["edges"][0][3].pop("source_id"), "lacks its relation or provenance"),
+        (lambda d: d["edges"][0][3].update(span="0-10"), "invalid text span"),
+        (lambda d: d["edges"][0].__setitem__(1, "Nobody"), "between known entities"),
+        (lambda d: d.update(version=99), "unsupported version 99"),
+    ],
+)
+def test_structurally_broken_file_is_corrupted(built, edit, message):
+    data = json.loads(built.path.read_text())
+    edit(data)
+    built.path.write_text(json.dumps(data))
+    with pytest.raises(GraphCorrupted, match=message):
         built.load()
 
 
