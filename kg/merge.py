@@ -8,6 +8,7 @@ near-duplicate spelling (difflib ratio >= threshold). Every fold that changes a 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -21,6 +22,7 @@ _SPACES = re.compile(r"\s+")
 _ACRONYM_STOP = {"of", "and", "the", "for", "in", "on", "at", "&"}
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def clean_surface(name: str) -> str:
     """The display form: NFKC, collapsed whitespace, edge punctuation trimmed (case kept)."""
     name = unicodedata.normalize("NFKC", name)
@@ -28,6 +30,7 @@ def clean_surface(name: str) -> str:
     return _EDGE_PUNCT.sub("", name)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def canonical_key(name: str) -> str:
     """The identity of a name: two names with the same key are the same entity."""
     name = clean_surface(name).casefold()
