@@ -121,3 +121,25 @@ def test_triples_with_empty_or_huge_fields_are_rejected_graph_unchanged(built, f
     with pytest.raises(InvalidTriple, match=message):
         built.add_triples([good, bad])
     assert built.path.read_bytes() == before
+
+
+def test_concurrent_builds_lose_no_update():
+    import threading
+
+    texts = [f"Person{i} Alpha worked with Person{i} Beta." for i in range(8)]
+    errors: list[Exception] = []
+
+    def run(t: str) -> None:
+        try:
+            build_graph(text_chunks(t), collection="shared")
+        except Exception as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in texts]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+    g = GraphStore("shared").load().graph
+    assert all(g.has_edge(f"Person{i} Alpha", f"Person{i} Beta") for i in range(8))
