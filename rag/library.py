@@ -144,7 +144,10 @@ class Library:
                 return []
             dense = self.embedder.embed([q])[0]
             want = max(k, self.settings.rerank_candidates) if self.settings.rerank_model else k
-            points = self.store.hybrid(dense, sparse_query(q), want + 10, max(self.settings.prefetch, want), ids)
+            weights = (self.settings.dense_weight, self.settings.sparse_weight)
+            points = self.store.hybrid(
+                dense, sparse_query(q), want + 10, max(self.settings.prefetch, want), ids, weights=weights
+            )
         hits = [to_hit(p.payload, p.score) for p in points if p.payload and p.payload.get("source_id") in complete]
         hits = hits[:want]
         if self.settings.rerank_model:

@@ -29,6 +29,8 @@ class RagSettings(BaseSettings):
     batch_chunks: int = Field(256, ge=1, description="chunks embedded and written per batch")
     max_query_chars: int = Field(4000, ge=1)
     prefetch: int = Field(50, ge=1, description="candidates from each of dense and sparse before fusion")
+    dense_weight: float = Field(1.0, ge=0, description="RRF weight of the dense (semantic) ranking")
+    sparse_weight: float = Field(1.0, ge=0, description="RRF weight of the BM25 (keyword) ranking")
     rerank_model: Path | None = None  # a sentence-transformers CrossEncoder folder; None: no reranking
     rerank_candidates: int = Field(30, ge=1)
     ocr: bool = True

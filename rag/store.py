@@ -251,6 +251,7 @@ class Store:
         limit: int,
         prefetch: int,
         source_ids: list[str] | None,
+        weights: tuple[float, float] = (1.0, 1.0),
     ) -> list[Any]:
         """Dense and sparse candidates fused by reciprocal rank fusion (Qdrant's query API)."""
         from qdrant_client import models
@@ -268,10 +269,13 @@ class Store:
                     limit=prefetch,
                 )
             )
+        fusion: Any = models.FusionQuery(fusion=models.Fusion.RRF)
+        if weights != (1.0, 1.0) and len(prefetches) == 2:
+            fusion = models.RrfQuery(rrf=models.Rrf(weights=list(weights)))
         result = self.client.query_points(
             self.chunks_name,
             prefetch=prefetches,
-            query=models.FusionQuery(fusion=models.Fusion.RRF),
+            query=fusion,
             limit=limit,
             with_payload=True,
         )
