@@ -27,7 +27,15 @@ models_app = typer.Typer(help="Start, stop and inspect the model servers.", no_a
 app.add_typer(models_app, name="models")
 
 # Packages that contribute commands; a missing module is skipped, a broken one is reported.
-COMMAND_MODULES = ["serving.cli", "rag.cli", "kg.cli", "agents.chat_cli", "agents.api_cli", "ui.cli"]
+COMMAND_MODULES = [
+    "serving.cli",
+    "serving.vision.cli",
+    "rag.cli",
+    "kg.cli",
+    "agents.chat_cli",
+    "agents.api_cli",
+    "ui.cli",
+]
 
 
 def emit_events(events: Iterator[Any], as_json: bool) -> None:

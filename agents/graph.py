@@ -23,6 +23,7 @@ from agents import policy, prompts
 from agents.events import HandoffEvent, TokenEvent, ToolCallEvent, ToolResultEvent
 from agents.llm import chat
 from agents.mcp_pool import MCPPool, ToolOutcome
+from agents.render import render
 from agents.router import SemanticRouter
 from agents.settings import SERVER_OF, SPECIALISTS, AgentSettings
 from serving.client import json_schema_format
@@ -85,20 +86,6 @@ def conversation(state: TurnState, limit: int) -> list[BaseMessage]:
     return plain[-limit:]
 
 
-def flatten(messages: list[BaseMessage]) -> list[BaseMessage]:
-    """Tool calls and results as plain text, for small models whose chat templates know no tool roles."""
-    out: list[BaseMessage] = []
-    for m in messages:
-        if isinstance(m, AIMessage) and (m.tool_calls or m.invalid_tool_calls):
-            calls = ", ".join(f"{c['name']}({json.dumps(c['args'])[:300]})" for c in m.tool_calls)
-            out.append(AIMessage(content=f"I called {calls or 'a tool'}."))
-        elif isinstance(m, ToolMessage):
-            out.append(HumanMessage(content=f"Tool result:\n{m.content}"))
-        else:
-            out.append(m)
-    return out
-
-
 def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
     """Citations from a search tool's structured result (`hits`/`results`/`chunks` with a `citation`)."""
     data = outcome.structured or {}
@@ -152,27 +139,29 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         return Command(goto=agent, update={"route": reason, **(update or {})})
 
     async def supervisor(state: TurnState) -> Command:
+        """hop 0: forced agent, then image attachments, then the router (auto: when it is confident or the
+        model is small), else the model. Later hops: a large model may hand off again; else the turn ends."""
         hops = state.get("hops", 0)
         small = settings.is_small(serving())
-        use_router = settings.routing == "router" or (settings.routing == "auto" and small)
-        if hops >= settings.hop_limit or (hops > 0 and use_router):
+        mode = settings.routing
+        if hops >= settings.hop_limit:
             return Command(goto=END)
         if hops == 0 and state.get("forced_agent"):
             return handoff(state["forced_agent"], "requested")  # type: ignore[arg-type]
         if hops == 0 and state.get("attachments"):
             return handoff("vision", "image attached")
-        if use_router:
-            text = _last_user_text(state)
-            decision = await asyncio.to_thread(deps.router.route, text)
-            agent, how = decision.agent, f"router {decision.score:.2f}"
-            if settings.routing == "auto" and not decision.confident(
-                settings.router_min_score, settings.router_min_margin
-            ):
-                agent, how = await route_with_json(text), "model (router unsure)"
-            if agent == "general":
-                return await answer_directly(state)
-            return handoff(agent, how)
-        # A capable model decides with ordinary tool calling (gpt-oss).
+        if hops > 0 and (mode == "router" or small or state.get("forced_agent")):
+            return Command(goto=END)  # the specialist's answer is the turn's answer
+        if hops == 0 and mode != "llm":
+            decision = await asyncio.to_thread(deps.router.route, _last_user_text(state))
+            if mode == "router" or small or decision.confident(settings.router_min_score, settings.router_min_margin):
+                if decision.agent == "general":
+                    return await answer_directly(state)
+                return handoff(decision.agent, f"router {decision.score:.2f}")
+        if small:  # a small model cannot be trusted with tool calling: a schema-constrained choice instead
+            agent = await route_with_json(_last_user_text(state))
+            return await answer_directly(state) if agent == "general" else handoff(agent, "model")
+        # A capable model decides with ordinary tool calling (gpt-oss), and may hand off again later.
         ep = endpoint(Role.SUPERVISOR, serving())
         messages = [SystemMessage(prompts.SUPERVISOR), *state.get("messages", [])[-settings.history_messages * 3 :]]
         while messages[1:] and isinstance(messages[1], ToolMessage):
@@ -193,12 +182,8 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             done = ToolMessage(content=f"Transferred to the {agent} agent.", tool_call_id=call["id"])
             task = str(call["args"].get("task") or "")
             return handoff(agent, task or "model", {"messages": [ai, done]})
-        return Command(
-            goto=END,
-            update={
-                "messages": [AIMessage(content=ai.content, name="supervisor", additional_kwargs=ai.additional_kwargs)]
-            },
-        )
+        reply = AIMessage(content=ai.content, name="supervisor", additional_kwargs=ai.additional_kwargs)
+        return Command(goto=END, update={"messages": [reply]})
 
     async def route_with_json(text: str) -> str:
         ep = endpoint(Role.SUPERVISOR, serving())
@@ -209,6 +194,24 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         except (ValueError, KeyError, TypeError):
             return "general"
         return agent if agent in (*SPECIALISTS, "general") else "general"
+
+    async def vision_fallback(
+        failed: ToolOutcome, by_name: dict[str, Any], state: TurnState, writer: Any
+    ) -> ToolOutcome:
+        """No VLM (or it is down): read the image with OCR and image_info instead, and say so."""
+        parts = [f"describe_image failed: {failed.text}"]
+        for name in ("extract_text", "image_info"):
+            if name not in by_name:
+                continue
+            args = policy.fix_arguments(by_name[name], {}, None, state.get("attachments") or [])
+            if not args:
+                continue
+            writer(ToolCallEvent(server="vision", tool=name, arguments=args, agent="vision"))
+            result = await deps.pool.call("vision", name, args)
+            writer(ToolResultEvent(server="vision", tool=name, summary=result.text[:500], is_error=result.is_error))
+            parts.append(f"{name}: {result.text}")
+        parts.append("Tell the user that describing the image needs the vision model; report what OCR found.")
+        return ToolOutcome(text="\n\n".join(parts), is_error=True)
 
     def specialist(agent: str) -> Callable[[TurnState], Any]:
         server = SERVER_OF[agent]
@@ -236,23 +239,25 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                 messages.append(HumanMessage(f"Task from the supervisor: {task}"))
             citations = list(state.get("citations") or [])
             outcomes: list[ToolOutcome] = []
+            last_tool = ""
             retried = False
             answer = ""
             for step in range(settings.step_limit):
-                used = bool(outcomes)
-                if small and used:
-                    kwargs: dict[str, Any] = {}
-                    call_messages = flatten(messages) + [
-                        HumanMessage("Answer the user's request using the tool result above.")
-                    ]
-                else:
-                    choice: Any = "auto"
-                    if small and primary and step == 0:
-                        choice = {"type": "function", "function": {"name": primary}}
-                    kwargs = {"tools": [policy.openai_tool(t) for t in tools] or None, "tool_choice": choice}
-                    call_messages = messages
+                if small and outcomes:
+                    # A tiny model paraphrases tool results badly: the evidence itself is the answer.
+                    answer = render(last_tool, outcomes[-1])
+                    writer(TokenEvent(text=answer, agent=agent))
+                    break
+                choice: Any = "auto"
+                if small and primary and step == 0:
+                    choice = {"type": "function", "function": {"name": primary}}
                 ai = await chat(
-                    ep, call_messages, max_tokens=settings.max_tokens, on_token=emit_tokens(agent), **kwargs
+                    ep,
+                    messages,
+                    tools=[policy.openai_tool(t) for t in tools] or None,
+                    tool_choice=choice,
+                    max_tokens=settings.max_tokens,
+                    on_token=emit_tokens(agent),
                 )
                 if ai.invalid_tool_calls:
                     bad = ai.invalid_tool_calls[0]
@@ -304,7 +309,10 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                             )
                         )
                         citations += citations_from(outcome, len(citations))
+                        if tool.name == "describe_image" and outcome.is_error:
+                            outcome = await vision_fallback(outcome, by_name, state, writer)
                     outcomes.append(outcome)
+                    last_tool = call["name"]
                     messages.append(
                         ToolMessage(
                             content=outcome.text[: settings.tool_output_chars],

@@ -6,9 +6,10 @@ assistant message's `reasoning_content` sent back on later calls, and ChatOpenAI
 
 from __future__ import annotations
 
+import asyncio
 import json
+import weakref
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
 from typing import Any
 
 import openai
@@ -22,9 +23,18 @@ from serving.settings import ServingSettings
 TokenSink = Callable[[str], Awaitable[None] | None]
 
 
-@lru_cache(maxsize=16)
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str, float], openai.AsyncOpenAI]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _client(base_url: str, api_key: str, timeout: float) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+    """One client (one connection pool) per endpoint and event loop: pools cannot cross loops."""
+    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    key = (base_url, api_key, timeout)
+    if key not in per_loop:
+        per_loop[key] = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+    return per_loop[key]
 
 
 def to_openai(messages: list[BaseMessage]) -> list[dict[str, Any]]:
@@ -39,8 +49,7 @@ def to_openai(messages: list[BaseMessage]) -> list[dict[str, Any]]:
         elif isinstance(m, AIMessage):
             msg: dict[str, Any] = {"role": "assistant", "content": m.content or None}
             calls = [
-                {"id": c["id"], "type": "function",
-                 "function": {"name": c["name"], "arguments": json.dumps(c["args"])}}
+                {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": json.dumps(c["args"])}}
                 for c in m.tool_calls
             ] + [
                 {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["args"] or ""}}
@@ -102,7 +111,10 @@ async def chat(
                 slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
                 slot["id"] = tc.id or slot["id"]
                 if tc.function:
-                    slot["name"] += tc.function.name or ""
+                    name = tc.function.name or ""
+                    # OpenAI sends the name once; llama-cpp-python repeats it in every chunk.
+                    if name and name != slot["name"]:
+                        slot["name"] += name
                     slot["arguments"] += tc.function.arguments or ""
             finished = finished or choice.finish_reason is not None
     except Exception as e:  # noqa: BLE001 - re-raised as a project error
@@ -120,8 +132,16 @@ async def chat(
                 raise ValueError("arguments must be a JSON object")
             valid.append({"id": call_id, "name": slot["name"], "args": args, "type": "tool_call"})
         except ValueError as e:
-            invalid.append({"id": call_id, "name": slot["name"], "args": slot["arguments"],
-                            "error": f"arguments are not valid JSON ({e})", "type": "invalid_tool_call"})
+            invalid.append(
+                {
+                    "id": call_id,
+                    "name": slot["name"],
+                    "args": slot["arguments"],
+                    "error": f"arguments are not valid JSON ({e})",
+                    "type": "invalid_tool_call",
+                }
+            )
     extra_kwargs = {"reasoning_content": "".join(reasoning)} if reasoning else {}
-    return AIMessage(content="".join(content), tool_calls=valid, invalid_tool_calls=invalid,
-                     additional_kwargs=extra_kwargs)
+    return AIMessage(
+        content="".join(content), tool_calls=valid, invalid_tool_calls=invalid, additional_kwargs=extra_kwargs
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -30,18 +31,20 @@ async def stdio_session(module: str, env: dict[str, str] | None = None) -> Async
 def http_server(module: str, env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[str]:
     """Start `python -m <module> --http` on a free loopback port; yield its MCP URL."""
     port = free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe: a chatty server never blocks on it
     proc = subprocess.Popen(
         [sys.executable, "-m", module, "--http", "--port", str(port)],
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}/mcp"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"{module} exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                log.seek(0)
+                raise RuntimeError(f"{module} exited: {log.read().decode(errors='replace')[-2000:]}")
             try:
                 httpx.get(url, timeout=1)
                 break
@@ -56,6 +59,7 @@ def http_server(module: str, env: dict[str, str] | None = None, timeout: float =
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 @asynccontextmanager

@@ -1,0 +1,61 @@
+"""Tool results as an answer a person can read, for when the model is too small to write one itself."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agents.mcp_pool import ToolOutcome
+
+
+def _hits(data: dict[str, Any]) -> str:
+    lines = ["From your documents:"]
+    for i, hit in enumerate(data.get("hits") or [], 1):
+        snippet = " ".join(str(hit.get("text", "")).split())[:300]
+        lines.append(f"[{i}] {snippet} — {hit.get('citation', '')}")
+    return "\n".join(lines) if len(lines) > 1 else "Nothing in your documents matches that."
+
+
+def _run(data: dict[str, Any]) -> str:
+    parts = []
+    if data.get("stdout"):
+        parts.append(f"Output:\n```\n{data['stdout'].rstrip()}\n```")
+    if data.get("stderr"):
+        parts.append(f"Errors:\n```\n{data['stderr'].rstrip()}\n```")
+    if data.get("stopped_by"):
+        parts.append(f"Stopped by the {data['stopped_by']} limit. {data.get('detail') or ''}".strip())
+    return "\n\n".join(parts) or f"The program exited with code {data.get('exit_code')} and printed nothing."
+
+
+RENDERERS = {
+    "generate_code": lambda d: (
+        f"```{d.get('language', '')}\n{str(d.get('code', '')).rstrip()}\n```"
+        + (f"\n\n{d['explanation']}" if d.get("explanation") else "")
+    ),
+    "search_documents": _hits,
+    "run_python": _run,
+    "run_tests": lambda d: str(d.get("summary") or ""),
+    "explain_error": lambda d: str(d.get("explanation") or ""),
+    "query_graph": lambda d: str(d.get("text") or ""),
+    "describe_image": lambda d: str(d.get("answer") or ""),
+    "extract_text": lambda d: f"Text in the image:\n{d.get('text')}" if d.get("text") else "",
+}
+
+
+def render(tool: str, outcome: ToolOutcome) -> str:
+    """A readable answer from one tool result; the raw text when there is no renderer for it."""
+    data = outcome.structured or {}
+    if isinstance(data.get("result"), dict):
+        data = data["result"]
+    renderer = RENDERERS.get(tool)
+    if renderer and not outcome.is_error and data:
+        try:
+            text = renderer(data).strip()
+        except (TypeError, AttributeError, KeyError):
+            text = ""
+        if text:
+            return text
+    try:
+        return json.dumps(json.loads(outcome.text), indent=2)[:6000]
+    except ValueError:
+        return outcome.text[:6000]
