@@ -81,6 +81,7 @@ class ScriptedServer:
         self.model = model
         self.default = default or Reply(content="(script exhausted)")
         self.requests: list[dict[str, Any]] = []
+        self.busy_seconds = 0.0  # time spent answering chat requests: "model time" for overhead benchmarks
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -196,6 +197,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._json(404, {"error": {"message": "not found"}})
 
     def _chat(self, body: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        try:
+            self._reply(body)
+        finally:
+            with self.scripted._lock:
+                self.scripted.busy_seconds += time.perf_counter() - started
+
+    def _reply(self, body: dict[str, Any]) -> None:
         reply = self.scripted.next_reply(body)
         if reply.delay:
             time.sleep(reply.delay)
