@@ -259,8 +259,10 @@ class Store:
         flt = None
         if source_ids:
             flt = models.Filter(must=[models.FieldCondition(key="source_id", match=models.MatchAny(any=source_ids))])
-        prefetches = [models.Prefetch(query=dense, using=DENSE, filter=flt, limit=prefetch)]
-        if sparse[0]:
+        prefetches = []
+        if weights[0] > 0 or weights[1] <= 0:
+            prefetches.append(models.Prefetch(query=dense, using=DENSE, filter=flt, limit=prefetch))
+        if sparse[0] and weights[1] > 0:
             prefetches.append(
                 models.Prefetch(
                     query=models.SparseVector(indices=sparse[0], values=sparse[1]),
@@ -269,6 +271,8 @@ class Store:
                     limit=prefetch,
                 )
             )
+        if not prefetches:  # keyword-only weighting, but the query has no keywords (only stop words)
+            prefetches.append(models.Prefetch(query=dense, using=DENSE, filter=flt, limit=prefetch))
         fusion: Any = models.FusionQuery(fusion=models.Fusion.RRF)
         if weights != (1.0, 1.0) and len(prefetches) == 2:
             fusion = models.RrfQuery(rrf=models.Rrf(weights=list(weights)))

@@ -120,3 +120,23 @@ def test_sources_survive_reopening(mixed: Path) -> None:
     with Library() as lib:
         assert snapshot(lib) == before
         assert lib.search("telescope mirror", k=1)[0].path.endswith("notes.txt")
+
+
+def test_reranker_setting_with_a_missing_model_is_a_clear_error(mixed: Path, tmp_path: Path) -> None:
+    from rag.errors import RagError
+    from rag.settings import RagSettings
+
+    with Library(RagSettings(rerank_model=tmp_path / "no-model")) as lib:
+        lib.ingest([mixed / "notes.txt"])
+        with pytest.raises(RagError, match="Reranker model folder not found: .*SPARK_AGENTS_RAG_RERANK_MODEL"):
+            lib.search("telescope")
+
+
+def test_fusion_weights_can_turn_either_half_off(mixed: Path) -> None:
+    from rag.settings import RagSettings
+
+    with Library(RagSettings(dense_weight=0.0)) as lib:  # keyword ranking only
+        lib.ingest([mixed])
+        hits = lib.search("ULE", k=5)
+        assert hits[0].path.endswith("notes.txt")
+        assert len(hits) == 1  # only one chunk contains the term; dense candidates weigh nothing
