@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from rag.errors import DocumentError, RagError, SourceNotFound
 from rag.models import Chunk, Hit, IngestReport, Progress, Skipped, Source
 from rag.retrieval import check_query, rerank, sparse_query, to_hit
 from rag.settings import RagSettings
-from rag.store import DENSE, SPARSE, Store, point_id
+from rag.store import DENSE, SPARSE, Store, is_disk_full, point_id
 from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Library:
         self._embedder = embedder
         self._store: Store | None = None
         self._lock = threading.RLock()
+        self._depth = 0
 
     # --- lifecycle ----------------------------------------------------------------------------------
     @property
@@ -73,6 +75,18 @@ class Library:
                     raise
                 self._store = store
             return self._store
+
+    @contextmanager
+    def _using(self) -> Iterator[Store]:
+        """The open store for one public call; with `keep_open=False` it is closed (lock released) after."""
+        with self._lock:
+            self._depth += 1
+            try:
+                yield self.store
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and not self.settings.keep_open:
+                    self.close()
 
     @property
     def embedder(self) -> Any:
@@ -97,8 +111,8 @@ class Library:
     # --- sources ------------------------------------------------------------------------------------
     def sources(self) -> list[Source]:
         """Every complete source, oldest first."""
-        with self._lock:
-            records = [r for r in self.store.source_records() if r.get("status") == "complete"]
+        with self._using() as store:
+            records = [r for r in store.source_records() if r.get("status") == "complete"]
         out = [Source.model_validate({k: v for k, v in r.items() if k != "status"}) for r in records]
         return sorted(out, key=lambda s: (s.ingested_at, s.id))
 
@@ -118,15 +132,15 @@ class Library:
 
     def delete_source(self, source_id: str) -> None:
         """Remove a source and all its chunks (accepts a unique id prefix)."""
-        with self._lock:
+        with self._using() as store:
             source = self.resolve(source_id)
-            self.store.delete_sources([source.id])
+            store.delete_sources([source.id])
 
     def chunks(self, source_id: str) -> list[Chunk]:
         """Every chunk of a source, in document order (the knowledge-graph builder reads these)."""
-        with self._lock:
+        with self._using() as store:
             source = self.resolve(source_id)
-            payloads = self.store.scroll_chunks(source.id)
+            payloads = store.scroll_chunks(source.id)
         return [Chunk.model_validate({k: p.get(k) for k in Chunk.model_fields}) for p in payloads]
 
     # --- search -------------------------------------------------------------------------------------
@@ -135,17 +149,17 @@ class Library:
         q = check_query(query, self.settings.max_query_chars)
         if not 1 <= k <= 100:
             raise RagError(f"k must be between 1 and 100 (got {k}).")
-        with self._lock:
+        with self._using() as store:
             complete = {s.id for s in self.sources()}
             ids = None
             if source_ids:
                 ids = sorted({self.resolve(s).id for s in source_ids})
-            if not complete or not self.store.has_chunks_collection():
+            if not complete or not store.has_chunks_collection():
                 return []
             dense = self.embedder.embed([q])[0]
             want = max(k, self.settings.rerank_candidates) if self.settings.rerank_model else k
             weights = (self.settings.dense_weight, self.settings.sparse_weight)
-            points = self.store.hybrid(
+            points = store.hybrid(
                 dense, sparse_query(q), want + 10, max(self.settings.prefetch, want), ids, weights=weights
             )
         hits = [to_hit(p.payload, p.score) for p in points if p.payload and p.payload.get("source_id") in complete]
@@ -165,8 +179,7 @@ class Library:
         report = IngestReport()
         files = self._expand(paths, report)
         emit(Progress(stage="scan", done=len(files), total=len(files), message=f"{len(files)} file(s)"))
-        with self._lock:
-            store = self.store
+        with self._using() as store:
             existing = {s.id: s for s in self.sources()}
             by_path = {s.path: s for s in existing.values()}
             batch: list[_Pending] = []
@@ -313,9 +326,17 @@ class Library:
                 n += 1
         emit(Progress(stage="write", done=0, total=len(points)))
         records = [item.source.model_dump(mode="json") for item in batch]
-        store.put_sources([{**r, "status": "pending"} for r in records])
-        store.upsert_chunks(points)
-        store.put_sources([{**r, "status": "complete"} for r in records])
+        try:
+            store.put_sources([{**r, "status": "pending"} for r in records])
+            store.upsert_chunks(points)
+            store.put_sources([{**r, "status": "complete"} for r in records])
+        except Exception as e:
+            if not is_disk_full(e):
+                raise
+            raise RagError(
+                f"The disk holding the document store ({store.location}) is full: {len(batch)} file(s) were not "
+                "ingested. Free some space and ingest them again; sources ingested before are intact."
+            ) from None
         replaced = [item.replaces for item in batch if item.replaces]
         store.delete_sources(replaced)
         emit(Progress(stage="write", done=len(points), total=len(points)))

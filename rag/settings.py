@@ -21,6 +21,12 @@ class RagSettings(BaseSettings):
     qdrant_api_key: str | None = None
     qdrant_path: Path | None = None  # default: <home>/qdrant
     collection: str = "spark_chunks"
+    keep_open: bool = Field(
+        True,
+        description="keep the embedded store open between calls (fast); False releases its lock after each "
+        "call so other processes (CLI, other MCP servers) can use the same folder in turn",
+    )
+    lock_wait_s: float = Field(0.0, ge=0, description="how long to wait for another process to release the store")
 
     max_file_mb: float = Field(50.0, gt=0, description="files larger than this are refused")
     max_files: int = Field(100_000, gt=0, description="refuse to walk more files than this in one ingestion")

@@ -15,6 +15,7 @@ import atexit
 import contextlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -37,7 +38,28 @@ def point_id(key: str) -> str:
     return str(uuid.uuid5(_NS, key))
 
 
-def _open_local(path: Path) -> Any:
+def is_disk_full(error: BaseException) -> bool:
+    """True for "no space left on device", whether it comes from the OS or from SQLite."""
+    import errno
+    import sqlite3
+
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(error, sqlite3.OperationalError) and "full" in str(error)
+
+
+def _open_local(path: Path, wait_s: float = 0.0) -> Any:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return _try_open_local(path)
+        except StoreLocked:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _try_open_local(path: Path) -> Any:
     from qdrant_client import QdrantClient
 
     key = str(path.resolve())
@@ -118,7 +140,7 @@ class Store:
             self.location = settings.qdrant_url
         else:
             self._local_path = settings.qdrant_path or home / "qdrant"
-            self.client = _open_local(self._local_path)
+            self.client = _open_local(self._local_path, settings.lock_wait_s)
             self.location = str(self._local_path)
         self._closed = False
 
@@ -218,7 +240,13 @@ class Store:
                 doomed.extend(r["id"] for r in twins[:-1])
         if doomed:
             log.warning("removing %d source(s) left by an interrupted ingestion: %s", len(doomed), ", ".join(doomed))
-            self.delete_sources(doomed)
+            try:
+                self.delete_sources(doomed)
+            except Exception as e:
+                if not is_disk_full(e):
+                    raise
+                # Pending sources are invisible anyway; they are removed once there is space again.
+                log.warning("the disk is full: left sources to remove on a later start")
         return doomed
 
     # --- chunks -------------------------------------------------------------------------------------

@@ -96,3 +96,16 @@ def test_a_second_process_gets_a_clear_error_while_the_store_is_open(fake_embedd
             assert [s.id for s in again.sources()] == [s.id for s in lib.sources()]
     r = subprocess.run([*CLI, "sources", "list"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.count("\n") == 1
+
+
+def test_keep_open_false_lets_processes_take_turns(fake_embeddings: object, tmp_path: Path) -> None:
+    from rag.settings import RagSettings
+
+    (tmp_path / "a.md").write_text(MARKDOWN, encoding="utf-8")
+    lib = Library(RagSettings(keep_open=False))
+    lib.ingest([tmp_path / "a.md"])  # the lock is released when the call returns
+    r = subprocess.run([*CLI, "sources", "list"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == lib.sources()[0].id
+    assert lib.search("aphids", k=1)[0].title == "Greenhouse handbook"
+    lib.close()
