@@ -125,6 +125,18 @@ def models_status(
         print(f"{r.role.value:<11} {mark} {r.url or '-':<32} {r.model}{detail}")
 
 
+@app.command()
+def bench(names: Annotated[list[str] | None, typer.Argument(help="Benchmarks to run (default: all).")] = None) -> None:
+    """Run benchmarks from the source checkout (bench/); each prints a table."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "bench" / "__main__.py").is_file():
+        fail("the benchmarks live in the source checkout (bench/); run this from a git clone")
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "bench", *(names or [])], cwd=root))
+
+
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
         try:
