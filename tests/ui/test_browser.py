@@ -143,9 +143,22 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 def shot(pg: Any, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    pg.wait_for_timeout(500)  # let the last delta paint
+    idle(pg)
+    size = pg.viewport_size
+    # Streamlit scrolls inside its main container, so grow the window to the content for a whole-page shot
+    height = pg.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight || 0")
+    pg.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, 4000))})
+    pg.wait_for_timeout(700)
     pg.screenshot(path=str(path), full_page=True)
+    pg.set_viewport_size(size)
     return path
+
+
+def idle(pg: Any) -> None:
+    """Wait until the script run (and any rerun it asked for) is over and the last delta has painted."""
+    for _ in range(2):
+        pg.wait_for_timeout(400)
+        pg.get_by_test_id("stStatusWidget").wait_for(state="hidden")
 
 
 def open_page(pg: Any, app: App, path: str, heading: str) -> None:

@@ -41,10 +41,9 @@ def test_the_memory_plan_is_drawn_against_the_budget(app) -> None:
     at.selectbox(key="plan_profile").select("spark-120b").run()
     assert not at.exception
     assert at.success[0].value.startswith("**spark-120b** fits")
-    chart = at.get("vega_lite_chart")
-    assert len(chart) == 1
-    spec = json.loads(chart[0].proto.spec)
-    per_server, whole = spec["vconcat"]
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2
+    per_server, whole = (json.loads(c.proto.spec) for c in charts)
     assert per_server["title"] == "Per server" and per_server["encoding"]["x"]["stack"] == "zero"
     assert per_server["encoding"]["y"]["sort"] == ["supervisor", "coder", "vision", "embeddings", "reserve"]
     assert whole["title"] == "Whole stack vs the budget"

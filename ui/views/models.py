@@ -71,43 +71,54 @@ def plan_frames(plan: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return bars, table
 
 
-def plan_chart(plan: Any, bars: list[dict[str, Any]]) -> Any:
-    """Two stacked horizontal bars sharing the GiB axis: per server by component, and the whole stack
-    by server against a red budget line."""
+COMPONENTS = ["weights", "KV cache", "compute buffers", "runtime overhead"]
+
+
+def plan_charts(plan: Any, bars: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """Two stacked horizontal bar charts on the same GiB scale: each server by component, and the whole
+    stack by server against a red budget line."""
     import altair as alt
     import pandas as pd
 
     df = pd.DataFrame(bars)
+    df["rank"] = [COMPONENTS.index(c) if c in COMPONENTS else len(COMPONENTS) for c in df["component"]]
     order = [s.config.name for s in plan.servers] + ["reserve"]
+    scale = alt.Scale(domain=[0, max(plan.budget, plan.total) / GIB * 1.05])
     per_server = (
-        alt.Chart(df)
+        alt.Chart(df, title="Per server")
         .mark_bar()
         .encode(
-            x=alt.X("sum(GiB):Q", title="GiB", stack="zero"),
+            x=alt.X("GiB:Q", title="GiB", stack="zero", scale=scale),
             y=alt.Y("server:N", sort=order, title=None),
-            color=alt.Color("component:N", title="component"),
+            color=alt.Color("component:N", title="component", sort=COMPONENTS + sorted(set(df["component"]))),
+            order=alt.Order("rank:Q"),
             tooltip=["server", "component", alt.Tooltip("GiB:Q", format=".2f")],
         )
-        .properties(title="Per server", height=40 * len(order))
+        .properties(height=38 * len(order))
     )
     totals = df.groupby("server", as_index=False)["GiB"].sum()
     totals["stack"] = "whole stack"
+    totals["rank"] = [order.index(n) for n in totals["server"]]
     stack = (
         alt.Chart(totals)
         .mark_bar()
         .encode(
-            x=alt.X("GiB:Q", stack="zero", title="GiB"),
+            x=alt.X("GiB:Q", stack="zero", title="GiB", scale=scale),
             y=alt.Y("stack:N", title=None),
-            color=alt.Color("server:N", title="server", scale=alt.Scale(scheme="tableau10")),
-            order=alt.Order("server:N", sort="ascending"),
+            color=alt.Color("server:N", title="server", sort=order, scale=alt.Scale(scheme="tableau10")),
+            order=alt.Order("rank:Q"),
             tooltip=["server", alt.Tooltip("GiB:Q", format=".2f")],
         )
     )
     budget = pd.DataFrame({"GiB": [plan.budget / GIB], "label": [f"budget {plan.budget / GIB:.0f} GiB"]})
-    rule = alt.Chart(budget).mark_rule(color="red", strokeWidth=3).encode(x="GiB:Q")
-    text = alt.Chart(budget).mark_text(color="red", align="left", dx=4, dy=-14).encode(x="GiB:Q", text="label:N")
-    whole = (stack + rule + text).properties(title="Whole stack vs the budget", height=70)
-    return alt.vconcat(per_server, whole).resolve_scale(color="independent", x="shared")
+    rule = alt.Chart(budget).mark_rule(color="red", strokeWidth=3).encode(x=alt.X("GiB:Q", scale=scale))
+    label = (
+        alt.Chart(budget)
+        .mark_text(color="red", align="right", dx=-4, dy=-22)
+        .encode(x=alt.X("GiB:Q", scale=scale), text="label:N")
+    )
+    whole = alt.layer(stack, rule, label, title="Whole stack vs the budget").properties(height=60)
+    return per_server, whole
 
 
 def _health_section() -> None:
@@ -149,7 +160,9 @@ def _plan_section() -> None:
     else:
         st.error(str(OverBudget(plan)), icon="⛔")
     bars, table = plan_frames(plan)
-    st.altair_chart(plan_chart(plan, bars), width="stretch")
+    per_server, whole = plan_charts(plan, bars)
+    st.altair_chart(per_server, width="stretch")
+    st.altair_chart(whole, width="stretch")
     st.dataframe(table, hide_index=True, width="stretch")
     if plan.suggestions:
         st.markdown("**Cheapest cuts that fit**")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,12 +58,19 @@ def _open_library() -> Any:
     from rag.library import Library
 
     lib = Library(embedder=_embedder())
-    try:
-        _ = lib.store
-    except StoreLocked:
-        if not release_rag_server():
-            raise
-        _ = lib.store
+    released, deadline = False, time.monotonic() + 3
+    while True:
+        try:
+            _ = lib.store
+            break
+        except StoreLocked:
+            if not released:
+                released = True
+                if release_rag_server():  # its process lets go of the lock when it has exited
+                    deadline = time.monotonic() + 20
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
     return lib
 
 
