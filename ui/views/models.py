@@ -94,30 +94,35 @@ def plan_charts(plan: Any, bars: list[dict[str, Any]]) -> tuple[Any, Any]:
             order=alt.Order("rank:Q"),
             tooltip=["server", "component", alt.Tooltip("GiB:Q", format=".2f")],
         )
-        .properties(height=38 * len(order))
     )
     totals = df.groupby("server", as_index=False)["GiB"].sum()
     totals["stack"] = "whole stack"
     totals["rank"] = [order.index(n) for n in totals["server"]]
     stack = (
         alt.Chart(totals)
-        .mark_bar()
+        .mark_bar(size=34)
         .encode(
             x=alt.X("GiB:Q", stack="zero", title="GiB", scale=scale),
             y=alt.Y("stack:N", title=None),
-            color=alt.Color("server:N", title="server", sort=order, scale=alt.Scale(scheme="tableau10")),
+            color=alt.Color(
+                "server:N",
+                title="server",
+                sort=order,
+                scale=alt.Scale(scheme="tableau10"),
+                legend=alt.Legend(orient="bottom", columns=len(order)),
+            ),
             order=alt.Order("rank:Q"),
             tooltip=["server", alt.Tooltip("GiB:Q", format=".2f")],
         )
     )
-    budget = pd.DataFrame({"GiB": [plan.budget / GIB], "label": [f"budget {plan.budget / GIB:.0f} GiB"]})
-    rule = alt.Chart(budget).mark_rule(color="red", strokeWidth=3).encode(x=alt.X("GiB:Q", scale=scale))
-    label = (
+    budget = pd.DataFrame({"GiB": [plan.budget / GIB], "stack": ["whole stack"]})
+    rule = (
         alt.Chart(budget)
-        .mark_text(color="red", align="right", dx=-4, dy=-22)
-        .encode(x=alt.X("GiB:Q", scale=scale), text="label:N")
+        .mark_tick(color="red", thickness=4, size=60)
+        .encode(x=alt.X("GiB:Q", scale=scale), y=alt.Y("stack:N", title=None))
     )
-    whole = alt.layer(stack, rule, label, title="Whole stack vs the budget").properties(height=60)
+    title = f"Whole stack vs the budget (red line: {plan.budget / GIB:.0f} GiB)"
+    whole = alt.layer(stack, rule, title=title)
     return per_server, whole
 
 
@@ -161,8 +166,8 @@ def _plan_section() -> None:
         st.error(str(OverBudget(plan)), icon="⛔")
     bars, table = plan_frames(plan)
     per_server, whole = plan_charts(plan, bars)
-    st.altair_chart(per_server, width="stretch")
-    st.altair_chart(whole, width="stretch")
+    st.altair_chart(per_server, width="stretch", height=40 * (len(plan.servers) + 1) + 80)
+    st.altair_chart(whole, width="stretch", height=150)
     st.dataframe(table, hide_index=True, width="stretch")
     if plan.suggestions:
         st.markdown("**Cheapest cuts that fit**")
