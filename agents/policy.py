@@ -12,7 +12,12 @@ from typing import Any
 from mcp.types import Tool
 
 GUARDED: dict[str, re.Pattern[str]] = {
-    "delete_source": re.compile(r"\b(delete|remove|forget|drop)\b", re.I),
+    # A delete verb alone is not enough ("how do I remove weeds?"): it must name what to delete, close by.
+    "delete_source": re.compile(
+        r"\b(delete|remove|forget|drop)\b(?:\W+\w+){0,3}?\W+"
+        r"(sources?|documents?|docs?|files?|pdfs?|notes?|papers?|reports?|manuals?|[0-9a-f]{6,})\b",
+        re.I,
+    ),
     "ingest_documents": re.compile(r"\b(ingest|add|upload|index|import)\b", re.I),
     "run_python": re.compile(r"\b(run|execute|exec|test|try it|output)\b", re.I),
     "run_tests": re.compile(r"\b(run|execute|test|tests)\b", re.I),
