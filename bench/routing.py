@@ -1,0 +1,101 @@
+"""Routing accuracy and latency on bench/data/routing_dev.jsonl (150 prompts written blind, 30 per route).
+
+Three deciders on the local profile: the embedding router alone, the supervisor model alone (SmolLM2-135M
+under a JSON-schema-constrained response), and the combination the graph uses in `auto` mode (the router
+when confident, else the model).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from pathlib import Path
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from agents import prompts
+from agents.graph import ROUTE_SCHEMA
+from agents.llm import chat
+from agents.router import SemanticRouter
+from agents.settings import AgentSettings
+from serving.client import json_schema_format
+from serving.llama_server import ensure_endpoint
+from serving.registry import Role
+
+DEV_SET = Path(__file__).parent / "data" / "routing_dev.jsonl"
+
+
+def load() -> list[dict[str, str]]:
+    return [json.loads(line) for line in DEV_SET.read_text().splitlines() if line.strip()]
+
+
+async def llm_route(text: str) -> str:
+    ep = ensure_endpoint(Role.SUPERVISOR)
+    ai = await chat(
+        ep,
+        [SystemMessage(prompts.ROUTE_JSON), HumanMessage(text)],
+        response_format=json_schema_format(ep, "route", ROUTE_SCHEMA),
+        max_tokens=32,
+    )
+    try:
+        return json.loads(ai.content)["agent"]
+    except (ValueError, KeyError, TypeError):
+        return "general"
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    rows = load()
+    settings = AgentSettings()
+    router = SemanticRouter()
+    router.route("warm up")
+    router_ms, llm_ms = [], []
+    hits = {"router": 0, "llm": 0, "combined": 0}
+    unsure = {"n": 0, "router": 0, "llm": 0}
+    per_label: dict[str, list[int]] = {}
+    for row in rows:
+        t = time.perf_counter()
+        decision = router.route(row["prompt"])
+        router_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        llm = asyncio.run(llm_route(row["prompt"]))
+        llm_ms.append((time.perf_counter() - t) * 1000)
+        confident = decision.confident(settings.router_min_score, settings.router_min_margin)
+        combined = decision.agent if confident else llm
+        if not confident:
+            unsure["n"] += 1
+            unsure["router"] += decision.agent == row["agent"]
+            unsure["llm"] += llm == row["agent"]
+        hits["router"] += decision.agent == row["agent"]
+        hits["llm"] += llm == row["agent"]
+        hits["combined"] += combined == row["agent"]
+        per_label.setdefault(row["agent"], [0, 0])
+        per_label[row["agent"]][0] += decision.agent == row["agent"]
+        per_label[row["agent"]][1] += 1
+    n = len(rows)
+    print(f"Routing dev set: {n} prompts ({DEV_SET.name}), local profile\n")
+    print("| decider | accuracy | latency p50 (ms) | latency p95 (ms) |")
+    print("|---|---|---|---|")
+    print(
+        f"| embedding router alone | {hits['router'] / n:.1%} | {pct(router_ms, 50):.1f} | {pct(router_ms, 95):.1f} |"
+    )
+    print(f"| SmolLM2-135M, JSON schema | {hits['llm'] / n:.1%} | {pct(llm_ms, 50):.1f} | {pct(llm_ms, 95):.1f} |")
+    print(f"| router, else the model when unsure | {hits['combined'] / n:.1%} | - | - |")
+    print(
+        f"\nOn the {unsure['n']} prompts where the router is unsure (score < {settings.router_min_score}, margin < "
+        f"{settings.router_min_margin}): router {unsure['router']}/{unsure['n']}, model {unsure['llm']}/{unsure['n']}."
+    )
+    print("`auto` mode with a small supervisor model lets the router decide always (so combined = router alone);")
+    print("with a large one (gpt-oss) the model decides the unsure cases through its handoff tools.")
+    print("\n| route | router accuracy |\n|---|---|")
+    for label, (ok, total) in sorted(per_label.items()):
+        print(f"| {label} | {ok}/{total} |")
+
+
+if __name__ == "__main__":
+    main()
