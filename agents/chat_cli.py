@@ -11,6 +11,47 @@ HELP = """Commands: /new (new thread)  /threads (list)  /resume ID  /attach PATH
 
 
 def register(app: typer.Typer) -> None:
+    threads_app = typer.Typer(help="List, show, rename and delete conversation threads.", no_args_is_help=True)
+    app.add_typer(threads_app, name="threads")
+
+    @threads_app.command("list")
+    def threads_list() -> None:
+        """One thread a line: id, last activity, title."""
+        import time
+
+        from agents.threads import ThreadStore
+
+        for t in ThreadStore().list():
+            print(f"{t.id}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(t.updated))}  {t.title}")
+
+    @threads_app.command("show")
+    def threads_show(thread_id: str) -> None:
+        """A thread's messages."""
+        from agents.turn import thread_messages
+        from serving.console import run_cli
+
+        for m in run_cli(lambda: thread_messages(thread_id)):
+            who = m["role"] if m["role"] == "user" else f"assistant ({m['agent']})"
+            print(f"{who}> {m['content']}")
+
+    @threads_app.command("rename")
+    def threads_rename(thread_id: str, title: str) -> None:
+        """Give a thread a new title."""
+        from agents.threads import ThreadStore
+        from serving.console import run_cli
+
+        run_cli(lambda: ThreadStore().rename(thread_id, title))
+        print(f"renamed {thread_id}")
+
+    @threads_app.command("delete")
+    def threads_delete(thread_id: str) -> None:
+        """Delete a thread and its stored messages."""
+        from agents.turn import delete_thread
+        from serving.console import run_cli
+
+        run_cli(lambda: delete_thread(thread_id))
+        print(f"deleted {thread_id}")
+
     @app.command()
     def chat(
         thread: Annotated[str | None, typer.Option("--thread", "-t", help="Resume this thread id.")] = None,
