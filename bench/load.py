@@ -1,0 +1,244 @@
+"""Load: N concurrent conversations through `spark-agents serve`, each turn with a tool call.
+
+`spark-agents serve` runs as a subprocess on a free port with its own data directory (a small knowledge
+graph built offline). The model is the scripted OpenAI-compatible server at a realistic latency: 300 ms to
+the first token, 20 ms per streamed token. Each conversation talks to the kg agent (model
+`spark-agents-kg`): the model calls `query_graph` (a real MCP call to the kg server), then answers naming
+the conversation's own token, which it reads from the request, so replies stay consistent under
+concurrency. Each conversation has two turns, the second continuing the first's thread.
+
+Reported per level: turns, errors, wall time, throughput (turns/s), p50/p95/p99 turn latency, cross-talk
+(an answer that names another conversation's token, or not its own), and the server's peak memory
+(RSS of `spark-agents serve`, and with its MCP server children).
+Run: `python -m bench load` (env LOAD_LEVELS="10,50,200", LOAD_BUDGET_S=240 caps each level's wall time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+FIRST_TOKEN_S = 0.3
+TOKEN_S = 0.02
+TOKEN_RE = re.compile(r"conv-\d+-[0-9a-f]{6}")
+
+
+def _handler(request: dict[str, Any]) -> Any:
+    from tests.support.scripted_server import text, tool
+
+    messages = request.get("messages", [])
+    user = " ".join(str(m.get("content")) for m in messages if m.get("role") == "user")
+    tokens = TOKEN_RE.findall(user)
+    token = tokens[-1] if tokens else "conv-none"
+    if messages and messages[-1].get("role") == "tool":
+        facts = messages[-1].get("content", "")[:0]
+        answer = f"For {token}: Marie Curie was born in Warsaw and married Pierre Curie.{facts}"
+        return text(answer, delay=FIRST_TOKEN_S, token_delay=TOKEN_S)
+    return tool(
+        "query_graph", {"mode": "neighbours", "entity": "Marie Curie"}, delay=FIRST_TOKEN_S, token_delay=TOKEN_S
+    )
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+class _MemorySampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.peak_main = 0
+        self.peak_total = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        while not self.stop.is_set():
+            try:
+                main = self.proc.memory_info().rss
+                total = main
+                for child in self.proc.children(recursive=True):
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        total += child.memory_info().rss
+                self.peak_main, self.peak_total = max(self.peak_main, main), max(self.peak_total, total)
+            except psutil.NoSuchProcess:
+                return
+            self.stop.wait(0.25)
+
+
+async def _conversation(client: Any, base: str, n: int, turns: int, out: dict[str, Any]) -> None:
+    token = f"conv-{n}-{os.urandom(3).hex()}"
+    thread: str | None = None
+    for t in range(turns):
+        body = {
+            "model": "spark-agents-kg",
+            "messages": [{"role": "user", "content": f"[{token}] turn {t}: how is Marie Curie connected to Warsaw?"}],
+        }
+        headers = {"X-Thread-Id": thread} if thread else {}
+        start = time.perf_counter()
+        try:
+            r = await client.post(f"{base}/v1/chat/completions", json=body, headers=headers)
+        except Exception as e:  # noqa: BLE001 - counted as an error
+            out["errors"].append(f"{type(e).__name__}: {e}")
+            return
+        out["latencies"].append(time.perf_counter() - start)
+        if r.status_code != 200:
+            out["errors"].append(f"{r.status_code}: {r.text[:200]}")
+            return
+        data = r.json()
+        out["ok"] += 1
+        events = (data.get("spark_agents") or {}).get("events") or []
+        results = [e for e in events if e.get("type") == "tool_result"]
+        if len(results) != 1 or results[0].get("is_error"):
+            out["tool_errors"] += 1
+        answer = data["choices"][0]["message"]["content"] or ""
+        named = set(TOKEN_RE.findall(answer))
+        if named != {token}:
+            out["crosstalk"].append((token, sorted(named)))
+        thread = r.headers.get("x-thread-id") or r.json().get("spark_agents", {}).get("thread_id")
+
+
+async def _level(base: str, n: int, turns: int, budget: float) -> dict[str, Any]:
+    import httpx
+
+    out: dict[str, Any] = {"latencies": [], "errors": [], "crosstalk": [], "ok": 0, "tool_errors": 0}
+    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(budget), limits=limits) as client:
+        start = time.perf_counter()
+        tasks = [asyncio.create_task(_conversation(client, base, i, turns, out)) for i in range(n)]
+        done, pending = await asyncio.wait(tasks, timeout=budget)
+        for task in pending:
+            task.cancel()
+        out["wall"] = time.perf_counter() - start
+        out["unfinished"] = len(pending)
+    return out
+
+
+def _build_graph(home: Path) -> None:
+    env = {**os.environ, "SPARK_AGENTS_HOME": str(home)}
+    code = (
+        "from kg.build import build_graph, text_chunks\n"
+        "build_graph(text_chunks('Marie Curie was born in Warsaw. Marie Curie married Pierre Curie.'),"
+        " extractor='offline')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
+
+
+def main() -> None:
+    import httpx
+
+    from serving.llama_server import free_port
+    from tests.support.scripted_server import ScriptedServer
+
+    levels = [int(x) for x in os.environ.get("LOAD_LEVELS", "10,50,200").split(",") if x.strip()]
+    budget = float(os.environ.get("LOAD_BUDGET_S", "240"))
+    turns = int(os.environ.get("LOAD_TURNS", "2"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, ScriptedServer(handler=_handler) as model:
+        home = Path(tmp) / "home"
+        _build_graph(home)
+        port = free_port()
+        env = {
+            **os.environ,
+            "SPARK_AGENTS_HOME": str(home),
+            "SPARK_AGENTS_PROFILE": "local",
+            "HF_HUB_OFFLINE": "1",
+            "SPARK_AGENTS_SUPERVISOR_URL": model.url,
+            "SPARK_AGENTS_SUPERVISOR_MODEL": "scripted-model",
+            "SPARK_AGENTS_CODER_URL": model.url,
+            "SPARK_AGENTS_CODER_MODEL": "scripted-model",
+            "SPARK_AGENTS_AGENT_SMALL_MODEL": "false",
+            "SPARK_AGENTS_AGENT_ROUTING": "llm",
+        }
+        log = open(Path(tmp) / "serve.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agents.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"spark-agents serve did not start: {(Path(tmp) / 'serve.log').read_text()}")
+                time.sleep(0.2)
+            asyncio.run(_level(base, 1, 1, budget))  # warm-up: start the kg MCP server, load the graph
+            sampler = _MemorySampler(proc.pid)
+            sampler.start()
+            for n in levels:
+                requests_before = len(model.chat_requests)
+                res = asyncio.run(_level(base, n, turns, budget))
+                lat = res["latencies"]
+                rows.append(
+                    {
+                        "n": n,
+                        "turns": n * turns,
+                        "completed": res["ok"],
+                        "tool_errors": res["tool_errors"],
+                        "errors": len(res["errors"]) + res["unfinished"],
+                        "crosstalk": len(res["crosstalk"]),
+                        "wall": res["wall"],
+                        "tput": res["ok"] / res["wall"] if res["wall"] else 0.0,
+                        "p50": _percentile(lat, 50),
+                        "p95": _percentile(lat, 95),
+                        "p99": _percentile(lat, 99),
+                        "mean": statistics.fmean(lat) if lat else float("nan"),
+                        "rss": sampler.peak_main / 2**20,
+                        "rss_all": sampler.peak_total / 2**20,
+                        "model_calls": len(model.chat_requests) - requests_before,
+                        "first_error": (res["errors"] or [""])[0][:120],
+                    }
+                )
+            sampler.stop.set()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()
+
+    print(
+        f"Scripted model: {FIRST_TOKEN_S * 1000:.0f} ms to first token, {TOKEN_S * 1000:.0f} ms/token; "
+        f"{turns} turns per conversation (second continues the thread), each turn = 2 model calls + 1 kg MCP "
+        f"call; non-streamed requests; CPU cores: {os.cpu_count()}; level budget {budget:.0f} s."
+    )
+    print()
+    print(
+        "| conversations | turns | completed | errors | tool errors | cross-talk | wall s | turns/s | p50 s | p95 s "
+        "| p99 s | model calls | serve RSS MiB (peak) | + MCP children MiB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['n']} | {r['turns']} | {r['completed']} | {r['errors']} | {r['tool_errors']} | {r['crosstalk']} "
+            f"| {r['wall']:.1f} | {r['tput']:.2f} | {r['p50']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} "
+            f"| {r['model_calls']} | {r['rss']:.0f} | {r['rss_all']:.0f} |"
+        )
+    for r in rows:
+        if r["first_error"]:
+            print(f"\nfirst error at {r['n']}: {r['first_error']}")
+
+
+if __name__ == "__main__":
+    main()
