@@ -200,7 +200,7 @@ def ensure_endpoint(role: Role, settings: ServingSettings | None = None) -> Endp
     settings = settings or ServingSettings()
     ep = endpoint(role, settings)
     if ep.managed == "llama-cpp" and ep.base_url is None:
-        log.warning("starting the local model server (llama.cpp); this takes a few seconds")
+        log.info("starting the local model server (llama.cpp)")
         print("Starting the local model server (llama.cpp)…", file=sys.stderr, flush=True)
         LocalModelServer(settings).start(wait=True)
         ep = endpoint(role, settings)
