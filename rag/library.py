@@ -172,8 +172,6 @@ class Library:
     def ingest(self, paths: Iterable[str | os.PathLike[str]], progress: ProgressFn | None = None) -> IngestReport:
         """Add files and folders (recursively). Same content is skipped; a changed file replaces its old
         version; bad files are reported in `skipped` and never stop the others."""
-        from serving.embeddings import Embedder  # noqa: F401 - typing only
-
         started = time.perf_counter()
         emit = progress or (lambda _p: None)
         report = IngestReport()
