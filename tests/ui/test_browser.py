@@ -228,7 +228,7 @@ def test_upload_documents_with_a_bad_file_among_them(ui_app: App, page: Any, tmp
     liar.write_bytes(b"\x00\x01 this is not a PDF")
     pg.locator("input[type=file]").first.set_input_files([str(good), str(empty), str(liar)])
     pg.get_by_role("button", name="Ingest 3 file(s)").click()
-    pg.get_by_text("spark notes.md — added: 1 chunks").wait_for()
+    pg.get_by_text("spark notes.md — added: 1 chunk").wait_for()
     errors = pg.get_by_test_id("stAlert")
     errors.filter(has_text="empty.txt").filter(has_text="empty").wait_for()
     errors.filter(has_text="report.pdf").wait_for()

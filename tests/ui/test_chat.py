@@ -223,7 +223,7 @@ def test_a_documents_turn_shows_handoff_tool_call_result_and_citations(app, monk
         assert "rag.search_documents" in lines[2] and "tool result" in lines[2]
         codes = [c.value for c in status.code]
         assert '"query": "unified memory"' in codes[0] and "128 GB of unified memory" in codes[1]
-        assert any("128 GB of unified memory [1]" in t for t in assistant_texts(at))
+        assert any("128 GB of unified memory" in t for t in assistant_texts(at)), assistant_texts(at)
         cites = [e for e in at.expander if e.label.startswith("[1]")]
         assert [c.label for c in cites] == ["[1] Spark notes (notes.md), § Spark notes"]
         assert "128 GB of unified memory" in cites[0].markdown[0].value

@@ -39,7 +39,7 @@ def test_a_bad_file_shows_its_error_next_to_it_while_the_others_ingest(app, spar
     )
     ok = {s.value.split("**")[1]: s.value for s in at.success}
     bad = {e.value.split("**")[1]: e.value for e in at.error}
-    assert set(ok) == {"notes.md", "grace.md"} and all("added" in v and "chunks" in v for v in ok.values())
+    assert set(ok) == {"notes.md", "grace.md"} and all("added: 1 chunk" in v for v in ok.values())
     assert set(bad) == {"empty.txt", "report.pdf"}
     assert "empty" in bad["empty.txt"]
     assert "not text" in bad["report.pdf"] or "PDF" in bad["report.pdf"]

@@ -363,7 +363,14 @@ def sample_prompts(forced: str | None) -> None:
         with col:
             st.markdown(f"{AGENT_ICONS[agent]} **{AGENT_LABELS[agent]}**")
             for i, prompt in enumerate(SAMPLE_PROMPTS[agent]):
-                st.button(prompt, key=f"sample_{agent}_{i}", on_click=_queue_prompt, args=(prompt, agent))
+                st.button(
+                    prompt,
+                    key=f"sample_{agent}_{i}",
+                    on_click=_queue_prompt,
+                    args=(prompt, agent),
+                    width="stretch",
+                    wrap=True,
+                )
 
 
 def render() -> None:

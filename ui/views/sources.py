@@ -122,7 +122,13 @@ def ingest_uploads(files: list[tuple[str, bytes]], on_progress: Any = None) -> l
         elif key in by_path:
             how, s = by_path[key]
             results.append(
-                {"name": name, "ok": True, "detail": f"{how}: {s.chunks} chunks", "source_id": s.id, "how": how}
+                {
+                    "name": name,
+                    "ok": True,
+                    "detail": f"{how}: {s.chunks} chunk{'' if s.chunks == 1 else 's'}",
+                    "source_id": s.id,
+                    "how": how,
+                }
             )
         else:  # same bytes as a stored source: the library reports the stored one (its own path)
             from rag.library import source_id_for
