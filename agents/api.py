@@ -79,6 +79,9 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = 512 * 1024  # larger request bodies get 413
     history_chars: int = 6000  # transcript of earlier user/assistant messages sent when no thread id is given
     emit_events: bool = True  # stream handoff/tool events as extra `spark_agents.event` chunks
+    # Each running turn holds a worker thread while it waits for its next event; anyio's default pool (40)
+    # would make the 41st concurrent turn wait for another to finish.
+    run_threads: int = 1024
 
 
 def is_loopback(host: str) -> bool:
@@ -360,13 +363,16 @@ class _Run:
         self.app, self.gen = app, gen
 
     async def __aenter__(self) -> _Run:
+        if getattr(self.app.state, "run_limiter", None) is None:
+            self.app.state.run_limiter = anyio.CapacityLimiter(self.app.state.settings.run_threads)
+        self.limiter = self.app.state.run_limiter
         self.app.state.active_runs += 1
         return self
 
     async def events(self) -> AsyncIterator[Any]:
         while True:
             # Not abandoned on cancel: a cancelled request waits for the current step, then closes the run.
-            event = await anyio.to_thread.run_sync(_next, self.gen)
+            event = await anyio.to_thread.run_sync(_next, self.gen, limiter=self.limiter)
             if event is _END:
                 return
             yield event
@@ -374,7 +380,7 @@ class _Run:
     async def __aexit__(self, *exc: object) -> None:
         with anyio.CancelScope(shield=True):
             try:
-                await anyio.to_thread.run_sync(self.gen.close)
+                await anyio.to_thread.run_sync(self.gen.close, limiter=self.limiter)
             except Exception:  # noqa: BLE001 - closing is best effort; the run is gone either way
                 log.exception("closing a run failed")
             finally:
