@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -149,12 +150,17 @@ def main() -> None:
     from serving.embeddings import get_embedder
 
     embedder = get_embedder()
-    with tempfile.TemporaryDirectory(prefix="rag-quality-") as tmp:
-        root = Path(tmp)
+    # A fixed folder: LlamaIndex's default reader puts `file_path` into the text it embeds, so a random
+    # temporary folder name would change the baseline's figures from run to run (we saw 0.895-0.918).
+    root = Path(tempfile.gettempdir()) / "spark-agents-rag-quality"
+    shutil.rmtree(root, ignore_errors=True)
+    try:
         pairs = build_faq(root / "faq")
         questions, gold = [q for q, _ in pairs], [g for _, g in pairs]
         base, base_build = llamaindex_default(root / "faq", questions, embedder)
         mine = ours(root / "faq", root / "home", questions, embedder)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     print(f"Python 3.11 FAQ: {len(questions)} questions, {len(questions)} answer documents (python3.11-doc).\n")
     print("| pipeline | chunks | recall@5 | MRR@10 | index build s |")
     print("|---|---:|---:|---:|---:|")
