@@ -49,6 +49,21 @@ def _handler(request: dict[str, Any]) -> Any:
     )
 
 
+def _cpu(proc: Any) -> tuple[float, float]:
+    """CPU seconds (user + system) of the serve process, and of it with its children (MCP servers)."""
+    import psutil
+
+    def of(p: Any) -> float:
+        try:
+            t = p.cpu_times()
+            return t.user + t.system
+        except psutil.NoSuchProcess:
+            return 0.0
+
+    main = of(proc)
+    return main, main + sum(of(c) for c in proc.children(recursive=True))
+
+
 def _percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -118,7 +133,9 @@ async def _level(base: str, n: int, turns: int, budget: float) -> dict[str, Any]
     import httpx
 
     out: dict[str, Any] = {"latencies": [], "errors": [], "crosstalk": [], "ok": 0, "tool_errors": 0}
-    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+    # Idle keep-alive connections expire on the client before uvicorn closes them (5 s): otherwise a request
+    # can race the server's close and fail with ReadError, which real clients retry (the OpenAI SDK does).
+    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10, keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=httpx.Timeout(budget), limits=limits) as client:
         start = time.perf_counter()
         tasks = [asyncio.create_task(_conversation(client, base, i, turns, out)) for i in range(n)]
@@ -187,7 +204,10 @@ def main() -> None:
             sampler.start()
             for n in levels:
                 requests_before = len(model.chat_requests)
+                cpu_before = _cpu(sampler.proc)
+                own_before = sum(os.times()[:2])
                 res = asyncio.run(_level(base, n, turns, budget))
+                cpu_used = [after - before for before, after in zip(cpu_before, _cpu(sampler.proc), strict=True)]
                 lat = res["latencies"]
                 rows.append(
                     {
@@ -206,6 +226,9 @@ def main() -> None:
                         "rss": sampler.peak_main / 2**20,
                         "rss_all": sampler.peak_total / 2**20,
                         "model_calls": len(model.chat_requests) - requests_before,
+                        "cpu": 100 * cpu_used[0] / res["wall"],
+                        "cpu_all": 100 * cpu_used[1] / res["wall"],
+                        "cpu_bench": 100 * (sum(os.times()[:2]) - own_before) / res["wall"],
                         "first_error": (res["errors"] or [""])[0][:120],
                     }
                 )
@@ -226,14 +249,16 @@ def main() -> None:
     print()
     print(
         "| conversations | turns | completed | errors | tool errors | cross-talk | wall s | turns/s | p50 s | p95 s "
-        "| p99 s | model calls | serve RSS MiB (peak) | + MCP children MiB |"
+        "| p99 s | model calls | serve CPU % | + MCP CPU % | bench+model CPU % | serve RSS MiB (peak) "
+        "| + MCP children MiB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|" + "---:|" * 17)
     for r in rows:
         print(
             f"| {r['n']} | {r['turns']} | {r['completed']} | {r['errors']} | {r['tool_errors']} | {r['crosstalk']} "
             f"| {r['wall']:.1f} | {r['tput']:.2f} | {r['p50']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} "
-            f"| {r['model_calls']} | {r['rss']:.0f} | {r['rss_all']:.0f} |"
+            f"| {r['model_calls']} | {r['cpu']:.0f} | {r['cpu_all']:.0f} | {r['cpu_bench']:.0f} | {r['rss']:.0f} "
+            f"| {r['rss_all']:.0f} |"
         )
     for r in rows:
         if r["first_error"]:
