@@ -152,6 +152,15 @@ class MCPPool:
         text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
         return ToolOutcome(text=text, structured=result.structuredContent, is_error=bool(result.isError))
 
+    async def release(self, server: str) -> bool:
+        """Close one server's session (it restarts on next use), e.g. to free the embedded Qdrant lock
+        that the rag server holds for another process; True if one was open."""
+        conn = self._conns.get(server)
+        if conn is None:
+            return False
+        await self._drop(server, conn)
+        return True
+
     async def aclose(self) -> None:
         async with self._lock:
             conns, self._conns = list(self._conns.values()), {}

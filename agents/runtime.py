@@ -154,6 +154,10 @@ class Runtime:
         self.threads.delete(thread_id)
         self._call(self.checkpointer.adelete_thread(thread_id))
 
+    def release(self, server: str) -> bool:
+        """Close the session to one MCP server (restarted on next use); see MCPPool.release."""
+        return bool(self._call(self.pool.release(server), timeout=30))
+
     def close(self) -> None:
         async def shutdown() -> None:
             await self.pool.aclose()
@@ -182,6 +186,11 @@ def get_runtime() -> Runtime:
                 _runtime.close()
             _runtime, _runtime_key = Runtime(serving), key
         return _runtime
+
+
+def current_runtime() -> Runtime | None:
+    """The runtime this process has started, if any (never starts one)."""
+    return _runtime
 
 
 def reset_runtime() -> None:

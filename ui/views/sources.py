@@ -34,23 +34,15 @@ def release_rag_server() -> bool:
     """Close this process's rag MCP session so the embedded store's lock is free; the next RAG turn restarts it.
 
     Embedded Qdrant admits one process per folder, and the agent runtime keeps its rag MCP server (a child
-    process) open between turns. Uses `Runtime.release(server)` when the runtime offers it.
+    process) open between turns.
     """
-    import agents.runtime as rt
+    from agents.runtime import current_runtime
 
-    runtime = getattr(rt, "_runtime", None)
+    runtime = current_runtime()  # only a runtime this process started holds the lock
     if runtime is None:
         return False
-    release = getattr(runtime, "release", None)
-    if release is not None:
-        return bool(release("rag"))
-    pool = runtime.pool
-    conn = pool._conns.get("rag")
-    if conn is None:
-        return False
     log.info("closing the rag MCP session to free the document store")
-    runtime._call(pool._drop("rag", conn), timeout=30)
-    return True
+    return runtime.release("rag")
 
 
 def _open_library() -> Any:
