@@ -322,7 +322,9 @@ def compose_message(messages: list[ChatMessage], with_history: bool, limit: int)
     earlier = _transcript(messages[:-1], limit) if with_history else ""
     if not earlier:
         return last
-    return f"[Earlier conversation]\n{earlier}\n[Current message]\n{last}"
+    from agents.policy import CURRENT, EARLIER
+
+    return f"{EARLIER}{earlier}{CURRENT}{last}"
 
 
 def save_images(urls: list[str], settings: ServingSettings) -> list[str]:

@@ -26,8 +26,20 @@ PRIMARY = {"rag": "search_documents", "kg": "query_graph", "coding": "generate_c
 IMAGE_PARAMS = ("path", "image_path", "image", "paths", "image_paths", "images")
 
 
+EARLIER, CURRENT = "[Earlier conversation]\n", "\n[Current message]\n"  # how the API composes history
+
+
+def own_request(user_text: str) -> str:
+    """The user's current request. A transcript of earlier turns sent along with it (the API does that for
+    clients without a thread) can quote documents and answers, so it never unlocks a guarded tool."""
+    if user_text.startswith(EARLIER) and CURRENT in user_text:
+        return user_text.rsplit(CURRENT, 1)[1]
+    return user_text
+
+
 def allowed_tools(tools: list[Tool], user_text: str) -> list[Tool]:
-    return [t for t in tools if t.name not in GUARDED or GUARDED[t.name].search(user_text)]
+    request = own_request(user_text)
+    return [t for t in tools if t.name not in GUARDED or GUARDED[t.name].search(request)]
 
 
 def primary_tool(agent: str, tools: list[Tool], vision_available: bool) -> str | None:
