@@ -10,7 +10,7 @@ if [ "${1:-}" = "--system" ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq bubblewrap chromium chromium-driver fonts-dejavu-core fonts-noto-color-emoji >/dev/null
+    $SUDO apt-get install -y -qq bubblewrap chromium chromium-driver fonts-dejavu-core fonts-noto-color-emoji python3.11-doc >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}
