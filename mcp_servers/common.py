@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import secrets
 import sys
+from typing import Any
 
 from mcp.server.fastmcp import FastMCP
 from mcp.server.transport_security import TransportSecuritySettings
@@ -23,6 +26,12 @@ def serve(mcp: FastMCP, argv: list[str] | None = None) -> None:
     parser.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
     parser.add_argument("--host", default="127.0.0.1", help="bind address for --http (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORTS.get(name, 8800), help="port for --http")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("SPARK_AGENTS_MCP_TOKEN") or None,
+        help="with --http, require `Authorization: Bearer TOKEN` (prefer SPARK_AGENTS_MCP_TOKEN: not in `ps`); "
+        "required off loopback",
+    )
     args = parser.parse_args(argv)
     # stdout belongs to the protocol on stdio: logs go to stderr.
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
@@ -33,12 +42,40 @@ def serve(mcp: FastMCP, argv: list[str] | None = None) -> None:
     hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
     origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
     if args.host not in LOOPBACK:
-        logging.getLogger(__name__).warning(
-            "%s MCP server exposed on %s: anyone who can reach it can call it", name, args.host
-        )
+        if not args.token:
+            parser.exit(
+                2,
+                f"error: refusing to serve the {name} MCP server on {args.host} without a token: anyone who "
+                "reaches it could call its tools. Set SPARK_AGENTS_MCP_TOKEN (or pass --token), or bind to "
+                "127.0.0.1.\n",
+            )
         hosts.append(f"{args.host}:*")
         origins.append(f"http://{args.host}:*")
     mcp.settings.transport_security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
-    mcp.run("streamable-http")
+    if not args.token:
+        mcp.run("streamable-http")
+        return
+    import uvicorn
+
+    app = BearerAuth(mcp.streamable_http_app(), args.token)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=mcp.settings.log_level.lower())
+
+
+class BearerAuth:
+    """ASGI middleware: HTTP requests need `Authorization: Bearer <token>` (lifespan events pass through)."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app, self.expected = app, f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not secrets.compare_digest(given, self.expected):
+                from starlette.responses import JSONResponse
+
+                body = {"error": "missing or wrong bearer token (Authorization: Bearer <token>)"}
+                await JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
