@@ -192,3 +192,38 @@ def test_ui_image_upload_without_an_extension_is_refused(spark_home: Path) -> No
     with pytest.raises(UploadRejected, match="is not an image"):
         save_image(".png", b"\x89PNG fake")
     assert not (spark_home / "uploads").exists() or not list((spark_home / "uploads").rglob("*.png"))
+
+
+def test_mcp_http_off_loopback_needs_a_token() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_AGENTS_MCP_TOKEN"}
+    r = subprocess.run(
+        [sys.executable, "-m", "mcp_servers.kg", "--http", "--host", "0.0.0.0", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert "refusing to serve the kg MCP server on 0.0.0.0 without a token" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_mcp_http_with_a_token_refuses_requests_without_it() -> None:
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    token = "mcp-token-SECRET-5e2d"
+    with http_server("mcp_servers.kg", env={"SPARK_AGENTS_MCP_TOKEN": token}) as url:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
+            r = httpx.post(url, json={}, headers={"Accept": "application/json, text/event-stream", **headers})
+            assert r.status_code == 401 and "bearer token" in r.text
+
+        async def tools() -> int:
+            async with (
+                streamablehttp_client(url, headers={"Authorization": f"Bearer {token}"}) as (read, write, _),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                return len((await session.list_tools()).tools)
+
+        assert asyncio.run(tools()) >= 3
