@@ -136,3 +136,14 @@ def test_mcp_server_killed_mid_call(llm_routing: ScriptedServer) -> None:
     assert get_runtime().pool.starts["code"] == 2
     assert [p.pid for p in _code_server_children()] != killed
     assert thread_messages(tid)[-1]["content"] == "6 × 7 = 42."
+
+
+def test_model_server_that_hangs_times_out(llm_routing: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    tid = first_turn(llm_routing)
+    monkeypatch.setenv("SPARK_AGENTS_REQUEST_TIMEOUT", "2")
+    llm_routing.script(Reply(fault="hang"))
+    events = list(run_turn("Are you there?", thread_id=tid))
+    error = assert_one_error(events)
+    assert "model server" in error.message.lower()
+    assert_thread_keeps_first_turn(tid)
+    next_turn_works(llm_routing, tid)
