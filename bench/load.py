@@ -158,9 +158,9 @@ def _build_graph(home: Path) -> None:
 
 
 def main() -> None:
-    import httpx
 
     from serving.llama_server import free_port
+    from tests.support.processes import serving_process
     from tests.support.scripted_server import ScriptedServer
 
     levels = [int(x) for x in os.environ.get("LOAD_LEVELS", "10,50,200").split(",") if x.strip()]
@@ -183,22 +183,11 @@ def main() -> None:
             "SPARK_AGENTS_AGENT_SMALL_MODEL": "false",
             "SPARK_AGENTS_AGENT_ROUTING": "llm",
         }
-        log = open(Path(tmp) / "serve.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "agents.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-        )
         base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"spark-agents serve did not start: {(Path(tmp) / 'serve.log').read_text()}")
-                time.sleep(0.2)
+        argv = [sys.executable, "-m", "agents.cli", "serve", "--port", str(port)]
+        with serving_process(
+            argv, f"{base}/health", env=env, timeout=90, ready=lambda r: r.status_code == 200, inherit_env=False
+        ) as proc:
             asyncio.run(_level(base, 1, 1, budget))  # warm-up: start the kg MCP server, load the graph
             sampler = _MemorySampler(proc.pid)
             sampler.start()
@@ -233,13 +222,6 @@ def main() -> None:
                     }
                 )
             sampler.stop.set()
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
 
     print(
         f"Scripted model: {FIRST_TOKEN_S * 1000:.0f} ms to first token, {TOKEN_S * 1000:.0f} ms/token; "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import threading
 import time
@@ -16,6 +14,7 @@ import uvicorn
 
 from agents.api import ApiSettings, create_app
 from serving.llama_server import free_port
+from tests.support.processes import serving_process
 
 
 @contextmanager
@@ -78,31 +77,7 @@ def health(url: str) -> dict:
 def serve_process(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """`spark-agents serve` as a subprocess on a free port; yield its base URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "agents.cli", "serve", "--port", str(port), *args],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"serve exited: {proc.stderr.read()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("spark-agents serve did not come up")
-            time.sleep(0.2)
+    argv = [sys.executable, "-m", "agents.cli", "serve", "--port", str(port), *args]
+    with serving_process(argv, f"{url}/health", env=env, timeout=90, ready=lambda r: r.status_code == 200):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agents.coding.sandbox import bubblewrap_works
 from serving.llama_server import free_port
+from tests.support.processes import serving_process
 
 # A short CPU limit keeps the suite fast; wall-time tests lower the wall limit per call (timeout_s). A
 # generous wall limit keeps the CPU-limit test deterministic on a loaded machine.
@@ -42,32 +39,9 @@ def code_server(server_home: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         pytest.skip("bubblewrap is not available")
     port = free_port()
     log = tmp_path_factory.mktemp("code-server-log") / "server.log"
-    env = {**os.environ, **SERVER_LIMITS, "SPARK_AGENTS_HOME": str(server_home)}
-    with open(log, "wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mcp_servers.code", "--http", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
+    env = {**SERVER_LIMITS, "SPARK_AGENTS_HOME": str(server_home)}
     url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the code server exited: {log.read_text()[-2000:]}")
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"the code server did not listen on {url}") from None
-                time.sleep(0.2)
+    argv = [sys.executable, "-m", "mcp_servers.code", "--http", "--port", str(port)]
+    with serving_process(argv, url, env=env, log=log) as proc:
         yield url
         assert proc.poll() is None, "the code server died during the tests"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()

@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from serving.llama_server import free_port
 from tests.conftest import ROLE_VARS
+from tests.support.processes import serving_process
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -80,35 +77,12 @@ def running_app(root: Path, supervisor_url: str) -> Iterator[tuple[str, Path]]:
         SPARK_AGENTS_CODER_MODEL="scripted-model",
     )
     port = free_port()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "agents.cli", "ui", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"`spark-agents ui` did not come up:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+    argv = [sys.executable, "-m", "agents.cli", "ui", "--port", str(port)]
+    with serving_process(
+        argv, f"{url}/_stcore/health", env=env, timeout=120, log=log, ready=lambda r: r.text == "ok", inherit_env=False
+    ):
         yield url, home
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
