@@ -42,8 +42,8 @@ class ToolOutcome(BaseModel):
 class _Connection:
     """One live session, held open by its own task until `close()`."""
 
-    def __init__(self, server: str, url: str | None) -> None:
-        self.server, self.url = server, url
+    def __init__(self, server: str, url: str | None, token: str | None = None) -> None:
+        self.server, self.url, self.token = server, url, token
         self.session: ClientSession | None = None
         self.tools: list[Tool] = []
         self._ready = asyncio.Event()
@@ -55,7 +55,8 @@ class _Connection:
         try:
             async with AsyncExitStack() as stack:
                 if self.url:
-                    read, write, _ = await stack.enter_async_context(streamablehttp_client(self.url))
+                    headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+                    read, write, _ = await stack.enter_async_context(streamablehttp_client(self.url, headers=headers))
                 else:
                     params = StdioServerParameters(
                         command=sys.executable, args=["-m", f"mcp_servers.{self.server}"], env=dict(os.environ)
@@ -119,7 +120,7 @@ class MCPPool:
             if conn is None or not conn.alive:
                 if conn is not None:
                     await conn.close()
-                conn = _Connection(server, self.settings.server_url(server))
+                conn = _Connection(server, self.settings.server_url(server), self.settings.mcp_token)
                 self._conns[server] = conn
                 self.starts[server] = self.starts.get(server, 0) + 1
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from serving.settings import ServingSettings
@@ -35,6 +36,8 @@ class AgentSettings(BaseSettings):
     mcp_kg_url: str | None = None
     mcp_code_url: str | None = None
     mcp_vision_url: str | None = None
+    # the same token the MCP HTTP servers check (`SPARK_AGENTS_MCP_TOKEN`), sent to servers given by URL
+    mcp_token: str | None = Field(default=None, validation_alias="SPARK_AGENTS_MCP_TOKEN")
 
     def is_small(self, serving: ServingSettings) -> bool:
         return self.small_model if self.small_model is not None else serving.profile == "local"

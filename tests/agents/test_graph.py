@@ -303,3 +303,27 @@ def test_local_model_routes_and_calls_a_tool(monkeypatch: pytest.MonkeyPatch) ->
     call = of(events, "tool_call")[0]
     assert (call.server, call.tool) == ("code", "generate_code") and call.arguments.get("task")
     assert events[-1].text.strip()
+
+
+def test_specialist_over_an_mcp_http_server_with_a_token(
+    llm_routing: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from serving.llama_server import free_port
+    from tests.support.processes import serving_process
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    argv = [sys.executable, "-m", "mcp_servers.kg", "--http", "--port", str(port)]
+    with serving_process(argv, url, env={"SPARK_AGENTS_MCP_TOKEN": "s3cret"}):
+        monkeypatch.setenv("SPARK_AGENTS_AGENT_MCP_KG_URL", url)
+        monkeypatch.setenv("SPARK_AGENTS_MCP_TOKEN", "wrong")
+        assert "kg MCP server is unavailable" in turn("graph stats?", agent="kg")[-1].message
+        monkeypatch.setenv("SPARK_AGENTS_MCP_TOKEN", "s3cret")
+        from agents.runtime import reset_runtime
+
+        reset_runtime()
+        llm_routing.script(tool("graph_stats", {}), text("The graph is empty."))
+        events = turn("graph stats?", agent="kg")
+        result = of(events, "tool_result")[0]
+        assert not result.is_error and '"nodes": 0' in result.summary
+        assert get_runtime().pool.starts == {"kg": 1}
