@@ -8,7 +8,6 @@ Python processes); the Inspector tests cover MCP."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 import yaml
 
 from tests.api.conftest import serve_process
+from tests.support.npm import npm_script
 from tests.support.scripted_server import ScriptedServer, text
 
 PACKAGE = "@continuedev/cli"
@@ -24,21 +24,7 @@ PACKAGE = "@continuedev/cli"
 
 @pytest.fixture(scope="module")
 def continue_cli() -> list[str]:
-    if not shutil.which("node") or not shutil.which("npm"):
-        pytest.skip("node/npm are not installed: Continue's CLI is a Node.js program")
-    cache = Path(os.environ.get("SPARK_AGENTS_NPM_CACHE", Path.home() / ".cache" / "spark-agents-npm"))
-    script = cache / "node_modules" / "@continuedev" / "cli" / "dist" / "cn.js"
-    if not script.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            ["npm", "install", "--prefix", str(cache), "--no-audit", "--no-fund", PACKAGE],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if done.returncode != 0 or not script.exists():
-            pytest.skip(f"could not install {PACKAGE} with npm (offline?): {done.stderr.strip()[-300:]}")
-    return ["node", str(script)]
+    return ["node", str(npm_script(PACKAGE, "dist/cn.js", "Continue's CLI"))]
 
 
 def test_continue_cli_answers_through_our_api(

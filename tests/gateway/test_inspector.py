@@ -6,8 +6,6 @@ SPARK_AGENTS_NPM_CACHE); the test is skipped only where node/npm are absent or t
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.mcp_client import http_server
+from tests.support.npm import npm_script
 from tests.support.scripted_server import ScriptedServer, text
 
 ANSWER = "Answered for the MCP Inspector."
@@ -23,21 +22,7 @@ PACKAGE = "@modelcontextprotocol/inspector"
 
 @pytest.fixture(scope="module")
 def inspector() -> list[str]:
-    if not shutil.which("node") or not shutil.which("npm"):
-        pytest.skip("node/npm are not installed: the MCP Inspector CLI is a Node.js program")
-    cache = Path(os.environ.get("SPARK_AGENTS_NPM_CACHE", Path.home() / ".cache" / "spark-agents-npm"))
-    script = cache / "node_modules" / "@modelcontextprotocol" / "inspector" / "cli" / "build" / "cli.js"
-    if not script.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            ["npm", "install", "--prefix", str(cache), "--no-audit", "--no-fund", PACKAGE],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if done.returncode != 0 or not script.exists():
-            pytest.skip(f"could not install {PACKAGE} with npm (offline?): {done.stderr.strip()[-300:]}")
-    return ["node", str(script), "--cli"]
+    return ["node", str(npm_script(PACKAGE, "cli/build/cli.js", "the MCP Inspector CLI")), "--cli"]
 
 
 def run_inspector(cmd: list[str], *args: str) -> dict:
