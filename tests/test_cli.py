@@ -67,7 +67,8 @@ def test_ask_json_prints_typed_events() -> None:
     with ScriptedServer([text("four"), Reply(fault="http_500")]) as server:
         env = {"SPARK_AGENTS_SUPERVISOR_URL": server.url}
         events = [json.loads(line) for line in run("ask", "--json", "2+2?", env=env).stdout.splitlines()]
-        assert events[-1] == {"type": "final", "text": "four", "citations": [], "thread_id": None}
+        assert events[-1]["type"] == "final" and events[-1]["text"] == "four" and events[-1]["citations"] == []
+        assert isinstance(events[-1]["thread_id"], str) and events[-1]["thread_id"]
         assert {e["type"] for e in events[:-1]} == {"token"}
         failed = run("ask", "--json", "again", env=env)
         assert failed.returncode == 1

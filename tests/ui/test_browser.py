@@ -150,7 +150,7 @@ def test_chat_streams_the_answer_and_shows_the_trace(ui_app: App, page: Any) -> 
     pg = page
     pg.goto(ui_app.url)
     pg.get_by_text("Try one of these").wait_for()
-    assert pg.get_by_role("button", name=re.compile("palindrome")).is_visible()
+    pg.get_by_role("button", name=re.compile("palindrome")).wait_for()  # raises unless it shows
     shot(pg, "chat-empty")
 
     # a plain question: the answer arrives token by token (the cursor shows while it streams)
