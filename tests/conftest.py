@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from serving.llama_server import LocalModelServer
+from serving.settings import ServingSettings
 from tests.support.scripted_server import ScriptedServer
 
 ROLE_VARS = [
@@ -17,15 +19,17 @@ ROLE_VARS = [
 
 
 @pytest.fixture(autouse=True)
-def spark_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own SPARK_AGENTS_HOME and the default profile, whatever the caller's shell says."""
+def spark_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own SPARK_AGENTS_HOME and the default profile, whatever the caller's shell says;
+    a local model server started under it (it outlives its starter by design) is stopped afterwards."""
     home = tmp_path / "spark-home"
     monkeypatch.setenv("SPARK_AGENTS_HOME", str(home))
     monkeypatch.setenv("SPARK_AGENTS_PROFILE", "local")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     for var in ROLE_VARS + ["SPARK_AGENTS_LOCAL_PORT", "SPARK_AGENTS_LOCAL_MODEL_PATH"]:
         monkeypatch.delenv(var, raising=False)
-    return home
+    yield home
+    LocalModelServer(ServingSettings(home=home)).stop()
 
 
 @pytest.fixture
