@@ -6,12 +6,11 @@ import asyncio
 import importlib
 from pathlib import Path
 
-import httpx
 from PIL import Image
 
 from agents.threads import ThreadStore
 from mcp_servers.gateway import CAPABILITY_SERVERS, exported_name
-from tests.support.mcp_client import http_server, http_session, stdio_session
+from tests.support.mcp_client import http_server, http_session, post_initialize, stdio_session
 from tests.support.scripted_server import Reply, ScriptedServer, text
 
 ANSWER = "The gateway answers through the whole assistant."
@@ -99,20 +98,9 @@ def test_http_transport_and_dns_rebinding_protection(scripted_roles: ScriptedSer
                 assert result.structuredContent["answer"] == ANSWER
 
         asyncio.run(scenario())
-        init = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
-        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-        ok = httpx.post(url, json=init, headers=headers, timeout=10)
+        ok = post_initialize(url)
         assert ok.status_code == 200
-        foreign_host = httpx.post(url, json=init, headers={**headers, "Host": "evil.example:8810"}, timeout=10)
+        foreign_host = post_initialize(url, Host="evil.example:8810")
         assert foreign_host.status_code == 421
-        foreign_origin = httpx.post(url, json=init, headers={**headers, "Origin": "http://evil.example"}, timeout=10)
+        foreign_origin = post_initialize(url, Origin="http://evil.example")
         assert foreign_origin.status_code == 403

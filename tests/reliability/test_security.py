@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from serving.llama_server import free_port
-from tests.support.mcp_client import http_server, http_session, stdio_session
+from tests.support.mcp_client import http_server, http_session, post_initialize, stdio_session
 from tests.support.scripted_server import ScriptedServer, text, tool
 
 CLI = [sys.executable, "-m", "agents.cli"]
@@ -49,20 +49,9 @@ def test_mcp_http_binds_loopback_and_refuses_foreign_host_and_origin() -> None:
     with http_server("mcp_servers.kg") as url:
         port = int(url.split(":")[2].split("/")[0])
         assert listening_ips(port) <= LOOPBACK and listening_ips(port)
-        init = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
-        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-        foreign_host = httpx.post(url, json=init, headers={**headers, "Host": f"evil.example:{port}"}, timeout=10)
+        foreign_host = post_initialize(url, Host=f"evil.example:{port}")
         assert foreign_host.status_code == 421
-        foreign_origin = httpx.post(url, json=init, headers={**headers, "Origin": "http://evil.example"}, timeout=10)
+        foreign_origin = post_initialize(url, Origin="http://evil.example")
         assert foreign_origin.status_code == 403
 
         async def ok() -> int:
