@@ -29,7 +29,8 @@ def spark_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     for var in ROLE_VARS + ["SPARK_AGENTS_LOCAL_PORT", "SPARK_AGENTS_LOCAL_MODEL_PATH"]:
         monkeypatch.delenv(var, raising=False)
     yield home
-    LocalModelServer(ServingSettings(home=home)).stop()
+    if (home / "run" / "llama-server.json").exists():
+        LocalModelServer(ServingSettings(home=home, profile="local")).stop()  # whatever profile the test set
 
 
 @pytest.fixture
