@@ -6,14 +6,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from agents.events import Event
-from serving.llama_server import ensure_endpoint
-from serving.registry import Endpoint, Role
-from serving.settings import ServingSettings
-
-
-def ensure_role(role: Role, settings: ServingSettings | None = None) -> Endpoint:
-    """The role's endpoint, starting the local llama.cpp server first when the profile manages it."""
-    return ensure_endpoint(role, settings)
 
 
 def run_turn(
