@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
     def threads_show(thread_id: str) -> None:
         """A thread's messages."""
         from agents.turn import thread_messages
-        from serving.console import run_cli
+        from core.console import run_cli
 
         for m in run_cli(lambda: thread_messages(thread_id)):
             who = m["role"] if m["role"] == "user" else f"assistant ({m['agent']})"
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
     def threads_rename(thread_id: str, title: str) -> None:
         """Give a thread a new title."""
         from agents.threads import ThreadStore
-        from serving.console import run_cli
+        from core.console import run_cli
 
         run_cli(lambda: ThreadStore().rename(thread_id, title))
         print(f"renamed {thread_id}")
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
     def threads_delete(thread_id: str) -> None:
         """Delete a thread and its stored messages."""
         from agents.turn import delete_thread
-        from serving.console import run_cli
+        from core.console import run_cli
 
         run_cli(lambda: delete_thread(thread_id))
         print(f"deleted {thread_id}")
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         from agents.cli import emit_events
         from agents.threads import ThreadStore
         from agents.turn import run_turn, thread_messages
-        from serving.errors import SparkAgentsError
+        from core.errors import SparkAgentsError
 
         def show_history(thread_id: str) -> None:
             try:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from serving.console import fail, run_cli
+from core.console import fail, run_cli
 
 app = typer.Typer(
     help="Spark Agents: a local multi-agent assistant (coding, documents, images, knowledge graphs).",
@@ -29,11 +29,11 @@ app.add_typer(models_app, name="models")
 # Packages that contribute commands; a missing module is skipped, a broken one is reported.
 COMMAND_MODULES = [
     "serving.cli",
-    "serving.vision.cli",
+    "vision.cli",
     "rag.cli",
     "kg.cli",
     "agents.chat_cli",
-    "agents.api_cli",
+    "api.cli",
     "ui.cli",
 ]
 
@@ -155,4 +155,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

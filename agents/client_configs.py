@@ -17,13 +17,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from agents.capabilities import CAPABILITIES
+
 SERVERS: dict[str, str] = {
-    "gateway": "the whole assistant (ask_assistant) plus every capability tool, through one server",
-    "rag": "search and cite the documents ingested with `spark-agents ingest`",
-    "kg": "build and query knowledge graphs",
-    "code": "write and run code in the sandbox",
-    "vision": "describe images, read their text (OCR)",
-}
+    "gateway": "the whole assistant (ask_assistant) plus every capability tool, through one server"
+} | {c.server: c.server_description for c in CAPABILITIES.values()}
 ENV_KEYS = ("SPARK_AGENTS_HOME", "SPARK_AGENTS_PROFILE")
 EXAMPLE_PYTHON = "/path/to/spark-agents/.venv/bin/python"
 EXAMPLE_FILES = {
@@ -39,7 +37,7 @@ def available_servers() -> list[str]:
 
 
 def default_api_base() -> str:
-    from agents.api import ApiSettings
+    from api.settings import ApiSettings
 
     settings = ApiSettings()
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
@@ -116,7 +114,7 @@ def client_configs(
             entry["env"] = dict(env)
         return entry
 
-    from agents.api import MODELS
+    from api.catalog import MODELS
 
     models = []
     for model_id, agent in MODELS.items():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter
+
+from agents.capabilities import SPECIALISTS
 
 
 class TokenEvent(BaseModel):
@@ -52,3 +54,6 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+assert set(get_args(HandoffEvent.model_fields["agent"].annotation)) == {*SPECIALISTS, "supervisor"}, (
+    "HandoffEvent.agent must list agents.capabilities.SPECIALISTS"
+)

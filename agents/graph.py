@@ -20,12 +20,13 @@ from langgraph.graph.message import add_messages
 from langgraph.types import Command
 
 from agents import policy, prompts
+from agents.capabilities import CAPABILITIES, SPECIALISTS, server_of
 from agents.events import HandoffEvent, TokenEvent, ToolCallEvent, ToolResultEvent
 from agents.llm import chat
 from agents.mcp_pool import MCPPool, ToolOutcome
 from agents.render import render
 from agents.router import SemanticRouter
-from agents.settings import SERVER_OF, SPECIALISTS, AgentSettings
+from agents.settings import AgentSettings
 from serving.client import json_schema_format
 from serving.registry import Role, endpoint
 from serving.settings import ServingSettings
@@ -53,7 +54,7 @@ HANDOFF_TOOLS = [
         "type": "function",
         "function": {
             "name": f"transfer_to_{agent}",
-            "description": f"Hand the request to the {agent} agent. {prompts.SPECIALISTS[agent].split('.')[0]}.",
+            "description": f"Hand the request to the {agent} agent. {CAPABILITIES[agent].prompt.split('.')[0]}.",
             "parameters": {
                 "type": "object",
                 "properties": {"task": {"type": "string", "description": "what the agent should do, self-contained"}},
@@ -78,7 +79,7 @@ def _last_user_text(state: TurnState) -> str:
 
 def conversation(state: TurnState, limit: int) -> list[BaseMessage]:
     """The thread as plain user/assistant turns (handoff bookkeeping left out), most recent `limit`."""
-    plain = [
+    plain: list[BaseMessage] = [
         m
         for m in state.get("messages", [])
         if isinstance(m, HumanMessage) or (isinstance(m, AIMessage) and not m.tool_calls and m.content)
@@ -88,15 +89,15 @@ def conversation(state: TurnState, limit: int) -> list[BaseMessage]:
 
 def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
     """Citations from a search tool's structured result (`hits`/`results`/`chunks` with a `citation`)."""
-    data = outcome.structured or {}
+    data: Any = outcome.structured or {}
     if "result" in data and isinstance(data["result"], dict | list):
         data = data["result"]
-    items = (
+    items: list[Any] = (
         data
         if isinstance(data, list)
         else next((data[k] for k in ("hits", "results", "chunks") if isinstance(data.get(k), list)), [])
     )
-    found = []
+    found: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, dict) and item.get("citation"):
             found.append(
@@ -163,7 +164,8 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             return await answer_directly(state) if agent == "general" else handoff(agent, "model")
         # A capable model decides with ordinary tool calling (gpt-oss), and may hand off again later.
         ep = endpoint(Role.SUPERVISOR, serving())
-        messages = [SystemMessage(prompts.SUPERVISOR), *state.get("messages", [])[-settings.history_messages * 3 :]]
+        window = state.get("messages", [])[-settings.history_messages * 3 :]
+        messages: list[BaseMessage] = [SystemMessage(prompts.SUPERVISOR), *window]
         while messages[1:] and isinstance(messages[1], ToolMessage):
             messages.pop(1)  # never start the window on an orphaned tool result
         ai = await chat(
@@ -190,7 +192,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         messages = [SystemMessage(prompts.ROUTE_JSON), HumanMessage(text)]
         ai = await chat(ep, messages, response_format=json_schema_format(ep, "route", ROUTE_SCHEMA), max_tokens=32)
         try:
-            agent = json.loads(ai.content)["agent"]
+            agent = json.loads(str(ai.content))["agent"]
         except (ValueError, KeyError, TypeError):
             return "general"
         return agent if agent in (*SPECIALISTS, "general") else "general"
@@ -214,7 +216,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         return ToolOutcome(text="\n\n".join(parts), is_error=True)
 
     def specialist(agent: str) -> Callable[[TurnState], Any]:
-        server = SERVER_OF[agent]
+        server = server_of(agent)
 
         async def node(state: TurnState) -> Command:
             writer = get_stream_writer()
@@ -288,7 +290,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     )
                     continue
                 if not ai.tool_calls:
-                    answer = ai.content
+                    answer = str(ai.content)
                     break
                 messages.append(ai)
                 for call in ai.tool_calls:
@@ -336,7 +338,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         node.__name__ = agent
         return node
 
-    graph = StateGraph(TurnState)
+    graph: Any = StateGraph(TurnState)  # LangGraph's node typing cannot express our async node factories
     graph.add_node("supervisor", supervisor, destinations=(*SPECIALISTS, END))
     for agent in SPECIALISTS:
         graph.add_node(agent, specialist(agent), destinations=("supervisor",))

@@ -17,11 +17,12 @@ from typing import Any
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamablehttp_client
+from mcp.shared.session import ProgressFnT
 from mcp.types import CallToolResult, TextContent, Tool
 from pydantic import BaseModel
 
 from agents.settings import AgentSettings
-from serving.errors import SparkAgentsError
+from core.errors import SparkAgentsError
 from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
@@ -139,11 +140,15 @@ class MCPPool:
     async def tools(self, server: str) -> list[Tool]:
         return (await self._connection(server)).tools
 
-    async def call(self, server: str, tool: str, arguments: dict[str, Any]) -> ToolOutcome:
+    async def call(
+        self, server: str, tool: str, arguments: dict[str, Any], progress: ProgressFnT | None = None
+    ) -> ToolOutcome:
+        """Call one tool; `progress(done, total, message)` receives the server's progress notifications."""
         conn = await self._connection(server)
         assert conn.session is not None
         try:
-            result: CallToolResult = await asyncio.wait_for(conn.session.call_tool(tool, arguments), self.call_timeout)
+            call = conn.session.call_tool(tool, arguments, progress_callback=progress)
+            result: CallToolResult = await asyncio.wait_for(call, self.call_timeout)
         except TimeoutError:
             await self._drop(server, conn)
             raise MCPServerUnavailable(server, f"{tool} did not finish within {self.call_timeout:.0f} s") from None

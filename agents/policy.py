@@ -11,6 +11,8 @@ from typing import Any
 
 from mcp.types import Tool
 
+from agents.capabilities import CAPABILITIES
+
 GUARDED: dict[str, re.Pattern[str]] = {
     # A delete verb alone is not enough ("how do I remove weeds?"): it must name what to delete, close by.
     "delete_source": re.compile(
@@ -22,7 +24,6 @@ GUARDED: dict[str, re.Pattern[str]] = {
     "run_python": re.compile(r"\b(run|execute|exec|test|try it|output)\b", re.I),
     "run_tests": re.compile(r"\b(run|execute|test|tests)\b", re.I),
 }
-PRIMARY = {"rag": "search_documents", "kg": "query_graph", "coding": "generate_code", "vision": "describe_image"}
 IMAGE_PARAMS = ("path", "image_path", "image", "paths", "image_paths", "images")
 
 
@@ -44,7 +45,8 @@ def allowed_tools(tools: list[Tool], user_text: str) -> list[Tool]:
 
 def primary_tool(agent: str, tools: list[Tool], vision_available: bool) -> str | None:
     names = {t.name for t in tools}
-    name = PRIMARY[agent] if (agent != "vision" or vision_available) else "extract_text"
+    cap = CAPABILITIES[agent]
+    name = cap.fallback_tool if (cap.fallback_tool and not vision_available) else cap.primary_tool
     return name if name in names else None
 
 

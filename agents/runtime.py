@@ -17,16 +17,19 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.errors import GraphRecursionError
+from mcp.shared.session import ProgressFnT
 
+from agents.capabilities import SPECIALISTS
+from agents.collector import TurnCollector
 from agents.events import ErrorEvent, Event, FinalEvent
 from agents.graph import Deps, build_graph
-from agents.mcp_pool import MCPPool
+from agents.mcp_pool import MCPPool, ToolOutcome
+from agents.policy import own_request
 from agents.router import SemanticRouter
-from agents.settings import SPECIALISTS, AgentSettings
-from agents.threads import ThreadStore
-from serving.errors import SparkAgentsError
-from serving.llama_server import ensure_endpoint
-from serving.registry import Role
+from agents.settings import AgentSettings
+from agents.threads import ThreadStore, TurnRecord
+from core.errors import SparkAgentsError
+from serving.registry import Role, ensure_endpoint
 from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
@@ -92,7 +95,8 @@ class Runtime:
             if missing:
                 raise SparkAgentsError(f"Attachment not found: {missing[0]}")
             await asyncio.to_thread(ensure_endpoint, Role.SUPERVISOR, self.serving)
-            tid = await asyncio.to_thread(self.threads.touch, thread_id, message)
+            # The one place a turn's thread is recorded; a transcript sent along never becomes its title.
+            tid = await asyncio.to_thread(self.threads.touch, thread_id, own_request(message))
             config = {"configurable": {"thread_id": tid}, "recursion_limit": 4 * self.settings.hop_limit + 8}
             inputs = {
                 "messages": [HumanMessage(message or "What is in the attached image?")],
@@ -103,12 +107,22 @@ class Runtime:
                 "citations": [],
                 "route": "",
             }
+            turn = TurnCollector(tid, agent)
             async for event in self.graph.astream(inputs, config, stream_mode="custom"):
-                yield event
+                yield turn.add(event)
             state = await self.graph.aget_state(config)
             last = state.values["messages"][-1]
             text = last.content if isinstance(last, AIMessage) else ""
-            yield FinalEvent(text=str(text), citations=state.values.get("citations") or [], thread_id=tid)
+            final = turn.add(FinalEvent(text=str(text), citations=state.values.get("citations") or [], thread_id=tid))
+            record = TurnRecord(
+                user=own_request(message) or "What is in the attached image?",
+                answer=turn.answer,
+                agent=turn.agent,
+                trace=turn.trace(),
+                citations=turn.citations,
+            )
+            await asyncio.to_thread(self.threads.record_turn, tid, record)
+            yield final
         except SparkAgentsError as e:
             yield ErrorEvent(message=str(e))
         except GraphRecursionError:
@@ -150,9 +164,29 @@ class Runtime:
                 out.append({"role": "assistant", "content": str(m.content), "agent": m.name or "supervisor"})
         return out
 
+    def history(self, thread_id: str) -> list[dict[str, Any]]:
+        """`messages`, with each answer's trace and citations when every turn of the thread has its record
+        (threads from before turns were recorded show the checkpointed messages alone)."""
+        out: list[dict[str, Any]] = list(self.messages(thread_id))
+        turns = self.threads.turns(thread_id)
+        if turns and len(turns) == sum(1 for m in out if m["role"] == "user"):
+            out = []
+            for t in turns:
+                out.append({"role": "user", "content": t.user, "agent": ""})
+                answer = {"role": "assistant", "content": t.answer, "agent": t.agent}
+                out.append(answer | {"trace": t.trace, "citations": t.citations})
+        return out
+
     def delete_thread(self, thread_id: str) -> None:
         self.threads.delete(thread_id)
         self._call(self.checkpointer.adelete_thread(thread_id))
+
+    async def acall_tool(
+        self, server: str, tool: str, arguments: dict[str, Any], progress: ProgressFnT | None = None
+    ) -> ToolOutcome:
+        """Call a capability tool on the runtime's MCP sessions from any event loop (the API's, the gateway's)."""
+        future = asyncio.run_coroutine_threadsafe(self.pool.call(server, tool, arguments, progress), self.loop)
+        return await asyncio.wrap_future(future)
 
     def release(self, server: str) -> bool:
         """Close the session to one MCP server (restarted on next use); see MCPPool.release."""

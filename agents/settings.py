@@ -10,8 +10,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from serving.settings import ServingSettings
 
 Routing = Literal["auto", "router", "llm"]
-SPECIALISTS = ("coding", "rag", "vision", "kg")
-SERVER_OF = {"coding": "code", "rag": "rag", "vision": "vision", "kg": "kg"}
 
 
 class AgentSettings(BaseSettings):

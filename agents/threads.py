@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 import uuid
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from serving.errors import SparkAgentsError
+from core.errors import SparkAgentsError
 from serving.settings import ServingSettings
 
 
@@ -26,6 +28,19 @@ class ThreadInfo(BaseModel):
     updated: float
 
 
+class TurnRecord(BaseModel):
+    """One finished turn as the front ends show it again: the question, the answer, who gave it, and the
+    trace and citations that the checkpointed messages alone do not keep."""
+
+    user: str
+    answer: str
+    agent: str = "supervisor"
+    trace: list[dict[str, Any]] = Field(default_factory=list)
+    citations: list[dict[str, Any]] = Field(default_factory=list)
+    error: str | None = None
+    created: float = 0.0
+
+
 class ThreadStore:
     """A small SQLite table of threads under the data directory (`<home>/threads.db`)."""
 
@@ -36,6 +51,11 @@ class ThreadStore:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS threads (id TEXT PRIMARY KEY, title TEXT, created REAL, updated REAL)"
             )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS turns (thread_id TEXT, seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                "record TEXT NOT NULL)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS turns_by_thread ON turns (thread_id, seq)")
 
     def _db(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -53,6 +73,17 @@ class ThreadStore:
                 (thread_id, title, now, now),
             )
         return thread_id
+
+    def record_turn(self, thread_id: str, turn: TurnRecord) -> None:
+        """Keep a finished turn's record (written once per turn, after the checkpoint)."""
+        turn = turn.model_copy(update={"created": turn.created or time.time()})
+        with closing(self._db()) as db, db:
+            db.execute("INSERT INTO turns (thread_id, record) VALUES (?, ?)", (thread_id, turn.model_dump_json()))
+
+    def turns(self, thread_id: str) -> list[TurnRecord]:
+        with closing(self._db()) as db:
+            rows = db.execute("SELECT record FROM turns WHERE thread_id=? ORDER BY seq", (thread_id,)).fetchall()
+        return [TurnRecord.model_validate(json.loads(r[0])) for r in rows]
 
     def list(self) -> list[ThreadInfo]:
         with closing(self._db()) as db:
@@ -76,3 +107,4 @@ class ThreadStore:
         with closing(self._db()) as db, db:
             if db.execute("DELETE FROM threads WHERE id=?", (thread_id,)).rowcount == 0:
                 raise ThreadNotFound(thread_id)
+            db.execute("DELETE FROM turns WHERE thread_id=?", (thread_id,))

@@ -11,8 +11,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from agents.coding.sandbox import Sandbox, _others_can_run, bubblewrap_works
-from agents.coding.settings import CodeSettings
+from coding.isolation import bubblewrap_works, others_can_run
+from coding.sandbox import Sandbox
+from coding.settings import CodeSettings
 
 RUNS = int(os.environ.get("BENCH_CODE_RUNS", "15"))
 TESTS = "from solution import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"
@@ -45,7 +46,7 @@ def main() -> None:
         )
     )
     fallback_python = None
-    if os.geteuid() == 0 and not _others_can_run(sys.executable) and _others_can_run("/usr/bin/python3"):
+    if os.geteuid() == 0 and not others_can_run(sys.executable) and others_can_run("/usr/bin/python3"):
         fallback_python = Path("/usr/bin/python3")
     fallback = Sandbox(CodeSettings(isolation="rlimits-only", fallback_python=fallback_python))
     rows.append(_row("run_python, rlimits-only", _time(lambda: fallback.run_python("print('hi')"))))

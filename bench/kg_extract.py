@@ -25,8 +25,9 @@ import re
 import sys
 import time
 
-from kg.extract import Chunk, OfflineExtractor
+from kg.extract import OfflineExtractor
 from kg.merge import canonical_key
+from kg.model import Chunk
 
 # (passage, [(subject, relation, object), ...])
 GOLD: list[tuple[str, list[tuple[str, str, str]]]] = [
@@ -322,7 +323,7 @@ def evaluate(extract, sample) -> dict[str, float]:  # noqa: ANN001
 
 def throughput(seconds: float = 3.0) -> tuple[int, float, float]:
     """Chunks/s and KB/s over the gold passages joined into ~1,500-character chunks, repeated."""
-    from kg.extract import split_text
+    from kg.text import split_text
 
     text = " ".join(p for p, _ in GOLD) * 4
     chunks = [Chunk(text=c, source_id="t", chunk_id=f"t#{i}") for i, (_, c) in enumerate(split_text(text, 1500))]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kg import query as q
 from kg.errors import KGError
-from kg.extract import Triple
+from kg.model import Triple
 from kg.settings import KGSettings
 from kg.store import GraphStore, KnowledgeGraph
 from kg.view import render

@@ -159,7 +159,7 @@ def _build_graph(home: Path) -> None:
 
 def main() -> None:
 
-    from serving.llama_server import free_port
+    from core.daemon import free_port
     from tests.support.processes import serving_process
     from tests.support.scripted_server import ScriptedServer
 

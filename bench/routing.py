@@ -21,8 +21,7 @@ from agents.llm import chat
 from agents.router import SemanticRouter
 from agents.settings import AgentSettings
 from serving.client import json_schema_format
-from serving.llama_server import ensure_endpoint
-from serving.registry import Role
+from serving.registry import Role, ensure_endpoint
 
 DEV_SET = Path(__file__).parent / "data" / "routing_dev.jsonl"
 

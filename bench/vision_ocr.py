@@ -82,8 +82,8 @@ def cases() -> list[tuple[str, Image.Image, list[str]]]:
 def _run(engine: Any, image: Image.Image) -> str:
     import numpy as np
 
-    from serving.vision.images import to_rgb
-    from serving.vision.ocr import OcrLine, _reading_order
+    from vision.images import to_rgb
+    from vision.ocr import OcrLine, _reading_order
 
     raw, _ = engine(np.ascontiguousarray(np.asarray(to_rgb(image))[:, :, ::-1]))
     boxes = [
@@ -108,7 +108,7 @@ def _time(fn: Callable[[], str], runs: int) -> tuple[float, float, str]:
 def main() -> None:
     from rapidocr_onnxruntime import RapidOCR
 
-    from serving.vision.ocr import engine_name
+    from vision.ocr import engine_name
 
     runs = int(os.environ.get("BENCH_RUNS", "2"))
     configs: list[tuple[str, dict[str, Any]]] = [

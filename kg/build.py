@@ -8,10 +8,12 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from kg.errors import ExtractionError, SourceUnavailable
-from kg.extract import Chunk, extract_all, get_extractor, split_text
+from kg.extract import extract_all, get_extractor
 from kg.merge import MergeRecord
+from kg.model import Chunk
 from kg.settings import KGSettings
 from kg.store import GraphStore
+from kg.text import split_text
 
 
 class BuildReport(BaseModel):
@@ -70,7 +72,7 @@ def source_chunks(source_id: str) -> list[Chunk]:
             "Building from a RAG source needs the RAG library (rag.library), which is not installed here; "
             "use --text or --file instead."
         ) from None
-    from serving.errors import SparkAgentsError
+    from core.errors import SparkAgentsError
 
     try:
         with Library() as library:

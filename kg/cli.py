@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from serving.console import fail, run_cli
+from core.console import fail, run_cli
 
 graph_app = typer.Typer(help="Build, query and view knowledge graphs.", no_args_is_help=True)
 

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,9 +25,10 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel
 
+from core.files import atomic_write
 from kg.errors import GraphCorrupted, InvalidTriple, KGError
-from kg.extract import Triple, check_triple
 from kg.merge import EntityIndex, MergeRecord
+from kg.model import Triple, check_triple
 from kg.settings import KGSettings
 
 FORMAT, VERSION = "spark-agents-kg", 1
@@ -262,18 +262,7 @@ class GraphStore:
         return backup
 
     def save(self, kg: KnowledgeGraph) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{self.collection}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(json.dumps(kg.to_json(), ensure_ascii=False, separators=(",", ":")))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        atomic_write(self.path, json.dumps(kg.to_json(), ensure_ascii=False, separators=(",", ":")))
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:

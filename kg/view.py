@@ -8,14 +8,13 @@ Large graphs are cut to the `max_nodes` most central entities.
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import networkx as nx
 from pydantic import BaseModel
 
+from core.files import atomic_write
 from kg.errors import KGError
 from kg.store import KnowledgeGraph
 
@@ -95,11 +94,7 @@ def render(kg: KnowledgeGraph, path: Path, max_nodes: int = 150, title: str = "K
     font = "style='font-family:sans-serif'"
     header = f"<h3 {font}>{html.escape(title)}</h3><p {font}>{legend} {note}</p>"
     page = page.replace("<body>", f"<body>\n{header}", 1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".graph.", suffix=".html.tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(page)
-    os.replace(tmp, path)
+    atomic_write(path, page, fsync=False)
     return RenderResult(
         path=str(path),
         nodes=sub.number_of_nodes(),

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import secrets
 import sys
 from typing import Any
 
 from mcp.server.fastmcp import FastMCP
 from mcp.server.transport_security import TransportSecuritySettings
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+from core.errors import ConfigError
+from core.net import bearer_token, check_bind, token_matches
+
 DEFAULT_PORTS = {"gateway": 8810, "rag": 8811, "kg": 8812, "code": 8813, "vision": 8814}
 
 
@@ -41,14 +42,11 @@ def serve(mcp: FastMCP, argv: list[str] | None = None) -> None:
     mcp.settings.host, mcp.settings.port = args.host, args.port
     hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
     origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
-    if args.host not in LOOPBACK:
-        if not args.token:
-            parser.exit(
-                2,
-                f"error: refusing to serve the {name} MCP server on {args.host} without a token: anyone who "
-                "reaches it could call its tools. Set SPARK_AGENTS_MCP_TOKEN (or pass --token), or bind to "
-                "127.0.0.1.\n",
-            )
+    try:
+        check_bind(args.host, args.token, f"the {name} MCP server", "SPARK_AGENTS_MCP_TOKEN")
+    except ConfigError as e:
+        parser.exit(2, f"error: {e}\n")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
         hosts.append(f"{args.host}:*")
         origins.append(f"http://{args.host}:*")
     mcp.settings.transport_security = TransportSecuritySettings(
@@ -67,12 +65,12 @@ class BearerAuth:
     """ASGI middleware: HTTP requests need `Authorization: Bearer <token>` (lifespan events pass through)."""
 
     def __init__(self, app: Any, token: str) -> None:
-        self.app, self.expected = app, f"Bearer {token}".encode()
+        self.app, self.token = app, token
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            given = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if not secrets.compare_digest(given, self.expected):
+            given = dict(scope.get("headers") or []).get(b"authorization")
+            if not token_matches(bearer_token(given), self.token):
                 from starlette.responses import JSONResponse
 
                 body = {"error": "missing or wrong bearer token (Authorization: Bearer <token>)"}

@@ -28,11 +28,12 @@ from mcp.types import CallToolResult, ContentBlock, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field
 
+from agents.capabilities import SERVERS
 from mcp_servers.common import serve
 
 log = logging.getLogger(__name__)
 
-CAPABILITY_SERVERS = ("rag", "kg", "code", "vision")
+CAPABILITY_SERVERS = SERVERS
 
 
 class AskResult(BaseModel):
@@ -137,50 +138,31 @@ async def ask_assistant(
     """
     if not question.strip():
         raise ToolError("question is empty")
-    from agents.threads import ThreadStore
+    from agents.collector import TurnCollector, trace_line
     from agents.turn import run_turn
 
     tid = thread_id or uuid.uuid4().hex[:12]
-    await anyio.to_thread.run_sync(lambda: ThreadStore().touch(tid, question))
     gen = run_turn(question, thread_id=tid, attachments=attachments or (), sources=sources, agent=agent)
-    trace: list[str] = []
-    tokens: list[str] = []
+    turn = TurnCollector(tid)
     try:
         while (event := await anyio.to_thread.run_sync(next, gen, None)) is not None:
-            kind = event.type
-            if kind == "token":
-                tokens.append(event.text)
-                continue
-            if kind == "handoff":
-                trace.append(f"handoff -> {event.agent}" + (f" ({event.reason})" if event.reason else ""))
-            elif kind == "tool_call":
-                trace.append(f"call {event.server}.{event.tool} {_short(event.arguments)}")
-            elif kind == "tool_result":
-                mark = "error" if event.is_error else "result"
-                trace.append(f"{mark} {event.server}.{event.tool}: {event.summary[:200]}")
-            elif kind == "error":
-                raise ToolError(event.message)
-            elif kind == "final":
+            turn.add(event)
+            if turn.error is not None:
+                raise ToolError(turn.error)
+            if turn.final is not None:
                 return AskResult(
-                    answer=event.text or "".join(tokens),
-                    thread_id=event.thread_id or tid,
-                    citations=event.citations,
-                    trace=trace,
+                    answer=turn.answer,
+                    thread_id=turn.thread_id or tid,
+                    citations=turn.citations,
+                    trace=turn.trace_lines(),
                 )
-            # Each step is a progress notification (sent when the client asked for progress).
-            await ctx.report_progress(len(trace), None, trace[-1])
+            if event.type != "token":  # each step is a progress notification (when the client asked for them)
+                await ctx.report_progress(len(turn.steps), None, trace_line(event))
     finally:
         # Also on cancellation: wait for the current step, then close the run so it stops.
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(gen.close)
     raise ToolError("the assistant's run ended without an answer")
-
-
-def _short(arguments: dict[str, Any], limit: int = 160) -> str:
-    import json
-
-    text = json.dumps(arguments, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 if __name__ == "__main__":

@@ -102,8 +102,8 @@ async def extract_graph(
     All or nothing: on any error the stored graph is unchanged."""
     import anyio
 
+    from core.errors import SparkAgentsError
     from kg.build import build_graph, source_chunks, text_chunks
-    from serving.errors import SparkAgentsError
 
     text, source_id = text or None, source_id or None
     if (text is None) == (source_id is None):
@@ -146,9 +146,9 @@ def query_graph(
     `question` (and paths between them). Without a mode: 'path' when entity and target are given,
     'neighbours' for an entity alone, 'subgraph' for a question. Unknown entities and unconnected pairs are
     errors that say so."""
+    from core.errors import SparkAgentsError
     from kg import query as q
     from kg.store import GraphStore
-    from serving.errors import SparkAgentsError
 
     if mode is None:
         mode = "path" if entity and target else "neighbours" if entity else "subgraph"
@@ -181,9 +181,9 @@ def query_graph(
 @mcp.tool()
 def graph_stats(collection: str | None = None) -> StatsResult:
     """Size, relation and type counts, and the most central entities of a graph."""
+    from core.errors import SparkAgentsError
     from kg import query as q
     from kg.store import GraphStore
-    from serving.errors import SparkAgentsError
 
     try:
         store = GraphStore(collection)
@@ -208,10 +208,10 @@ def graph_stats(collection: str | None = None) -> StatsResult:
 def render_graph(collection: str | None = None, max_nodes: int | None = None) -> RenderOut:
     """Write an offline HTML view (pyvis, no CDN) of the graph, keeping the most central entities, and
     return the file's path."""
+    from core.errors import SparkAgentsError
     from kg.settings import KGSettings
     from kg.store import GraphStore
     from kg.view import render
-    from serving.errors import SparkAgentsError
 
     try:
         settings = KGSettings()

@@ -1,6 +1,8 @@
 """The vision MCP server: describe_image (VLM), extract_text (offline OCR), image_info (metadata).
 
-A thin adapter over `serving.vision`. Images come as a file path or base64 (a `data:` URL works too).
+A thin adapter over the `vision` library. Images come as a file path or base64 (a `data:` URL works too).
+It holds no resources of its own (settings are read per call; the OCR engine is `vision.ocr`'s lazy
+per-process cache), so it needs no lifespan.
 Run: `python -m mcp_servers.vision` (stdio) or `python -m mcp_servers.vision --http [--port 8814]`.
 """
 
@@ -13,9 +15,18 @@ from mcp.server.fastmcp import FastMCP
 from pydantic import Field
 
 from mcp_servers.common import serve
-from serving.vision.describe import Description
-from serving.vision.images import ImageInfo
-from serving.vision.ocr import OcrResult
+from vision import (
+    Description,
+    ImageInfo,
+    OcrResult,
+    VisionSettings,
+    describe_images,
+    load_any,
+    load_image,
+    normalize,
+    ocr_image,
+)
+from vision import image_info as read_image_info
 
 mcp = FastMCP(
     "vision",
@@ -50,9 +61,6 @@ async def describe_image(
     Images are rotated upright, converted to RGB and downscaled before sending. Fails with a clear error
     naming the vision role when no VLM is configured or it is down: then use extract_text and image_info.
     """
-    from serving.vision.describe import describe_images
-    from serving.vision.images import load_any, load_image
-    from serving.vision.settings import VisionSettings
 
     def run() -> Description:
         settings = VisionSettings()
@@ -69,9 +77,6 @@ async def extract_text(path: PathArg = None, image_base64: Base64Arg = None) -> 
 
     Works for screenshots, photos of documents and scanned pages. The image is rotated upright first.
     """
-    from serving.vision.images import load_any, normalize
-    from serving.vision.ocr import ocr_image
-    from serving.vision.settings import VisionSettings
 
     def run() -> TextResult:
         settings = VisionSettings()
@@ -92,12 +97,9 @@ async def image_info(
 
     GPS coordinates are left out unless include_gps is true.
     """
-    from serving.vision.images import image_info as info
-    from serving.vision.images import load_any
-    from serving.vision.settings import VisionSettings
 
     def run() -> ImageInfo:
-        return info(load_any(path, image_base64, VisionSettings()), include_gps)
+        return read_image_info(load_any(path, image_base64, VisionSettings()), include_gps)
 
     return await anyio.to_thread.run_sync(run)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from serving.console import run_cli
+from core.console import run_cli
 
 sources_app = typer.Typer(help="List and delete ingested documents (sources).", no_args_is_help=True)
 

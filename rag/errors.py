@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from serving.errors import SparkAgentsError
+from core.errors import SparkAgentsError
 
 
 class RagError(SparkAgentsError):

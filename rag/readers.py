@@ -2,7 +2,7 @@
 
 Which parser and why:
 - PDF: `pypdf` (pure Python, per-page text so citations carry page numbers, handles encryption flags);
-  pages with no text layer go to OCR (`serving.vision.ocr.ocr_text`) when that module is importable.
+  pages with no text layer go to OCR (`vision.ocr.ocr_text`) when that module is importable.
 - DOCX: `python-docx` (reads paragraph styles, so Word headings become section headings).
 - HTML: BeautifulSoup with lxml (tolerant of broken markup; headings kept, scripts and styles dropped).
 - Markdown and plain text: read natively (they already are text; headings are kept as `#` lines).
@@ -187,9 +187,9 @@ def _read_pdf(data: bytes, name: str, stem: str, ocr: bool) -> ParsedDocument:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             try:
-                ok = reader.decrypt("")
+                ok = bool(reader.decrypt(""))
             except Exception:  # noqa: BLE001 - any failure here means we cannot open it
-                ok = 0
+                ok = False
             if not ok:
                 raise DocumentError(
                     name, "is an encrypted PDF that needs a password; save an unencrypted copy and ingest that"
@@ -237,7 +237,7 @@ def _ocr_pages(
         doc.notes.append(f"pages {_ranges(empty)} have no text layer (OCR off)")
         return
     try:
-        from serving.vision.ocr import ocr_text
+        from vision.ocr import ocr_text
     except Exception as e:  # noqa: BLE001 - ImportError or a broken optional dependency
         if all_empty:
             raise DocumentError(

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from serving.errors import ConfigError
+from core.errors import ConfigError
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 

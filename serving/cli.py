@@ -9,14 +9,14 @@ from typing import Annotated
 
 import typer
 
-from serving.console import fail, run_cli
+from core.console import fail, run_cli
 
 OVERRIDE_FIELDS = {"ctx": ("ctx", int), "slots": ("slots", int), "kv": ("kv_type", str), "model": ("model", str)}
 
 
 def parse_overrides(**flags: list[str] | None) -> dict[str, dict[str, object]]:
     """`ctx=["supervisor=131072"]` -> `{"supervisor": {"ctx": 131072}}`; `--model ROLE=NAME[:QUANT]`."""
-    from serving.errors import ConfigError
+    from core.errors import ConfigError
 
     out: dict[str, dict[str, object]] = {}
     for flag, values in flags.items():
@@ -71,7 +71,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """How much memory each model server takes, whether the stack fits, and what to cut when it does not."""
-        from serving.plan import OverBudget, make_plan, render_compose, render_table
+        from serving.compose import render_compose
+        from serving.plan import OverBudget, make_plan
+        from serving.plan_table import render_table
         from serving.settings import ServingSettings
 
         overrides = run_cli(lambda: parse_overrides(ctx=ctx, slots=slots, kv=kv, model=model))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 import openai
+from openai.types.chat import ChatCompletionChunk
 
 from serving.errors import ModelServerError, ModelServerUnavailable
 from serving.registry import Endpoint
@@ -43,7 +44,9 @@ def stream_chat(ep: Endpoint, messages: list[dict[str, Any]], **kwargs: Any) -> 
     client = openai_client(ep)
     chunks, finished = 0, False
     try:
-        stream = client.chat.completions.create(model=ep.model, messages=messages, stream=True, **kwargs)
+        stream: Iterable[ChatCompletionChunk] = client.chat.completions.create(
+            model=ep.model, messages=cast(Any, messages), stream=True, **kwargs
+        )
         for chunk in stream:
             chunks += 1
             if chunk.choices and chunk.choices[0].delta.content:

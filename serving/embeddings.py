@@ -7,8 +7,8 @@ import threading
 from functools import lru_cache
 from typing import Protocol
 
+from core.errors import ConfigError
 from serving.client import openai_client, translate
-from serving.errors import ConfigError
 from serving.registry import Endpoint, Role, endpoint
 from serving.settings import ServingSettings
 

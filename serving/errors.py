@@ -1,14 +1,8 @@
-"""The project's exceptions. Every message is written for the user: it says what failed and what to do."""
+"""Model-serving errors. The base classes live in `core.errors`."""
 
 from __future__ import annotations
 
-
-class SparkAgentsError(Exception):
-    """Base class: adapters (CLI, MCP, HTTP, UI) show `str(error)` to the user as one line."""
-
-
-class ConfigError(SparkAgentsError):
-    """The configuration cannot work (unknown profile, missing model file, bad value)."""
+from core.errors import SparkAgentsError
 
 
 class ModelServerUnavailable(SparkAgentsError):

@@ -6,26 +6,21 @@ and model are recorded in `<home>/run/llama-server.json`, and its log goes to `<
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import BaseModel
 
-from serving.errors import ConfigError, ServerStartError
+from core.daemon import free_port, log_tail, pid_alive, port_in_use, spawn_detached, stop_group
+from core.errors import ConfigError
+from core.files import atomic_write
+from serving.errors import ServerStartError
 from serving.settings import ServingSettings
-
-if TYPE_CHECKING:
-    from serving.registry import Endpoint, Role
 
 log = logging.getLogger(__name__)
 
@@ -41,32 +36,6 @@ class ServerState(BaseModel):
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}/v1"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def port_in_use(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex((host, port)) == 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of this process still answers kill(0): reap it if it is ours.
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        return done == 0
-    except ChildProcessError:
-        return True
 
 
 def server_command(model: Path, name: str, host: str, port: int, ctx: int, threads: int | None) -> list[str]:
@@ -95,7 +64,7 @@ class LocalModelServer:
             state = ServerState.model_validate_json(self.state_file.read_text())
         except (FileNotFoundError, ValueError):
             return None
-        if not _alive(state.pid):
+        if not pid_alive(state.pid):
             self.state_file.unlink(missing_ok=True)
             return None
         return state
@@ -131,12 +100,7 @@ class LocalModelServer:
             )
         port = s.local_port or free_port(s.local_host)
         cmd = server_command(Path(model), s.local_model_name, s.local_host, port, s.local_ctx, s.local_threads)
-        s.run_dir.mkdir(parents=True, exist_ok=True)
-        s.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_file, "ab") as logf:
-            proc = subprocess.Popen(
-                cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-            )
+        proc = spawn_detached(cmd, self.log_file)
         state = ServerState(
             pid=proc.pid,
             host=s.local_host,
@@ -145,9 +109,7 @@ class LocalModelServer:
             model_name=s.local_model_name,
             command=cmd,
         )
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(state.model_dump_json())
-        tmp.replace(self.state_file)
+        atomic_write(self.state_file, state.model_dump_json())
         log.info("started llama.cpp server pid=%s on %s", proc.pid, state.base_url)
         if wait:
             self._wait_healthy(state, proc)
@@ -158,7 +120,7 @@ class LocalModelServer:
         while time.monotonic() < deadline:
             if self.healthy(state):
                 return
-            exited = proc.poll() is not None if proc else not _alive(state.pid)
+            exited = proc.poll() is not None if proc else not pid_alive(state.pid)
             if exited:
                 self.state_file.unlink(missing_ok=True)
                 raise ServerStartError(
@@ -176,32 +138,9 @@ class LocalModelServer:
         state = self.state()
         if state is None:
             return False
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(state.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _alive(state.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if _alive(state.pid):
-            os.killpg(state.pid, signal.SIGKILL)
+        stop_group(state.pid, timeout)
         self.state_file.unlink(missing_ok=True)
         return True
 
     def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
-
-
-def ensure_endpoint(role: Role, settings: ServingSettings | None = None) -> Endpoint:
-    """The role's endpoint, starting the local llama.cpp server first when the profile manages it."""
-    from serving.registry import endpoint
-
-    settings = settings or ServingSettings()
-    ep = endpoint(role, settings)
-    if ep.managed == "llama-cpp" and ep.base_url is None:
-        log.info("starting the local model server (llama.cpp)")
-        print("Starting the local model server (llama.cpp)…", file=sys.stderr, flush=True)
-        LocalModelServer(settings).start(wait=True)
-        ep = endpoint(role, settings)
-    return ep
+        return log_tail(self.log_file, lines)

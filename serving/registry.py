@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel
 
-from serving.settings import Profile, ServingSettings
+from serving.llama_server import LocalModelServer
+from serving.settings import ServingSettings
+
+log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
@@ -49,12 +54,9 @@ SPARK_PROFILES: dict[str, dict[Role, tuple[str, str]]] = {
         Role.EMBEDDINGS: ("http://127.0.0.1:8003/v1", "Qwen3-Embedding-4B"),
     },
 }
-PROFILES: tuple[Profile, ...] = ("local", "spark-120b", "spark-20b")
 
 
 def _local_profile(settings: ServingSettings) -> dict[Role, Endpoint]:
-    from serving.llama_server import LocalModelServer
-
     state = LocalModelServer(settings).state()
     url = state.base_url if state else None
     name = settings.local_model_name
@@ -99,3 +101,15 @@ def endpoints(settings: ServingSettings | None = None) -> dict[Role, Endpoint]:
 
 def endpoint(role: Role | str, settings: ServingSettings | None = None) -> Endpoint:
     return endpoints(settings)[Role(role)]
+
+
+def ensure_endpoint(role: Role | str, settings: ServingSettings | None = None) -> Endpoint:
+    """The role's endpoint, starting the local llama.cpp server first when the profile manages it."""
+    settings = settings or ServingSettings()
+    ep = endpoint(role, settings)
+    if ep.managed == "llama-cpp" and ep.base_url is None:
+        log.info("starting the local model server (llama.cpp)")
+        print("Starting the local model server (llama.cpp)…", file=sys.stderr, flush=True)
+        LocalModelServer(settings).start(wait=True)
+        ep = endpoint(role, settings)
+    return ep

@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib.util
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-Profile = Literal["local", "spark-120b", "spark-20b"]
+from core.home import HomeSettings, Profile
+
+__all__ = ["Profile", "ServingSettings", "packaged_embedding_model", "packaged_gguf"]
 
 
 def _package_dir(name: str) -> Path | None:
@@ -35,7 +35,7 @@ def packaged_embedding_model() -> Path | None:
     return candidates[0] if candidates else pkg
 
 
-class ServingSettings(BaseSettings):
+class ServingSettings(HomeSettings):
     """One typed settings object for `serving/`.
 
     Role overrides (`SPARK_AGENTS_<ROLE>_URL`, `_MODEL`, `_API_KEY`) win over the profile, so a user can
@@ -43,9 +43,6 @@ class ServingSettings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(env_prefix="SPARK_AGENTS_", extra="ignore")
-
-    home: Path = Field(default_factory=lambda: Path.home() / ".spark-agents")
-    profile: Profile = "local"
 
     local_model_path: Path | None = None
     local_model_name: str = "smollm2-135m-instruct"
@@ -79,11 +76,3 @@ class ServingSettings(BaseSettings):
     @cached_property
     def embedding_path(self) -> Path | None:
         return self.embedding_model_path or packaged_embedding_model()
-
-    @property
-    def run_dir(self) -> Path:
-        return self.home / "run"
-
-    @property
-    def log_dir(self) -> Path:
-        return self.home / "logs"

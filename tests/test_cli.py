@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from serving.llama_server import free_port
+from core.daemon import free_port
 from tests.support.scripted_server import Reply, ScriptedServer, text
 
 CLI = [sys.executable, "-m", "agents.cli"]

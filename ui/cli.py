@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Open the web app: chat, documents, knowledge graph and models (Streamlit)."""
-        from serving.console import fail
+        from core.console import fail
 
         if theme not in (None, "light", "dark"):
             fail(f"--theme must be light or dark, not {theme!r}")

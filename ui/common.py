@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +11,9 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from serving.errors import SparkAgentsError
+from agents.capabilities import CAPABILITIES
+from core.errors import SparkAgentsError
+from core.files import atomic_write
 from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
@@ -21,13 +21,7 @@ T = TypeVar("T")
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
 DOCUMENT_TYPES = ["pdf", "md", "markdown", "txt", "text", "rst", "html", "htm", "docx", "csv", "json"]
-AGENT_LABELS = {
-    "auto": "Auto (the supervisor decides)",
-    "coding": "Coding",
-    "rag": "Documents (RAG)",
-    "vision": "Vision",
-    "kg": "Knowledge graph",
-}
+AGENT_LABELS = {"auto": "Auto (the supervisor decides)"} | {c.name: c.label for c in CAPABILITIES.values()}
 
 
 class UploadRejected(SparkAgentsError):
@@ -41,17 +35,6 @@ def uploads_dir(kind: str) -> Path:
     return path
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_image(name: str, data: bytes) -> Path:
     """Store an attached image under a generated name (the uploaded name is never used as a path)."""
     ext = Path(name).suffix.lower().lstrip(".")
@@ -60,7 +43,7 @@ def save_image(name: str, data: bytes) -> Path:
     if not data:
         raise UploadRejected(f"{safe_name(name)!r} is empty.")
     path = uploads_dir("images") / f"{uuid.uuid4().hex}.{ext}"
-    _atomic_write(path, data)
+    atomic_write(path, data, fsync=False)
     return path
 
 
@@ -83,7 +66,7 @@ def save_document(name: str, data: bytes) -> Path:
     folder = uploads_dir("documents") / uuid.uuid4().hex
     folder.mkdir()
     path = folder / safe_name(name)
-    _atomic_write(path, data)
+    atomic_write(path, data, fsync=False)
     return path
 
 

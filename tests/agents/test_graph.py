@@ -308,7 +308,7 @@ def test_local_model_routes_and_calls_a_tool(monkeypatch: pytest.MonkeyPatch) ->
 def test_specialist_over_an_mcp_http_server_with_a_token(
     llm_routing: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from serving.llama_server import free_port
+    from core.daemon import free_port
     from tests.support.processes import serving_process
 
     port = free_port()

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import uvicorn
 
-from agents.api import ApiSettings, create_app
-from serving.llama_server import free_port
+from api import ApiSettings, create_app
+from core.daemon import free_port
 from tests.support.processes import serving_process
 
 

@@ -9,8 +9,8 @@ import httpx
 import openai
 import pytest
 
-from agents.api import MODELS
 from agents.threads import ThreadStore
+from api import MODELS
 from tests.api.conftest import health
 from tests.support.scripted_server import Reply, ScriptedServer, text
 

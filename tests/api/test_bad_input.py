@@ -10,9 +10,9 @@ import httpx
 import openai
 import pytest
 
-from agents.api import check_bind
 from agents.threads import ThreadStore
-from serving.errors import ConfigError
+from core.errors import ConfigError
+from core.net import check_bind
 from tests.api.conftest import health, wait_until
 from tests.support.scripted_server import Reply, ScriptedServer, text
 

@@ -12,8 +12,8 @@ import openai
 import pytest
 import yaml
 
-from agents.api import MODELS
 from agents.client_configs import EXAMPLE_FILES, example_configs
+from api import MODELS
 from tests.api.conftest import serve_process
 from tests.support.scripted_server import ScriptedServer, text
 

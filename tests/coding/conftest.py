@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.coding.sandbox import bubblewrap_works
-from serving.llama_server import free_port
+from coding.isolation import bubblewrap_works
+from core.daemon import free_port
 from tests.support.processes import serving_process
 
 # A short CPU limit keeps the suite fast; wall-time tests lower the wall limit per call (timeout_s). A

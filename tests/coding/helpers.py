@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agents.coding.sandbox import bubblewrap_works
+from coding.isolation import bubblewrap_works
 from tests.support.mcp_client import http_session
 
 needs_bwrap = pytest.mark.skipif(

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from agents.coding.codegen import explain_error, generate_code
-from agents.coding.sandbox import Sandbox, bubblewrap_works
+from coding.codegen import explain_error, generate_code
+from coding.isolation import bubblewrap_works
+from coding.sandbox import Sandbox
 
 pytestmark = pytest.mark.real_model
 

@@ -10,18 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from agents.coding.codegen import CodingInputError, extract_code, generate_code
-from agents.coding.sandbox import Limits, Sandbox, SandboxError, _decode, _others_can_run, classify
-from agents.coding.settings import CodeSettings
+from coding.codegen import CodingInputError, extract_code, generate_code
+from coding.isolation import others_can_run
+from coding.pytest_report import parse_report
+from coding.results import Limits, RunResult, SandboxError, classify, decode_output
+from coding.sandbox import Sandbox
+from coding.settings import CodeSettings
 from tests.coding.helpers import host_processes_with, needs_bwrap
 from tests.support.scripted_server import ScriptedServer, text
 
 
 def _fallback_python() -> Path | None:
     """As root, each run drops to its own uid: it needs an interpreter other users can run."""
-    if os.geteuid() != 0 or _others_can_run(sys.executable):
+    if os.geteuid() != 0 or others_can_run(sys.executable):
         return None
-    if _others_can_run("/usr/bin/python3"):
+    if others_can_run("/usr/bin/python3"):
         return Path("/usr/bin/python3")
     pytest.skip("no interpreter that unprivileged users can run")
 
@@ -32,7 +35,7 @@ def fallback() -> Sandbox:
     return Sandbox(settings)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or _others_can_run(sys.executable), reason="needs root and a private Python")
+@pytest.mark.skipif(os.geteuid() != 0 or others_can_run(sys.executable), reason="needs root and a private Python")
 def test_fallback_refuses_an_interpreter_the_run_user_cannot_run() -> None:
     sandbox = Sandbox(CodeSettings(isolation="rlimits-only"))
     with pytest.raises(SandboxError, match="not runnable by the unprivileged user"):
@@ -106,10 +109,10 @@ def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_decode_keeps_text_and_escapes_bytes() -> None:
-    assert _decode("héllo".encode(), truncated=False) == ("héllo", False)
-    assert _decode(b"a\xffb", truncated=False) == ("a\\xffb", True)
+    assert decode_output("héllo".encode(), truncated=False) == ("héllo", False)
+    assert decode_output(b"a\xffb", truncated=False) == ("a\\xffb", True)
     cut = "ab€".encode()[:-1]  # a multi-byte character cut by the output limit is not "non-UTF-8"
-    assert _decode(cut, truncated=True) == ("ab", False)
+    assert decode_output(cut, truncated=True) == ("ab", False)
 
 
 @pytest.mark.parametrize(
@@ -151,3 +154,31 @@ def test_generate_code_library_call(scripted_roles: ScriptedServer) -> None:
         generate_code("python", "")
     with pytest.raises(CodingInputError, match="Unknown language"):
         generate_code("py; rm -rf /", "x")
+
+
+def test_pytest_report_is_read_from_the_junit_xml() -> None:
+    limits = Sandbox(CodeSettings(isolation="rlimits-only")).default_limits()
+    ran = RunResult(ok=True, exit_code=1, stdout="", stderr="", duration_s=0.1, isolation="bubblewrap", limits=limits)
+    case = '<testcase classname="test_s{}" name="{}" file="test_s.py">{}</testcase>'
+    xml = "".join(
+        [
+            '<testsuites><testsuite time="0.5">',
+            case.format("", "test_ok", ""),
+            case.format(".TestA", "test_bad[1]", '<failure message="assert 1 == 2&#10;more"/>'),
+            case.format("", "test_td", "<error message='failed on teardown with \"OSError: x\"'/>"),
+            case.format("", "test_sk", '<skipped type="pytest.skip" message="later"/>'),
+            "</testsuite></testsuites>",
+        ]
+    ).encode()
+    result = parse_report(xml, ran)
+    assert (result.passed, result.failed, result.errors, result.skipped) == (2, 1, 1, 1)
+    assert result.summary == "1 failed, 2 passed, 1 skipped, 1 error in 0.50s" and not result.ok
+    assert [(c.name, c.outcome, c.message) for c in result.cases] == [
+        ("test_s.py::test_ok", "passed", None),
+        ("test_s.py::TestA::test_bad[1]", "failed", "assert 1 == 2"),
+        ("test_s.py::test_td", "passed", None),
+        ("test_s.py::test_td", "error", "OSError: x"),
+        ("test_s.py::test_sk", "skipped", "later"),
+    ]
+    for broken in (None, b"", b"<testsuites><testsuite", b"not xml"):
+        assert parse_report(broken, ran).summary == "pytest ended without a summary (exit code 1)"

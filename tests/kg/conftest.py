@@ -25,8 +25,8 @@ def built() -> GraphStore:
 @pytest.fixture(autouse=True)
 def _fresh_format_memory():
     """Which response_format a server accepts is learned per process; tests each start fresh."""
-    from kg import extract
+    from kg import llm_extract
 
-    extract._FORMAT_PREF.clear()
+    llm_extract._FORMAT_PREF.clear()
     yield
-    extract._FORMAT_PREF.clear()
+    llm_extract._FORMAT_PREF.clear()

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kg.errors import ExtractionError
-from kg.extract import Chunk, LLMExtractor, OfflineExtractor, split_text
+from kg.extract import LLMExtractor, OfflineExtractor
+from kg.model import Chunk
+from kg.text import split_text
 from tests.kg.conftest import CORPUS
 from tests.support.scripted_server import Reply, text
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kg.extract import Triple
 from kg.merge import EntityIndex, canonical_key
+from kg.model import Triple
 from kg.store import GraphStore, KnowledgeGraph
 
 

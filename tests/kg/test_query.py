@@ -74,7 +74,7 @@ def test_path_longer_than_max_hops_says_so(built):
 
 
 def test_alternative_paths_avoid_the_first_ones():
-    from kg.extract import Triple
+    from kg.model import Triple
     from kg.store import KnowledgeGraph
 
     kg = KnowledgeGraph()

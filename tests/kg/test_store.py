@@ -9,7 +9,7 @@ import pytest
 
 from kg.build import build_graph, text_chunks
 from kg.errors import GraphCorrupted, InvalidTriple, KGError
-from kg.extract import Triple
+from kg.model import Triple
 from kg.store import GraphStore
 from tests.kg.conftest import CORPUS
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from kg.errors import KGError
-from kg.extract import Triple
+from kg.model import Triple
 from kg.store import KnowledgeGraph
 from kg.view import TYPE_COLOURS, offline_html, render
 

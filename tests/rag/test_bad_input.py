@@ -80,7 +80,7 @@ def test_corrupt_and_encrypted_pdfs(stocked: tuple[Library, tuple[list[str], int
 
 
 def test_pdf_without_text_layer_is_ocred(lib: Library, tmp_path: Path) -> None:
-    pytest.importorskip("serving.vision.ocr")
+    pytest.importorskip("vision.ocr")
     (tmp_path / "scan.pdf").write_bytes(scanned_pdf("Invoice 4711"))
     report = lib.ingest([tmp_path / "scan.pdf"])
     assert len(report.added) == 1, report.skipped
@@ -93,7 +93,7 @@ def test_pdf_without_text_layer_and_no_ocr_is_skipped_with_the_reason(
     stocked: tuple[Library, tuple[list[str], int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lib, before = stocked
-    monkeypatch.setitem(sys.modules, "serving.vision.ocr", None)  # as if the OCR module were not installed
+    monkeypatch.setitem(sys.modules, "vision.ocr", None)  # as if the OCR module were not installed
     (tmp_path / "scan.pdf").write_bytes(scanned_pdf("Invoice 4711"))
     reason = ingest_one(lib, tmp_path / "scan.pdf")
     assert reason.startswith("is a PDF with no text layer (a scan?) and OCR is not available (ModuleNotFoundError")

@@ -10,7 +10,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
-from agents.api import ApiSettings, create_app  # noqa: E402
+from api import ApiSettings, create_app  # noqa: E402
 from tests.support.scripted_server import ScriptedServer, text  # noqa: E402
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(ApiSettings()), headers={"Host": "127.0.0.1"})

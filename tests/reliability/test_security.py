@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from serving.llama_server import free_port
+from core.daemon import free_port
 from tests.support.mcp_client import http_server, http_session, post_initialize, stdio_session
 from tests.support.scripted_server import ScriptedServer, text, tool
 

@@ -14,13 +14,8 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from serving.plan import (
-    SPARK_PLAN_PROFILES,
-    active_services,
-    compose_disagreements,
-    make_plan,
-    render_compose,
-)
+from serving.compose import active_services, compose_disagreements, render_compose
+from serving.plan import SPARK_PLAN_PROFILES, make_plan
 from serving.registry import SPARK_PROFILES, Role
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,7 +177,7 @@ def test_cli_compose_refuses_an_over_budget_plan_and_leaves_the_file_alone(tmp_p
 
 
 def test_compose_refuses_a_quantization_without_a_checkpoint() -> None:
-    from serving.errors import ConfigError
+    from core.errors import ConfigError
 
     plan = make_plan("spark-120b", overrides={"vision": {"model": "Qwen2.5-VL-7B-Instruct", "quant": "FP8"}})
     assert plan.fits and plan.server("vision").weights < make_plan("spark-120b").server("vision").weights

@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from serving.errors import ConfigError, ServerStartError
+from core.errors import ConfigError
+from serving.errors import ServerStartError
 from serving.health import status
 from serving.llama_server import LocalModelServer
 from serving.registry import Role, endpoint

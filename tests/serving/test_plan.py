@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
 from serving.catalog import GiB, MiB, UnknownModel, load_catalog, parse_size, read_gguf
 from serving.cli import parse_overrides
-from serving.errors import ConfigError
-from serving.plan import (
-    OverBudget,
-    kv_cache,
-    llama_compute_buffer,
-    make_plan,
-    render_compose,
-    render_table,
-)
+from serving.compose import render_compose
+from serving.plan import OverBudget, kv_cache, llama_compute_buffer, make_plan
+from serving.plan_table import render_table
 from serving.registry import SPARK_PROFILES, Role
 from serving.settings import packaged_gguf
 

@@ -12,7 +12,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamablehttp_client
 
-from serving.llama_server import free_port
+from core.daemon import free_port
 from tests.support.processes import serving_process
 
 

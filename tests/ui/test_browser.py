@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from serving.llama_server import free_port
+from core.daemon import free_port
 from tests.conftest import ROLE_VARS
 from tests.support.processes import serving_process
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from agents.events import FinalEvent, HandoffEvent, ToolCallEvent, ToolResultEvent
 from agents.threads import ThreadStore
-from serving.llama_server import free_port
+from core.daemon import free_port
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 from tests.ui.conftest import TIMEOUT
 

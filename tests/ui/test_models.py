@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from serving.llama_server import free_port
+from core.daemon import free_port
 from tests.support.scripted_server import ScriptedServer
 
 

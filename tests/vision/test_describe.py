@@ -8,12 +8,12 @@ import io
 import pytest
 from PIL import Image
 
-from serving.llama_server import free_port
-from serving.vision.describe import describe_images
-from serving.vision.errors import VisionInputError, VisionModelError, VisionModelUnavailable
-from serving.vision.images import load_image_bytes
+from core.daemon import free_port
 from tests.support.scripted_server import Reply, ScriptedServer, text
 from tests.vision.imaging import animated_gif, encoded, jpeg_with_exif, text_image
+from vision.describe import describe_images
+from vision.errors import VisionInputError, VisionModelError, VisionModelUnavailable
+from vision.images import load_image_bytes
 
 
 @pytest.fixture

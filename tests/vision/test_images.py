@@ -10,17 +10,6 @@ import pytest
 from PIL import Image
 
 from serving.settings import ServingSettings
-from serving.vision.errors import ImageTooLarge, InvalidImage, PathNotAllowed, UnsupportedImage, VisionInputError
-from serving.vision.images import (
-    image_info,
-    load_any,
-    load_image,
-    load_image_base64,
-    load_image_bytes,
-    normalize,
-    sniff_format,
-)
-from serving.vision.settings import VisionSettings
 from tests.vision.imaging import (
     HEIC_HEADER,
     SVG_WITH_SCRIPT,
@@ -30,6 +19,17 @@ from tests.vision.imaging import (
     png_bomb,
     text_image,
 )
+from vision.errors import ImageTooLarge, InvalidImage, PathNotAllowed, UnsupportedImage, VisionInputError
+from vision.images import (
+    load_any,
+    load_image,
+    load_image_base64,
+    load_image_bytes,
+    normalize,
+    sniff_format,
+)
+from vision.metadata import image_info
+from vision.settings import VisionSettings
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -107,8 +107,8 @@ def test_settings_do_not_collide_with_the_vision_endpoint(monkeypatch: pytest.Mo
     monkeypatch.setenv("SPARK_AGENTS_VISION_MODEL", "some-vlm")
     monkeypatch.setenv("SPARK_AGENTS_VISION_MAX_SIDE", "777")
     assert VisionSettings().max_side == 777
-    serving = ServingSettings()
-    assert (serving.vision_url, serving.vision_model) == ("http://127.0.0.1:9/v1", "some-vlm")
+    endpoints = ServingSettings()
+    assert (endpoints.vision_url, endpoints.vision_model) == ("http://127.0.0.1:9/v1", "some-vlm")
 
 
 # --- bad inputs -----------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from serving.vision.ocr import ocr_image, ocr_text
 from tests.vision.imaging import font, text_image
+from vision.ocr import ocr_image, ocr_text
 
 
 def test_ocr_reads_rendered_text_in_reading_order() -> None:
@@ -50,14 +50,14 @@ def test_engine_is_loaded_lazily_and_once() -> None:
     import sys
 
     probe = (
-        "import sys, mcp_servers.vision, serving.vision.ocr as o; "
+        "import sys, mcp_servers.vision, vision.ocr as o; "
         "print('rapidocr_onnxruntime' in sys.modules, 'cv2' in sys.modules, 'onnxruntime' in sys.modules, "
         "len(o._engines))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.split() == ["False", "False", "False", "0"]  # importing the server loads no OCR model
 
-    from serving.vision import ocr
+    from vision import ocr
 
     ocr.ocr_text(Image.new("RGB", (40, 40), "white"))
     engines = dict(ocr._engines)

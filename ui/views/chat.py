@@ -7,35 +7,20 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from serving.errors import SparkAgentsError
+from agents.capabilities import CAPABILITIES
+from core.errors import SparkAgentsError
 from ui.common import AGENT_LABELS, IMAGE_TYPES, guarded, save_image, session_default
 
 log = logging.getLogger(__name__)
 
-SAMPLE_PROMPTS: dict[str, list[str]] = {
-    "coding": [
-        "Write a Python function that tells whether a string is a palindrome, and run a few tests on it.",
-        "Explain this error: TypeError: 'NoneType' object is not subscriptable",
-    ],
-    "rag": [
-        "Summarise the main points of my documents, with citations.",
-        "What do my documents say about memory requirements?",
-    ],
-    "vision": [
-        "Read the text in the image I attached.",
-        "Describe the attached diagram.",
-    ],
-    "kg": [
-        "Which entities are most central in my knowledge graph?",
-        "How are the main entities in my documents related?",
-    ],
-}
-AGENT_ICONS = {"supervisor": "🧭", "coding": "🧑‍💻", "rag": "📄", "vision": "🖼️", "kg": "🕸️"}
+SAMPLE_PROMPTS: dict[str, list[str]] = {c.name: list(c.sample_prompts) for c in CAPABILITIES.values()}
+AGENT_ICONS = {"supervisor": "🧭"} | {c.name: c.icon for c in CAPABILITIES.values()}
 NEW = ""  # the transcript key of a thread that has no id yet
 
 
@@ -224,6 +209,7 @@ def stream_turn(
     agent: str | None,
 ) -> dict[str, Any]:
     """Run the turn, drawing tokens and trace steps as they arrive; return the finished message."""
+    from agents.collector import TurnCollector
     from agents.turn import run_turn
 
     msg: dict[str, Any] = {
@@ -237,34 +223,28 @@ def stream_turn(
     }
     box = st.status(trace_label(msg, running=True), state="running", expanded=False)
     answer = st.empty()
-    parts: list[str] = []
+    turn = TurnCollector(thread_id, agent)
     try:
         for event in run_turn(text, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent):
-            kind = event.type
-            if kind == "token":
-                parts.append(event.text)
-                msg["agent"] = event.agent or msg["agent"]
-                answer.markdown("".join(parts) + " ▌")
-            elif kind == "final":
-                msg["content"] = event.text or "".join(parts)
-                msg["citations"] = list(event.citations)
-                msg["thread_id"] = event.thread_id or thread_id
-            elif kind == "error":
-                msg["error"] = event.message
-            else:
+            turn.add(event)
+            msg["agent"] = turn.agent
+            if event.type == "token":
+                answer.markdown(turn.streamed + " ▌")
+            elif event.type not in ("final", "error"):
                 step = event.model_dump(mode="json")
                 msg["trace"].append(step)
-                if kind == "handoff":
-                    msg["agent"] = event.agent
                 with box:
                     render_step(step)
                 box.update(label=trace_label(msg, running=True))
+        msg["error"] = turn.error
     except SparkAgentsError as e:
         msg["error"] = str(e)
     except Exception as e:  # noqa: BLE001 - a bug below the UI: show it as a banner, log the traceback
         log.exception("the turn failed")
         msg["error"] = f"The turn failed unexpectedly ({type(e).__name__}: {e}). The server log has the details."
-    msg["content"] = msg["content"] or "".join(parts)
+    msg["content"] = turn.answer
+    msg["citations"] = turn.citations
+    msg["thread_id"] = turn.thread_id
     if not msg["trace"]:
         with box:
             st.caption("No handoffs or tool calls: the supervisor answered directly.")
@@ -290,10 +270,7 @@ def send(text: str, files: list[Any], agent: str | None) -> None:
     if not text and attachments:
         text = "What is in this image?"
     thread_id = current_thread()
-    store = guarded("Saving the thread", _thread_store)
-    if store is None:
-        return
-    new_id = store.touch(thread_id or None, text)
+    new_id = thread_id or uuid.uuid4().hex[:12]  # the runtime records the thread when the turn starts
     transcripts = _transcripts()
     history = transcripts.pop(NEW, []) if thread_id == NEW else transcript(thread_id)
     transcripts[new_id] = history

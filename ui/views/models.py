@@ -7,11 +7,12 @@ from typing import Any
 
 import streamlit as st
 
+from core.home import PROFILES as HOME_PROFILES
 from serving.settings import ServingSettings
 from ui.common import guarded, unavailable
 
 GIB = 1024**3
-PROFILES = ["local", "spark-120b", "spark-20b"]
+PROFILES = list(HOME_PROFILES)
 
 
 def health_rows() -> list[dict[str, Any]]:

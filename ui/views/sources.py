@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from serving.errors import SparkAgentsError
+from core.errors import SparkAgentsError
 from ui.common import guarded, save_document, unavailable
 
 log = logging.getLogger(__name__)

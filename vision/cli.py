@@ -1,6 +1,6 @@
 """`spark-agents vision ocr|info|describe`: the vision tools from the command line.
 
-Register with `serving.vision.cli.register(app)`; also runnable alone as `python -m serving.vision.cli`.
+Register with `vision.cli.register(app)`; also runnable alone as `python -m vision.cli`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from serving.console import run_cli
+from core.console import run_cli
 
 
 def register(app: typer.Typer) -> None:
@@ -28,8 +28,8 @@ def register(app: typer.Typer) -> None:
         """Print the text in an image (offline OCR, reading order)."""
 
         def body() -> None:
-            from serving.vision.images import load_image, normalize
-            from serving.vision.ocr import ocr_image
+            from vision.images import load_image, normalize
+            from vision.ocr import ocr_image
 
             img = load_image(path)
             for note in img.notes:
@@ -47,7 +47,8 @@ def register(app: typer.Typer) -> None:
         """Print an image's real format, size, frames and EXIF as JSON (GPS only with --gps)."""
 
         def body() -> None:
-            from serving.vision.images import image_info, load_image
+            from vision.images import load_image
+            from vision.metadata import image_info
 
             print(image_info(load_image(path), include_gps=gps).model_dump_json(indent=2))
 
@@ -62,8 +63,8 @@ def register(app: typer.Typer) -> None:
         """Ask the vision model (the `vision` role) about one or several images."""
 
         def body() -> None:
-            from serving.vision.describe import describe_images
-            from serving.vision.images import load_image
+            from vision.describe import describe_images
+            from vision.images import load_image
 
             result = describe_images([load_image(p) for p in paths], question)
             if as_json:

@@ -1,5 +1,7 @@
 """Load images safely from a path, bytes or base64, and normalize them for the VLM and OCR.
 
+Metadata (EXIF, `image_info`) lives in `vision.metadata`; this module only reads, decodes and encodes.
+
 Safety first: the format is detected from the bytes (never the file name), only raster formats on an
 allow-list are decoded, the byte size is capped before reading, and the pixel count is checked from the
 header before any pixel is decoded, so a decompression bomb is a clear `ImageTooLarge`, not a MemoryError.
@@ -17,13 +19,12 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from PIL import ExifTags, Image, ImageOps, features
-from pydantic import BaseModel, Field
+from PIL import Image, ImageOps, features
 
-from serving.vision.errors import ImageTooLarge, InvalidImage, PathNotAllowed, UnsupportedImage
-from serving.vision.settings import VisionSettings
+from vision.errors import ImageTooLarge, InvalidImage, PathNotAllowed, UnsupportedImage
+from vision.settings import VisionSettings
 
 MIME = {
     "PNG": "image/png",
@@ -47,7 +48,8 @@ EXTENSIONS = {
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[\w=.+-]+)*;base64,", re.IGNORECASE)
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError, TypeError)
+# What a broken file can make Pillow raise while decoding (shared with vision.metadata).
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError, TypeError)
 
 
 def supported_formats() -> list[str]:
@@ -236,7 +238,7 @@ def load_image_bytes(data: bytes, source: str = "(bytes)", settings: VisionSetti
             img = Image.open(io.BytesIO(data), formats=[fmt])
         except Image.DecompressionBombError as e:  # over twice Pillow's own limit: refused in the header too
             raise _too_many_pixels(source, None, settings, _why(e)) from None
-        except _DECODE_ERRORS + (Image.UnidentifiedImageError,) as e:
+        except DECODE_ERRORS + (Image.UnidentifiedImageError,) as e:
             raise InvalidImage(f"Image {source} is a corrupt {fmt} ({_why(e)}); re-export or re-download it.") from None
         w, h = img.size
         if w <= 0 or h <= 0:
@@ -250,7 +252,7 @@ def load_image_bytes(data: bytes, source: str = "(bytes)", settings: VisionSetti
             img.load()
         except Image.DecompressionBombError:
             raise _too_many_pixels(source, (w, h), settings) from None
-        except _DECODE_ERRORS as e:
+        except DECODE_ERRORS as e:
             raise InvalidImage(
                 f"Image {source} is a truncated or corrupt {fmt} ({_why(e)}); re-export or re-download it."
             ) from None
@@ -341,6 +343,7 @@ SendFormat = Literal["auto", "png", "jpeg"]
 
 
 def encode(img: Image.Image, fmt: str = "PNG", jpeg_quality: int = 90) -> bytes:
+    """The (normalized) image as PNG or JPEG bytes, ready for `data_url`."""
     buf = io.BytesIO()
     if fmt.upper() == "JPEG":
         img.convert("RGB").save(buf, "JPEG", quality=jpeg_quality, optimize=True)
@@ -359,100 +362,5 @@ def send_format_for(source_format: str, choice: SendFormat = "auto") -> str:
 
 
 def data_url(data: bytes, fmt: str) -> str:
+    """A `data:` URL, the form OpenAI-compatible servers take images in."""
     return f"data:{MIME[fmt.upper()]};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-# --- metadata -------------------------------------------------------------------------------------------
-
-_SKIP_TAGS = {ExifTags.Base.ExifOffset, ExifTags.Base.GPSInfo, ExifTags.Base.MakerNote, 0xA005}  # 0xA005: interop
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, bytes):
-        stripped = value.rstrip(b"\x00")
-        if len(stripped) <= 64 and all(32 <= b < 127 for b in stripped):
-            return stripped.decode("ascii")
-        return f"<{len(value)} bytes>"
-    if isinstance(value, str):
-        return value.rstrip("\x00").strip()[:500]
-    if isinstance(value, tuple | list):
-        return [_clean(v) for v in value[:32]]
-    if isinstance(value, bool | int):
-        return value
-    try:
-        f = float(value)  # IFDRational and friends
-    except (TypeError, ValueError, ZeroDivisionError):
-        return str(value)[:200]
-    return None if f != f else f  # NaN (0/0 rationals) as null
-
-
-def exif_data(img: Image.Image, include_gps: bool = False) -> tuple[dict[str, Any], bool]:
-    """EXIF as {tag name: JSON-safe value} (base IFD + Exif IFD), and whether GPS data is present.
-
-    GPS is left out unless `include_gps`: a photo's location is personal data.
-    """
-    try:
-        exif = img.getexif()
-    except _DECODE_ERRORS:
-        return {}, False
-    out: dict[str, Any] = {}
-    has_gps = ExifTags.Base.GPSInfo in exif
-    try:
-        items = list(exif.items()) + list(exif.get_ifd(ExifTags.IFD.Exif).items())
-    except _DECODE_ERRORS:
-        items = list(exif.items())
-    for tag, value in items:
-        if tag in _SKIP_TAGS:
-            continue
-        out[ExifTags.TAGS.get(tag, f"0x{tag:04x}")] = _clean(value)
-    if has_gps and include_gps:
-        try:
-            gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-        except _DECODE_ERRORS:
-            gps = {}
-        out["GPSInfo"] = {ExifTags.GPSTAGS.get(k, f"0x{k:04x}"): _clean(v) for k, v in gps.items()}
-    return out, has_gps
-
-
-class ImageInfo(BaseModel):
-    """What an image is, without sending it anywhere."""
-
-    source: str
-    format: str = Field(description="detected from the content, not the file name")
-    mime: str
-    size_bytes: int
-    width: int = Field(description="as stored")
-    height: int = Field(description="as stored")
-    upright_width: int = Field(description="after applying the EXIF orientation")
-    upright_height: int = Field(description="after applying the EXIF orientation")
-    mode: str = Field(description="Pillow mode: RGB, RGBA, L, P, CMYK, ...")
-    frames: int
-    animated: bool
-    exif: dict[str, Any] = Field(description="EXIF tags by name; GPS only when asked for")
-    has_gps: bool = Field(description="the image carries a GPS location (shown only with include_gps)")
-    notes: list[str] = Field(default_factory=list)
-
-
-def image_info(img: LoadedImage, include_gps: bool = False) -> ImageInfo:
-    exif, has_gps = exif_data(img.image, include_gps)
-    orientation = exif.get("Orientation")
-    swapped = orientation in (5, 6, 7, 8)
-    notes = list(img.notes)
-    if has_gps and not include_gps:
-        notes.append("GPS location present but not shown (ask with include_gps to see it)")
-    return ImageInfo(
-        source=img.source,
-        format=img.format,
-        mime=img.mime,
-        size_bytes=img.size_bytes,
-        width=img.width,
-        height=img.height,
-        upright_width=img.height if swapped else img.width,
-        upright_height=img.width if swapped else img.height,
-        mode=img.image.mode,
-        frames=img.frames,
-        animated=img.animated,
-        exif=exif,
-        has_gps=has_gps,
-        notes=notes,
-    )

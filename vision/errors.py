@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from serving.errors import ModelServerError, ModelServerUnavailable, SparkAgentsError
+from core.errors import SparkAgentsError
+from serving.errors import ModelServerError, ModelServerUnavailable
 
 FALLBACK_HINT = (
     "use extract_text (offline OCR; CLI: spark-agents vision ocr) and image_info instead, "

@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from serving.errors import SparkAgentsError
+from core.errors import SparkAgentsError
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

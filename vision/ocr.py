@@ -17,9 +17,9 @@ from typing import Any
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from serving.vision.errors import ImageTooLarge, InvalidImage
-from serving.vision.images import to_rgb
-from serving.vision.settings import VisionSettings
+from vision.errors import ImageTooLarge, InvalidImage
+from vision.images import to_rgb
+from vision.settings import VisionSettings
 
 _engines: dict[tuple[int, int], Any] = {}
 _lock = threading.Lock()

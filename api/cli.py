@@ -1,4 +1,8 @@
-"""`spark-agents serve` (the OpenAI-compatible API) and `spark-agents mcp list` (client configurations)."""
+"""`spark-agents serve` (the OpenAI-compatible API) and `spark-agents mcp list` (client configurations).
+
+`agents.cli` mounts these through `register(app)`; everything heavy is imported inside the commands, so
+`spark-agents --help` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from serving.console import fail, run_cli
+from core.console import fail, run_cli
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +35,10 @@ def serve(
     """Serve the assistant as an OpenAI-compatible API (/v1/chat/completions, /v1/models, /health)."""
     import uvicorn
 
-    from agents.api import MODELS, ApiSettings, check_bind, create_app
+    from api.app import create_app
+    from api.catalog import MODELS
+    from api.settings import ApiSettings
+    from core.net import check_bind
 
     overrides = {k: v for k, v in {"host": host, "port": port, "token": token}.items() if v is not None}
     settings = ApiSettings(**overrides)

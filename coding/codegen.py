@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any, cast
 
 from pydantic import BaseModel, Field
 
-from agents.coding.settings import CodeSettings
-from serving.errors import ModelServerError, SparkAgentsError
+from coding.settings import CodeSettings
+from core.errors import SparkAgentsError
+from serving.errors import ModelServerError
 from serving.registry import Endpoint, Role, endpoint
 from serving.settings import ServingSettings
 
@@ -97,7 +99,10 @@ def _complete(messages: list[dict[str, str]], settings: CodeSettings) -> tuple[s
     client = openai_client(ep)
     try:
         response = client.chat.completions.create(
-            model=ep.model, messages=messages, max_tokens=settings.max_tokens, temperature=settings.temperature
+            model=ep.model,
+            messages=cast(Any, messages),
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
         )
         content = response.choices[0].message.content
     except Exception as e:  # noqa: BLE001 - re-raised as a project error

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from serving.errors import ModelServerError, ModelServerUnavailable
 from serving.registry import Role, endpoint
 from serving.settings import ServingSettings
-from serving.vision.errors import VisionInputError, VisionModelError, VisionModelUnavailable
-from serving.vision.images import LoadedImage, data_url, encode, normalize, send_format_for
-from serving.vision.settings import VisionSettings
+from vision.errors import VisionInputError, VisionModelError, VisionModelUnavailable
+from vision.images import LoadedImage, data_url, encode, normalize, send_format_for
+from vision.settings import VisionSettings
 
 
 class SentImage(BaseModel):

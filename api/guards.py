@@ -1,0 +1,107 @@
+"""What may reach the routes: a request-size limit, a Host allow-list against DNS rebinding, the bearer token.
+
+Both middlewares are pure ASGI, so streamed answers and client disconnects pass through them untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import ApiError, error_response
+from api.settings import ApiSettings
+from core.net import token_matches
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+BEARER = HTTPBearer(auto_error=False, description="the token given to `spark-agents serve`, when one is set")
+
+
+class BodyLimit:
+    """413 for a body over `limit` bytes: at once from Content-Length, else while a chunked body is read."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            await error_response(413, _too_large(self.limit), "invalid_request_error", "request_too_large")(
+                scope, receive, send
+            )
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise ApiError(413, _too_large(self.limit), code="request_too_large")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _too_large(limit: int) -> str:
+    return f"request body over {limit} bytes; send less (the limit is SPARK_AGENTS_API_MAX_BODY_BYTES)"
+
+
+def allowed_hosts(bound: str) -> list[str]:
+    """Loopback names and the bound address, as Host header names (IPv6 in brackets)."""
+    name = f"[{bound}]" if ":" in bound and not bound.startswith("[") else bound
+    return list(dict.fromkeys([*LOOPBACK_HOSTS, name.lower()]))
+
+
+class HostCheck(TrustedHostMiddleware):
+    """Starlette's Host allow-list, used when no token is set: a page on another site cannot drive a
+    loopback API through a name it controls. A foreign Host gets our JSON 421 instead of its plain 400."""
+
+    def __init__(self, app: ASGIApp, bound: str) -> None:
+        self.inner = app
+        super().__init__(self._admit, allowed_hosts=allowed_hosts(bound), www_redirect=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        await super().__call__(scope, receive, _Refusal(scope, receive, send))
+
+    async def _admit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Starlette calls its app only for an allowed Host: hand the request the real `send`.
+        assert isinstance(send, _Refusal)
+        await self.inner(scope, receive, send.send)
+
+
+class _Refusal:
+    """The `send` Starlette answers a refused Host through: its response is replaced by ours."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.scope, self.receive, self.send, self.sent = scope, receive, send, False
+
+    async def __call__(self, message: Message) -> None:
+        if not self.sent:
+            self.sent = True
+            refusal = error_response(421, "unexpected Host header (DNS-rebinding protection)", "invalid_request_error")
+            await refusal(self.scope, self.receive, self.send)
+
+
+def authorizer(settings: ApiSettings) -> Callable[..., None]:
+    """The FastAPI dependency that checks `Authorization: Bearer <token>` when a token is set (401 otherwise)."""
+
+    def authorize(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
+        if settings.token is None:
+            return
+        given = credentials.credentials if credentials else ""
+        if not token_matches(given, settings.token):
+            raise ApiError(401, "missing or wrong bearer token (Authorization: Bearer <token>)", code="invalid_api_key")
+
+    return authorize

@@ -1,0 +1,61 @@
+"""The graph's data: the chunk text comes from and the triple extracted from it, with its provenance.
+
+Extractors produce these and the store, merge and query code consume them; neither side needs the other.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from kg.errors import InvalidTriple
+from kg.merge import clean_surface
+
+EntityType = Literal["PERSON", "ORG", "PLACE", "DATE", "WORK", "CONCEPT", "ENTITY"]
+ENTITY_TYPES: tuple[str, ...] = ("PERSON", "ORG", "PLACE", "DATE", "WORK", "CONCEPT", "ENTITY")
+
+
+class Chunk(BaseModel):
+    """A piece of text to extract from, with where it came from."""
+
+    text: str
+    source_id: str
+    chunk_id: str
+    title: str | None = None
+    page: int | None = None
+
+
+class Triple(BaseModel):
+    """One fact with its provenance: the chunk and the character span (within the chunk) it came from."""
+
+    subject: str
+    relation: str
+    object: str
+    subject_type: str = "ENTITY"
+    object_type: str = "ENTITY"
+    source_id: str
+    chunk_id: str
+    span: tuple[int, int] = (0, 0)
+    evidence: str = ""
+    extractor: str = "offline"
+
+
+def check_triple(t: Triple, max_chars: int) -> Triple:
+    """Clean the fields; empty or oversized fields raise InvalidTriple (a sentence is not an entity)."""
+    fields = {}
+    for name in ("subject", "relation", "object"):
+        value = clean_surface(getattr(t, name) or "")
+        if not value:
+            raise InvalidTriple(f"A triple from {t.chunk_id} has an empty {name}: every triple needs all three parts.")
+        if len(value) > max_chars:
+            raise InvalidTriple(
+                f"A triple from {t.chunk_id} has a {name} of {len(value)} characters (limit {max_chars}, "
+                "SPARK_AGENTS_KG_MAX_FIELD_CHARS): that is a passage, not an entity or relation."
+            )
+        fields[name] = value
+    fields["relation"] = fields["relation"].lower()
+    for name in ("subject_type", "object_type"):
+        value = (getattr(t, name) or "ENTITY").upper()
+        fields[name] = value if value in ENTITY_TYPES else "ENTITY"
+    return t.model_copy(update=fields)
