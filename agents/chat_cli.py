@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
+from core.console import run_cli
+
 HELP = """Commands: /new (new thread)  /threads (list)  /resume ID  /attach PATH (image for the next message)
           /agent NAME|auto (force a specialist)  /history  /help  /quit"""
+
+
+def _client() -> Any:
+    from api.client import ServiceClient
+
+    return ServiceClient()
+
+
+def _thread_lines(client: Any) -> list[str]:
+    import time
+
+    rows = client.request("GET", "/api/threads")
+    return [f"{t['id']}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(t['updated']))}  {t['title']}" for t in rows]
+
+
+def _history(client: Any, thread_id: str) -> list[dict[str, Any]]:
+    return list(client.request("GET", f"/api/threads/{thread_id}")["messages"])
 
 
 def register(app: typer.Typer) -> None:
@@ -17,39 +37,26 @@ def register(app: typer.Typer) -> None:
     @threads_app.command("list")
     def threads_list() -> None:
         """One thread a line: id, last activity, title."""
-        import time
-
-        from agents.threads import ThreadStore
-
-        for t in ThreadStore().list():
-            print(f"{t.id}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(t.updated))}  {t.title}")
+        for line in run_cli(lambda: _thread_lines(_client())):
+            print(line)
 
     @threads_app.command("show")
     def threads_show(thread_id: str) -> None:
         """A thread's messages."""
-        from agents.turn import thread_messages
-        from core.console import run_cli
-
-        for m in run_cli(lambda: thread_messages(thread_id)):
+        for m in run_cli(lambda: _history(_client(), thread_id)):
             who = m["role"] if m["role"] == "user" else f"assistant ({m['agent']})"
             print(f"{who}> {m['content']}")
 
     @threads_app.command("rename")
     def threads_rename(thread_id: str, title: str) -> None:
         """Give a thread a new title."""
-        from agents.threads import ThreadStore
-        from core.console import run_cli
-
-        run_cli(lambda: ThreadStore().rename(thread_id, title))
+        run_cli(lambda: _client().request("PATCH", f"/api/threads/{thread_id}", json={"title": title}))
         print(f"renamed {thread_id}")
 
     @threads_app.command("delete")
     def threads_delete(thread_id: str) -> None:
         """Delete a thread and its stored messages."""
-        from agents.turn import delete_thread
-        from core.console import run_cli
-
-        run_cli(lambda: delete_thread(thread_id))
+        run_cli(lambda: _client().request("DELETE", f"/api/threads/{thread_id}"))
         print(f"deleted {thread_id}")
 
     @app.command()
@@ -58,13 +65,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Chat interactively: streams answers, shows handoffs and tool calls."""
         from agents.cli import emit_events
-        from agents.threads import ThreadStore
-        from agents.turn import run_turn, thread_messages
         from core.errors import SparkAgentsError
+
+        client = run_cli(_client)
 
         def show_history(thread_id: str) -> None:
             try:
-                for m in thread_messages(thread_id):
+                for m in _history(client, thread_id):
                     print(f"{m['role']}> {m['content']}")
             except SparkAgentsError as e:
                 typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
@@ -89,15 +96,18 @@ def register(app: typer.Typer) -> None:
                     thread, attachments = None, []
                     print("new thread")
                 elif cmd == "/threads":
-                    for t in ThreadStore().list():
-                        print(f"{t.id}  {t.title}")
+                    try:
+                        for row in _thread_lines(client):
+                            print(row)
+                    except SparkAgentsError as e:
+                        typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
                 elif cmd == "/resume" and arg:
                     thread = arg
                     show_history(thread)
                 elif cmd == "/history" and thread:
                     show_history(thread)
                 elif cmd == "/attach" and arg:
-                    attachments.append(arg)
+                    attachments.append(str(Path(arg).expanduser().resolve()))
                     print(f"attached {arg} to the next message")
                 elif cmd == "/agent" and arg:
                     agent = None if arg == "auto" else arg
@@ -105,11 +115,14 @@ def register(app: typer.Typer) -> None:
                     print(HELP)
                 continue
             print("assistant> ", end="", flush=True)
-            for event in run_turn(line, thread_id=thread, attachments=attachments, agent=agent):
-                if event.type == "error":
-                    typer.secho(f"\nerror: {event.message}", fg=typer.colors.RED, err=True)
-                    continue
-                if event.type == "final" and event.thread_id:
-                    thread = event.thread_id
-                emit_events(iter([event]), as_json=False)
+            try:
+                for event in client.turn(line, thread_id=thread, attachments=attachments, agent=agent):
+                    if event.type == "error":
+                        typer.secho(f"\nerror: {event.message}", fg=typer.colors.RED, err=True)
+                        continue
+                    if event.type == "final" and event.thread_id:
+                        thread = event.thread_id
+                    emit_events(iter([event]), as_json=False)
+            except SparkAgentsError as e:
+                typer.secho(f"\nerror: {e}", fg=typer.colors.RED, err=True)
             attachments = []

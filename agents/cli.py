@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -79,10 +80,15 @@ def ask(
     agent: Annotated[str | None, typer.Option("--agent", help="Skip routing: coding, rag, vision or kg.")] = None,
 ) -> None:
     """Ask one question; the supervisor routes it and the answer streams."""
-    from agents.turn import run_turn
+    from api.client import ServiceClient
 
-    events = run_turn(question, thread_id=thread, attachments=attach or (), sources=source or None, agent=agent)
-    run_cli(lambda: emit_events(events, as_json))
+    def body() -> None:
+        with ServiceClient() as client:
+            images = [str(Path(a).expanduser().resolve()) for a in attach or ()]  # the service has its own cwd
+            events = client.turn(question, thread_id=thread, attachments=images, sources=source or None, agent=agent)
+            emit_events(events, as_json)
+
+    run_cli(body)
 
 
 @models_app.command("up")
@@ -129,7 +135,6 @@ def models_status(
 def bench(names: Annotated[list[str] | None, typer.Argument(help="Benchmarks to run (default: all).")] = None) -> None:
     """Run benchmarks from the source checkout (bench/); each prints a table."""
     import subprocess
-    from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
     if not (root / "bench" / "__main__.py").is_file():

@@ -1,12 +1,14 @@
-"""The resident service's HTTP app: the OpenAI-compatible endpoints (`api.app`) and what serves them.
+"""The resident service: its HTTP app (the OpenAI-compatible endpoints in `api.app`, the native API in
+`api.native`), its lifecycle (`api.service`) and the thin client every front end uses (`api.client`).
 
 Names are imported on first use, so a thin client importing `api.client` does not load FastAPI.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from api.app import create_app
@@ -46,8 +48,4 @@ __all__ = [
     "save_images",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'api' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -20,6 +20,7 @@ saved under `<home>/uploads/` and given to the vision agent.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Annotated, Any
 
@@ -28,21 +29,23 @@ from fastapi import Depends, FastAPI, Header, Request
 from api.catalog import MODEL_DESCRIPTIONS, MODELS
 from api.conversation import compose_message, thread_id_of
 from api.errors import ApiError, install_error_handlers
-from api.guards import BodyLimit, HostCheck, authorizer
+from api.guards import BodyLimit, HostCheck, authorizer, service_authorizer
 from api.images import save_images
+from api.native import native_router
 from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, Health, ModelCard, ModelList
 from api.settings import ApiSettings
-from api.streaming import Reply, complete_response, stream_response
+from api.streaming import Reply, complete_response, run_events, stream_response
 from serving.settings import ServingSettings
 
 
-def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    """The FastAPI app; `spark-agents serve` runs it with uvicorn."""
+def create_app(settings: ApiSettings | None = None, *, service_token: str | None = None) -> FastAPI:
+    """The service's FastAPI app: the OpenAI-compatible endpoints and the native API (`api.native`), whose
+    routes accept `service_token` (the home's token file) or the API token."""
     settings = settings or ApiSettings()
     app = FastAPI(
         title="Spark Agents API",
         version="0.1.0",
-        summary="An OpenAI-compatible chat API over the Spark Agents assistant.",
+        summary="The Spark Agents service: an OpenAI-compatible chat API and the native API its front ends use.",
         description=__doc__,
         responses={
             400: {"model": ErrorResponse, "description": "malformed or invalid request"},
@@ -57,6 +60,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.add_middleware(HostCheck, bound=settings.host)  # added last: runs first, before the size check
     install_error_handlers(app)
     authorize = authorizer(settings)
+    app.include_router(native_router(service_authorizer(settings, service_token), functools.partial(run_events, app)))
 
     @app.get("/health", response_model=Health, tags=["meta"])
     async def health() -> Health:

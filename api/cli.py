@@ -1,4 +1,4 @@
-"""`spark-agents serve` (the OpenAI-compatible API) and `spark-agents mcp list` (client configurations).
+"""`spark-agents serve` and `service up|down|status` (the resident service), `mcp list` (client configurations).
 
 `agents.cli` mounts these through `register(app)`; everything heavy is imported inside the commands, so
 `spark-agents --help` stays fast.
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from core.console import fail, run_cli
+from core.console import run_cli
 
 
 def register(app: typer.Typer) -> None:
@@ -22,6 +22,14 @@ def register(app: typer.Typer) -> None:
     )
     mcp_app.command("list")(mcp_list)
     app.add_typer(mcp_app, name="mcp")
+    service_app = typer.Typer(
+        help="The resident service that owns the runtime and the stores (started on first use).",
+        no_args_is_help=True,
+    )
+    service_app.command("up")(service_up)
+    service_app.command("down")(service_down)
+    service_app.command("status")(service_status)
+    app.add_typer(service_app, name="service")
 
 
 def serve(
@@ -32,11 +40,10 @@ def serve(
         typer.Option(help="Require `Authorization: Bearer TOKEN` (prefer SPARK_AGENTS_API_TOKEN: not in `ps`)."),
     ] = None,
 ) -> None:
-    """Serve the assistant as an OpenAI-compatible API (/v1/chat/completions, /v1/models, /health)."""
-    import uvicorn
-
-    from api.app import create_app
+    """Run the Spark Agents service in the foreground: the OpenAI-compatible API (/v1/chat/completions,
+    /v1/models, /health) and the native API; the CLI, the UI and the gateway on this machine use it."""
     from api.catalog import MODELS
+    from api.service import run_service
     from api.settings import ApiSettings
     from core.net import check_bind
 
@@ -49,16 +56,54 @@ def serve(
         f"docs at /docs{'; bearer token required' if settings.token else ''}",
         err=True,
     )
-    try:
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-        )
-    except OSError as e:
-        fail(f"cannot listen on {settings.host}:{settings.port} ({e.strerror or e}); pick another --port")
+    run_cli(lambda: run_service(settings.host, settings.port, token=settings.token))
+
+
+def service_up() -> None:
+    """Start this data directory's service in the background (no-op when it runs)."""
+    from api.service import ensure_service
+
+    handle = run_cli(ensure_service)
+    print(f"{'started' if handle.started else 'running'}: {handle.url} pid={handle.pid}")
+
+
+def service_down() -> None:
+    """Stop this data directory's service."""
+    from api.service import stop_service
+
+    print("stopped" if run_cli(stop_service) else "not running")
+
+
+def service_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Whether the service runs, where, and how many turns it is running."""
+    import httpx
+
+    from api.service import ServiceSettings, read_record
+
+    settings = ServiceSettings()
+    record = read_record(settings)
+    url = settings.service_url or (record.url if record else None)
+    health: dict[str, object] = {}
+    if url:
+        try:
+            health = httpx.get(f"{url.rstrip('/')}/health", timeout=5).json()
+        except (httpx.HTTPError, ValueError):
+            health = {}
+    status = {
+        "running": bool(health),
+        "url": url,
+        "pid": record.pid if record else None,
+        "home": str(settings.home),
+        **health,
+    }
+    if as_json:
+        print(json.dumps(status, indent=2))
+    elif status["running"]:
+        print(f"running: {url} pid={status['pid']} home={settings.home} active_runs={health.get('active_runs')}")
+    else:
+        print(f"not running (home {settings.home}); any command that needs it starts it")
+    if not status["running"]:
+        raise typer.Exit(3)
 
 
 def mcp_list(

@@ -12,6 +12,7 @@ from openai.types.shared import ErrorObject
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import ErrorResponse
+from core.errors import SparkAgentsError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,21 @@ def validation_message(error: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def status_for(error: SparkAgentsError) -> tuple[int, str]:
+    """A project error's HTTP status: 404 for what does not exist, 502 for a model or MCP server that failed,
+    400 for anything else the caller can fix."""
+    from agents.mcp_pool import MCPServerUnavailable
+    from agents.threads import ThreadNotFound
+    from rag.errors import SourceNotFound
+    from serving.errors import ModelServerError, ModelServerUnavailable
+
+    if isinstance(error, ThreadNotFound | SourceNotFound):
+        return 404, "not_found"
+    if isinstance(error, ModelServerUnavailable | ModelServerError | MCPServerUnavailable):
+        return 502, "upstream_failed"
+    return 400, "bad_request"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Validation errors become 400 (OpenAI's status, not FastAPI's 422), HTTP errors keep their status,
     anything else is a logged 500 that names only the exception type."""
@@ -55,6 +71,11 @@ def install_error_handlers(app: FastAPI) -> None:
             extra = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else {}
             return error_response(error.status_code, str(error.detail), error.type, error.code, **extra)
         return error_response(error.status_code, str(error.detail), "invalid_request_error")
+
+    @app.exception_handler(SparkAgentsError)
+    async def _project_error(request: Request, error: SparkAgentsError) -> JSONResponse:
+        status, code = status_for(error)
+        return error_response(status, str(error), "upstream_error" if status == 502 else "invalid_request_error", code)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, error: Exception) -> JSONResponse:

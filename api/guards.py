@@ -105,3 +105,16 @@ def authorizer(settings: ApiSettings) -> Callable[..., None]:
             raise ApiError(401, "missing or wrong bearer token (Authorization: Bearer <token>)", code="invalid_api_key")
 
     return authorize
+
+
+def service_authorizer(settings: ApiSettings, service_token: str | None) -> Callable[..., None]:
+    """The native API's check: a token is always required — the home's token file (local clients read it)
+    or `SPARK_AGENTS_API_TOKEN` — so another user of the machine cannot drive the service over loopback."""
+    accepted = [t for t in (service_token, settings.token) if t]
+
+    def authorize(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
+        given = credentials.credentials if credentials else ""
+        if not any(token_matches(given, t) for t in accepted):
+            raise ApiError(401, "missing or wrong bearer token (Authorization: Bearer <token>)", code="invalid_api_key")
+
+    return authorize

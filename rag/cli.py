@@ -1,9 +1,14 @@
-"""`spark-agents ingest`, `sources list|delete`, `search`: the document commands."""
+"""`spark-agents ingest`, `sources list|delete`, `search`: the document commands.
+
+Thin clients of the resident service (`api.client`): its rag MCP server is the store's one owner, so these
+work while the UI, an IDE or `spark-agents serve` use the same documents.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -12,38 +17,46 @@ from core.console import run_cli
 sources_app = typer.Typer(help="List and delete ingested documents (sources).", no_args_is_help=True)
 
 
+def _rag(tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The structured result of one rag tool, called through the service."""
+    from api.client import ServiceClient
+
+    with ServiceClient() as client:
+        return client.tool("rag", tool, arguments).structured or {}
+
+
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files and folders (folders are read recursively).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the ingestion report as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Add documents (PDF, Word, HTML, Markdown, text) to the searchable library."""
-    from rag.library import Library
-    from rag.models import Progress
+    from api.client import ServiceClient
+    from rag.models import IngestReport
 
-    bar = None
+    bar: Any = None
 
-    def on_progress(p: Progress) -> None:
+    def on_progress(item: dict[str, Any]) -> None:
         nonlocal bar
-        if quiet:
+        if quiet or not item.get("total"):
             return
         from tqdm import tqdm
 
-        if p.stage == "scan":
-            bar = tqdm(total=p.total, unit="file", desc="ingest", file=typer.get_text_stream("stderr"), leave=True)
-        elif bar is not None and p.stage == "read":
-            bar.n = p.done
-            bar.set_postfix_str((p.path or "")[-40:], refresh=True)
-        elif bar is not None and p.stage == "embed":
-            bar.set_postfix_str(f"embedding {p.done}/{p.total} chunks", refresh=True)
-        elif bar is not None and p.stage == "done":
-            bar.n = p.total
-            bar.set_postfix_str("", refresh=True)
+        if bar is None:
+            stream = typer.get_text_stream("stderr")
+            bar = tqdm(total=int(item["total"]), unit="file", desc="ingest", file=stream, leave=True)
+        bar.n = int(item.get("done") or 0)
+        bar.set_postfix_str((item.get("message") or "")[-40:], refresh=True)
+        if bar.n >= bar.total:
             bar.close()
 
     def body() -> None:
-        with Library() as lib:
-            report = lib.ingest(paths, progress=on_progress)
+        absolute = [str(Path(p).expanduser().absolute()) for p in paths]  # the service has its own cwd
+        with ServiceClient() as client:
+            result = client.tool_progress("rag", "ingest_documents", {"paths": absolute}, on_progress)
+        if bar is not None:
+            bar.close()
+        report = IngestReport.model_validate(result.structured)
         if as_json:
             print(report.model_dump_json(indent=2))
             return
@@ -73,11 +86,10 @@ def sources_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One source a line: id, type, pages, chunks, title, path."""
-    from rag.library import Library
+    from rag.models import Source
 
     def body() -> None:
-        with Library() as lib:
-            sources = lib.sources()
+        sources = [Source.model_validate(s) for s in _rag("list_sources").get("sources", [])]
         if as_json:
             print(json.dumps([s.model_dump(mode="json") for s in sources], indent=2))
             return
@@ -95,14 +107,12 @@ def sources_delete(
     source_ids: Annotated[list[str], typer.Argument(help="Source id(s), or unique prefixes of at least 4 characters.")],
 ) -> None:
     """Delete sources and all their chunks."""
-    from rag.library import Library
+    from rag.models import Source
 
     def body() -> None:
-        with Library() as lib:
-            for sid in source_ids:
-                source = lib.resolve(sid)
-                lib.delete_source(source.id)
-                print(f"deleted {source.id}  {source.title}")
+        for sid in source_ids:
+            source = Source.model_validate(_rag("delete_source", {"source_id": sid})["deleted"])
+            print(f"deleted {source.id}  {source.title}")
 
     run_cli(body)
 
@@ -112,15 +122,15 @@ def search(
     source: Annotated[
         list[str] | None, typer.Option("--source", "-s", help="Only search this source id (repeatable).")
     ] = None,
-    k: Annotated[int, typer.Option("-k", help="How many chunks to show.", min=1, max=100)] = 5,
+    k: Annotated[int, typer.Option("-k", help="How many chunks to show.", min=1, max=50)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Search the documents and print the best chunks with their citations."""
-    from rag.library import Library
+    from rag.models import Hit
 
     def body() -> None:
-        with Library() as lib:
-            hits = lib.search(query, k=k, source_ids=source or None)
+        found = _rag("search_documents", {"query": query, "k": k, "source_ids": source or None})
+        hits = [Hit.model_validate(h) for h in found.get("hits", [])]
         if as_json:
             print(json.dumps([h.model_dump(mode="json") for h in hits], indent=2))
             return

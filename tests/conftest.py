@@ -21,14 +21,25 @@ ROLE_VARS = [
 @pytest.fixture(autouse=True)
 def spark_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Every test gets its own SPARK_AGENTS_HOME and the default profile, whatever the caller's shell says;
-    a local model server started under it (it outlives its starter by design) is stopped afterwards."""
+    a resident service or local model server started under it (both outlive their starter by design) is
+    stopped afterwards."""
     home = tmp_path / "spark-home"
     monkeypatch.setenv("SPARK_AGENTS_HOME", str(home))
     monkeypatch.setenv("SPARK_AGENTS_PROFILE", "local")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for var in ROLE_VARS + ["SPARK_AGENTS_LOCAL_PORT", "SPARK_AGENTS_LOCAL_MODEL_PATH"]:
+    for var in ROLE_VARS + [
+        "SPARK_AGENTS_LOCAL_PORT",
+        "SPARK_AGENTS_LOCAL_MODEL_PATH",
+        "SPARK_AGENTS_SERVICE_URL",
+        "SPARK_AGENTS_SERVICE_TOKEN",
+        "SPARK_AGENTS_SERVICE_PORT",
+    ]:
         monkeypatch.delenv(var, raising=False)
     yield home
+    if (home / "run" / "service.json").exists():
+        from api.service import ServiceSettings, stop_service
+
+        stop_service(ServiceSettings(home=home, profile="local"))
     if (home / "run" / "llama-server.json").exists():
         LocalModelServer(ServingSettings(home=home, profile="local")).stop()  # whatever profile the test set
 

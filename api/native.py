@@ -1,0 +1,169 @@
+"""The native API: what the front ends need from the resident service, beside the OpenAI endpoints.
+
+- `POST /api/turns` runs a turn and streams its typed events (`agents.events`) as SSE, one JSON event a
+  `data:` line — the same serialization `spark-agents ask --json` prints.
+- `/api/threads` lists, shows (each turn with its trace and citations), renames and deletes threads.
+- `POST /api/tools/{server}/{tool}` calls a capability tool (documents, graphs, code, vision) through the
+  service's persistent MCP sessions, so the service's servers are the only owners of the stores;
+  `?stream=true` streams the tool's progress notifications first.
+- `/api/models` (each role's health) and `/api/plan` (the memory plan).
+
+Every route needs `Authorization: Bearer <token>`: the home's token file for local clients, or
+`SPARK_AGENTS_API_TOKEN` when one is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from agents.capabilities import SERVERS, SPECIALISTS
+from agents.threads import ThreadInfo
+
+THREAD_ID = r"^[A-Za-z0-9_.:@-]{1,128}$"
+
+
+class TurnRequest(BaseModel):
+    message: str = Field(max_length=200_000, description="the user's message")
+    thread_id: str | None = Field(None, pattern=THREAD_ID, description="continue this thread (new when empty)")
+    agent: str | None = Field(None, description=f"skip routing: one of {', '.join(SPECIALISTS)}")
+    sources: list[str] | None = Field(None, description="limit document search to these source ids")
+    attachments: list[str] = Field(default_factory=list, description="image paths on the service's machine")
+
+
+class ThreadDetail(BaseModel):
+    thread: ThreadInfo
+    messages: list[dict[str, Any]] = Field(description="user and assistant messages; answers carry trace and citations")
+
+
+class Rename(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class ToolResult(BaseModel):
+    text: str
+    structured: dict[str, Any] | None = None
+    is_error: bool = False
+
+
+def _sse(payload: str) -> bytes:
+    return f"data: {payload}\n\n".encode()
+
+
+async def _runtime() -> Any:
+    from agents.runtime import get_runtime
+
+    return await anyio.to_thread.run_sync(get_runtime)
+
+
+def native_router(authorize: Callable[..., None], stream_turn: Callable[..., AsyncIterator[Any]]) -> APIRouter:
+    """The `/api` routes; `authorize` checks the bearer token, `stream_turn(gen)` drives a turn generator
+    from worker threads (the API's shared run driver, which frees the run when the client goes away)."""
+    router = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["native"])
+
+    @router.post("/turns", responses={200: {"content": {"text/event-stream": {}}}})
+    async def turn(body: TurnRequest) -> StreamingResponse:
+        """One turn; its events stream as SSE (`data: {"type": "token" | "handoff" | ... }`)."""
+        from agents.turn import run_turn
+
+        thread_id = body.thread_id or uuid.uuid4().hex[:12]
+        gen = run_turn(
+            body.message,
+            thread_id=thread_id,
+            attachments=body.attachments,
+            sources=body.sources,
+            agent=body.agent,
+        )
+
+        async def events() -> AsyncIterator[bytes]:
+            async for event in stream_turn(gen):
+                yield _sse(event.model_dump_json())
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"X-Thread-Id": thread_id})
+
+    @router.get("/threads", response_model=list[ThreadInfo])
+    async def threads() -> list[ThreadInfo]:
+        runtime = await _runtime()
+        return await anyio.to_thread.run_sync(runtime.threads.list)
+
+    @router.get("/threads/{thread_id}", response_model=ThreadDetail)
+    async def thread(thread_id: str) -> ThreadDetail:
+        runtime = await _runtime()
+        info = await anyio.to_thread.run_sync(runtime.threads.get, thread_id)
+        messages = await anyio.to_thread.run_sync(runtime.history, thread_id)
+        return ThreadDetail(thread=info, messages=messages)
+
+    @router.patch("/threads/{thread_id}", response_model=ThreadInfo)
+    async def rename(thread_id: str, body: Rename) -> ThreadInfo:
+        runtime = await _runtime()
+        await anyio.to_thread.run_sync(runtime.threads.rename, thread_id, body.title)
+        return await anyio.to_thread.run_sync(runtime.threads.get, thread_id)
+
+    @router.delete("/threads/{thread_id}", status_code=204)
+    async def delete(thread_id: str) -> None:
+        runtime = await _runtime()
+        await anyio.to_thread.run_sync(runtime.delete_thread, thread_id)
+
+    @router.post("/tools/{server}/{tool}", response_model=ToolResult)
+    async def call_tool(
+        server: str,
+        tool: str,
+        arguments: Annotated[dict[str, Any], Body(default_factory=dict)],
+        stream: Annotated[bool, Query(description="stream progress notifications, then the result")] = False,
+    ) -> Any:
+        """Call a capability server's tool (`rag`, `kg`, `code`, `vision`) with its JSON arguments."""
+        from api.errors import ApiError
+
+        if server not in SERVERS:
+            raise ApiError(404, f"unknown server {server!r}; use one of: {', '.join(SERVERS)}", code="not_found")
+        runtime = await _runtime()
+        if not stream:
+            outcome = await runtime.acall_tool(server, tool, arguments)
+            return ToolResult(**outcome.model_dump())
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        async def progress(done: float, total: float | None, message: str | None) -> None:
+            item = {"type": "progress", "done": done, "total": total, "message": message}
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        async def run() -> None:
+            try:
+                outcome = await runtime.acall_tool(server, tool, arguments, progress)
+                item = {"type": "result", **outcome.model_dump()}
+            except Exception as e:  # noqa: BLE001 - reported in the stream as the tool's error
+                item = {"type": "result", "text": str(e), "structured": None, "is_error": True}
+            await queue.put(item)
+
+        async def items() -> AsyncIterator[bytes]:
+            task = asyncio.create_task(run())
+            try:
+                while True:
+                    item = await queue.get()
+                    yield _sse(json.dumps(item, ensure_ascii=False))
+                    if item["type"] == "result":
+                        return
+            finally:
+                if not task.done():
+                    task.cancel()
+
+        return StreamingResponse(items(), media_type="text/event-stream")
+
+    @router.get("/models")
+    async def models() -> list[dict[str, Any]]:
+        """Each role's endpoint, health and model."""
+        from serving.health import status
+
+        rows = await anyio.to_thread.run_sync(status)
+        return [r.model_dump(mode="json") for r in rows]
+
+    return router
