@@ -2,18 +2,16 @@
 
 The capability tools (rag, kg, code, vision) are re-exported under `<server>_<tool>` names with their own
 schemas. The gateway reads their definitions from the server modules (a cheap import: tools load their
-heavy libraries lazily) and forwards each call to the real server over a persistent MCP client session
-(the agents runtime's `MCPPool`: one stdio subprocess per server, started on first use and shared with
-`ask_assistant`'s agents; or the URL in `SPARK_AGENTS_AGENT_MCP_<SERVER>_URL`). So each tool keeps one
-implementation and runs in its own process, exactly as when a client talks to that server directly, and
-one process holds each server's stores. Servers not installed are left out.
+heavy libraries lazily) and forwards every call — `ask_assistant` and each capability tool — to the
+resident service (`api.client.ServiceClient`, started on first use), whose persistent MCP sessions run the
+real servers. So the gateway an IDE launches holds no runtime and no store: it works while the UI, the CLI
+and other IDEs use the same data directory. Servers not installed are left out.
 
 Run: `python -m mcp_servers.gateway` (stdio) or `python -m mcp_servers.gateway --http [--port 8810]`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import importlib.util
 import logging
@@ -29,6 +27,7 @@ from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field
 
 from agents.capabilities import SERVERS
+from api.client import ServiceClient, ToolResult
 from mcp_servers.common import serve
 
 log = logging.getLogger(__name__)
@@ -54,6 +53,14 @@ class Gateway(FastMCP):
         super().__init__("gateway", **kwargs)
         self.servers = tuple(servers)
         self._remote: dict[str, tuple[str, str, MCPTool]] | None = None
+        self._service: ServiceClient | None = None
+
+    @property
+    def service(self) -> ServiceClient:
+        """The client of the resident service (connected on first use; thread-safe)."""
+        if self._service is None:
+            self._service = ServiceClient()
+        return self._service
 
     async def remote_tools(self) -> dict[str, tuple[str, str, MCPTool]]:
         """Exported name -> (server, the server's name for it, definition), for the servers installed."""
@@ -89,16 +96,14 @@ class Gateway(FastMCP):
         return await self._forward(server, original, arguments)  # type: ignore[return-value]
 
     async def _forward(self, server: str, tool: str, arguments: dict[str, Any]) -> CallToolResult:
-        """Call the tool through the runtime's MCP pool: the same persistent sessions ask_assistant's agents
-        use, so each capability server runs once per gateway (one process holds its stores)."""
-        from agents.runtime import get_runtime
-
+        """Call the tool on the service's persistent MCP session to that server (one owner of its stores)."""
         try:
-            runtime = await anyio.to_thread.run_sync(get_runtime)
-            future = asyncio.run_coroutine_threadsafe(runtime.pool.call(server, tool, arguments), runtime.loop)
-            outcome = await asyncio.wrap_future(future)
+            raw = await anyio.to_thread.run_sync(
+                lambda: self.service.request("POST", f"/api/tools/{server}/{tool}", json=arguments)
+            )
         except Exception as e:  # noqa: BLE001 - reported to the client as a tool error
             return CallToolResult(content=[TextContent(type="text", text=str(e))], isError=True)
+        outcome = ToolResult.model_validate(raw)
         return CallToolResult(
             content=[TextContent(type="text", text=outcome.text)],
             structuredContent=outcome.structured,
@@ -139,10 +144,9 @@ async def ask_assistant(
     if not question.strip():
         raise ToolError("question is empty")
     from agents.collector import TurnCollector, trace_line
-    from agents.turn import run_turn
 
     tid = thread_id or uuid.uuid4().hex[:12]
-    gen = run_turn(question, thread_id=tid, attachments=attachments or (), sources=sources, agent=agent)
+    gen = mcp.service.turn(question, thread_id=tid, attachments=attachments or [], sources=sources, agent=agent)
     turn = TurnCollector(tid)
     try:
         while (event := await anyio.to_thread.run_sync(next, gen, None)) is not None:
