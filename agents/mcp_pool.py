@@ -27,6 +27,12 @@ from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
 
+# A graph built from an ingested source reads the embedded document store, which admits one process at a
+# time: the rag server lets go of it first (its session restarts on the next rag call). With a Qdrant
+# server (SPARK_AGENTS_RAG_QDRANT_URL) every process can open the store and nothing is released.
+STORE_READERS = {("kg", "extract_graph"): "source_id"}
+STORE_WAIT_S = "30"  # how long a server waits for the store while the rag server is letting go of it
+
 
 class MCPServerUnavailable(SparkAgentsError):
     def __init__(self, server: str, reason: str) -> None:
@@ -59,8 +65,9 @@ class _Connection:
                     headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
                     read, write, _ = await stack.enter_async_context(streamablehttp_client(self.url, headers=headers))
                 else:
+                    env = {"SPARK_AGENTS_RAG_LOCK_WAIT_S": STORE_WAIT_S, **os.environ}
                     params = StdioServerParameters(
-                        command=sys.executable, args=["-m", f"mcp_servers.{self.server}"], env=dict(os.environ)
+                        command=sys.executable, args=["-m", f"mcp_servers.{self.server}"], env=env
                     )
                     log_dir = ServingSettings().log_dir
                     log_dir.mkdir(parents=True, exist_ok=True)
@@ -144,6 +151,8 @@ class MCPPool:
         self, server: str, tool: str, arguments: dict[str, Any], progress: ProgressFnT | None = None
     ) -> ToolOutcome:
         """Call one tool; `progress(done, total, message)` receives the server's progress notifications."""
+        if arguments.get(STORE_READERS.get((server, tool), "")) and self._embedded_store():
+            await self.release("rag")
         conn = await self._connection(server)
         assert conn.session is not None
         try:
@@ -157,6 +166,11 @@ class MCPPool:
             raise MCPServerUnavailable(server, f"{tool} failed ({_describe(e)})") from e
         text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
         return ToolOutcome(text=text, structured=result.structuredContent, is_error=bool(result.isError))
+
+    def _embedded_store(self) -> bool:
+        from rag.settings import RagSettings
+
+        return not (RagSettings().qdrant_url or self.settings.server_url("rag"))
 
     async def release(self, server: str) -> bool:
         """Close one server's session (it restarts on next use), e.g. to free the embedded Qdrant lock

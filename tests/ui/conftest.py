@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +25,6 @@ def open_app(page: str | None = None) -> AppTest:
 @pytest.fixture
 def app() -> Callable[..., AppTest]:
     return open_app
-
-
-@pytest.fixture(autouse=True)
-def _close_runtime() -> Iterator[None]:
-    """Each test's turns run in a runtime for its own data directory; close it (and its MCP servers) after."""
-    yield
-    from agents.runtime import reset_runtime
-
-    reset_runtime()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

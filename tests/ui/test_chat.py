@@ -72,7 +72,8 @@ def test_a_sample_prompt_runs_as_a_turn(app, scripted_roles: ScriptedServer) -> 
 
 
 def test_the_model_server_down_shows_a_banner_not_a_traceback(app, monkeypatch) -> None:
-    url = f"http://127.0.0.1:{free_port()}/v1"
+    port = free_port()  # nothing listens there yet
+    url = f"http://127.0.0.1:{port}/v1"
     monkeypatch.setenv("SPARK_AGENTS_SUPERVISOR_URL", url)
     at = app()
     at.chat_input[0].set_value("Hello?").run()
@@ -82,9 +83,11 @@ def test_the_model_server_down_shows_a_banner_not_a_traceback(app, monkeypatch) 
     assert "supervisor model server is unavailable" in errors[0] and url in errors[0]
     assert at.status[0].label.startswith("Trace")
     # the thread and the user's message are kept; a retry after the server is back works
-    with ScriptedServer([text("I am back.")]) as server:
-        monkeypatch.setenv("SPARK_AGENTS_SUPERVISOR_URL", server.url)
+    server = ScriptedServer([text("I am back.")]).start(port)  # the model server comes back on its address
+    try:
         at.chat_input[0].set_value("Hello again?").run()
+    finally:
+        server.stop()
     assert not at.exception
     assert user_texts(at) == ["Hello?", "Hello again?"]
     assert any("I am back." in t for t in assistant_texts(at))
@@ -227,8 +230,7 @@ def test_a_documents_turn_shows_handoff_tool_call_result_and_citations(app, monk
         cites = [e for e in at.expander if e.label.startswith("[1]")]
         assert [c.label for c in cites] == ["[1] Spark notes (notes.md), § Spark notes"]
         assert "128 GB of unified memory" in cites[0].markdown[0].value
-        # the agent choice survives a page switch, and the Documents page still opens the store even
-        # though the runtime's rag MCP server had it open
+        # the agent choice survives a page switch; the Documents page lists through the same service
         at.switch_page("app_pages/sources.py").run()
         assert not at.error and "Your documents (1)" in [h.value for h in at.subheader]
         at.switch_page("app_pages/chat.py").run()
@@ -236,13 +238,13 @@ def test_a_documents_turn_shows_handoff_tool_call_result_and_citations(app, monk
 
 
 def test_a_thread_resumes_after_a_restart(app, scripted_roles: ScriptedServer) -> None:
-    from agents.runtime import reset_runtime
+    from api.service import stop_service
 
     scripted_roles.script(text("Paris is the capital of France."))
     at = app()
     at.chat_input[0].set_value("Capital of France?").run()
     thread_id = at.session_state["thread_id"]
-    reset_runtime()  # the process's runtime is gone, as after a restart; only the data directory remains
+    assert stop_service()  # the service is gone, as after a reboot; only the data directory remains
     fresh = app()  # a new browser session: nothing in session state
     assert not fresh.chat_message
     fresh.button(key=f"thread_{thread_id}").click().run()

@@ -1,22 +1,23 @@
-"""The Documents page under AppTest: uploads into the real RAG library (embedded Qdrant, local embedder)."""
+"""The Documents page under AppTest: uploads into the real RAG library (embedded Qdrant, local embedder),
+through the resident service that owns it; the tests read what is stored through the same service."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("rag.library", reason="the document store (rag.library) is not installed")
-
-from rag.library import Library  # noqa: E402
+from rag.models import Source
+from ui import service
 
 GOOD = b"# Spark notes\n\nThe DGX Spark has 128 GB of unified memory. NVIDIA builds the DGX Spark.\n"
 OTHER = b"# Grace\n\nThe Grace CPU has twenty Arm cores.\n"
 
 
+def stored() -> list[Source]:
+    return service.list_sources()
+
+
 def stored_titles() -> list[str]:
-    with Library() as lib:
-        return sorted(s.title for s in lib.sources())
+    return sorted(s.title for s in stored())
 
 
 def upload(at, files: list[tuple[str, bytes, str]]):
@@ -72,8 +73,7 @@ def test_hostile_file_names_stay_inside_the_upload_folder(app, spark_home: Path)
 def test_select_sources_for_the_rag_agent_and_delete_one(app) -> None:
     at = app("sources")
     upload(at, [("notes.md", GOOD, "text/markdown"), ("grace.md", OTHER, "text/markdown")])
-    with Library() as lib:
-        ids = {s.title: s.id for s in lib.sources()}
+    ids = {s.title: s.id for s in stored()}
     assert at.session_state["rag_sources"] is None  # all documents by default
     at.checkbox(key=f"use_{ids['Grace']}").uncheck().run()
     assert at.session_state["rag_sources"] == [ids["Spark notes"]]

@@ -1,6 +1,7 @@
 """Chat: a streamed answer, the trace of each turn (handoffs, tool calls, results), citations, threads.
 
-Every turn goes through `agents.turn.run_turn`, the same event stream the CLI and the HTTP API consume.
+Every turn is a request to the resident service (`ui.service`): the same typed event stream the CLI and
+the HTTP API consume. The app holds no runtime of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import streamlit as st
 
 from agents.capabilities import CAPABILITIES
 from core.errors import SparkAgentsError
+from ui import service
 from ui.common import AGENT_LABELS, IMAGE_TYPES, guarded, save_image, session_default
 
 log = logging.getLogger(__name__)
@@ -38,12 +40,6 @@ def selected_sources() -> list[str] | None:
     return st.session_state.get("rag_sources")
 
 
-def _thread_store() -> Any:
-    from agents.threads import ThreadStore
-
-    return ThreadStore()
-
-
 def _flash(message: str) -> None:
     st.session_state["chat_flash"] = message
 
@@ -63,20 +59,14 @@ def _rename_thread(thread_id: str) -> None:
         _flash("A thread title cannot be empty.")
         return
     try:
-        _thread_store().rename(thread_id, title)
+        service.rename_thread(thread_id, title)
     except SparkAgentsError as e:
         _flash(str(e))
 
 
 def _delete_thread(thread_id: str) -> None:
-    import agents.turn
-
     try:
-        forget = getattr(agents.turn, "delete_thread", None)  # also drops the checkpoints, when present
-        if forget is not None:
-            forget(thread_id)
-        else:
-            _thread_store().delete(thread_id)
+        service.delete_thread(thread_id)  # the service also drops the checkpoints
     except SparkAgentsError as e:
         _flash(str(e))
         return
@@ -86,14 +76,9 @@ def _delete_thread(thread_id: str) -> None:
 
 
 def _restore(thread_id: str) -> list[dict[str, Any]]:
-    """A thread's messages after a restart, from the agent runtime (`agents.turn.thread_messages`)."""
-    import agents.turn
-
-    loader = getattr(agents.turn, "thread_messages", None)
-    if loader is None:
-        return []
+    """A thread's messages after a restart, each answer with its trace and citations, from the service."""
     out = []
-    for m in loader(thread_id):
+    for m in service.thread_history(thread_id):
         get = m.get if isinstance(m, dict) else lambda k, default=None, m=m: getattr(m, k, default)
         role, content = get("role"), get("content") or ""
         if role not in ("user", "assistant") or not isinstance(content, str):
@@ -210,7 +195,6 @@ def stream_turn(
 ) -> dict[str, Any]:
     """Run the turn, drawing tokens and trace steps as they arrive; return the finished message."""
     from agents.collector import TurnCollector
-    from agents.turn import run_turn
 
     msg: dict[str, Any] = {
         "role": "assistant",
@@ -225,7 +209,7 @@ def stream_turn(
     answer = st.empty()
     turn = TurnCollector(thread_id, agent)
     try:
-        for event in run_turn(text, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent):
+        for event in service.run_turn(text, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent):
             turn.add(event)
             msg["agent"] = turn.agent
             if event.type == "token":
@@ -310,7 +294,7 @@ def sidebar() -> str | None:
         chosen = selected_sources()
         st.caption("Documents: all sources" if chosen is None else f"Documents: {len(chosen)} selected source(s)")
         st.subheader("Threads")
-        threads = guarded("Listing threads", lambda: _thread_store().list()) or []
+        threads = guarded("Listing threads", service.threads) or []
         current = current_thread()
         if not threads:
             st.caption("No threads yet.")

@@ -1,6 +1,8 @@
 """Knowledge graph: build from selected documents (or pasted text), the offline pyvis view, entity search.
 
-Everything goes through `kg` (build_graph, GraphStore, query, view), as `spark-agents graph ...` does.
+Building goes through the resident service (its kg server reads the documents from the one document
+store); reading, searching and drawing the graph use `kg` directly (the graph file is safe to read from
+several processes), as `spark-agents graph ...` does.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from ui import service
 from ui.common import guarded, unavailable
 
 
@@ -31,39 +34,27 @@ def graph_html(graph_path: str, mtime: float, max_nodes: int) -> str:
     return out.read_text(encoding="utf-8")
 
 
-def build(source_ids: list[str], text: str, extractor: str) -> Any:
-    from kg.build import build_graph, source_chunks, text_chunks
+def build(source_ids: list[str], text: str, extractor: str) -> dict[str, Any]:
+    """Extract from each chosen document and the pasted text (one service call each); the summed report."""
     from kg.errors import ExtractionError
 
-    chunks = []
-    if source_ids:
-        from ui.views.sources import library
-
-        with library():  # frees the embedded store if this process's rag MCP server holds it
-            pass
-    for sid in source_ids:
-        chunks.extend(source_chunks(sid))
-    if text.strip():
-        chunks.extend(text_chunks(text))
-    if not chunks:
+    inputs = [{"source_id": sid} for sid in source_ids] + ([{"text": text}] if text.strip() else [])
+    if not inputs:
         raise ExtractionError("Choose at least one document or paste some text to build from.")
-    return build_graph(chunks, extractor=extractor)
+    reports = [service.extract_graph(**given, extractor=extractor) for given in inputs]
+    total = {k: sum(r[k] for r in reports) for k in ("chunks", "triples", "edges_added", "nodes_added")}
+    merges = [m for r in reports for m in r["merges"]]
+    return {**reports[-1], **total, "merges": merges}
 
 
 def _document_choices() -> dict[str, str]:
-    """id → title of the ingested documents (empty when the document store is unavailable)."""
-    try:
-        from ui.views.sources import list_sources
-    except ImportError:
-        return {}
-    try:
-        return {s.id: s.title for s in list_sources()}
-    except ImportError:
-        return {}
+    """id → title of the ingested documents."""
+    return {s.id: s.title for s in service.list_sources()}
 
 
 def _build_section() -> None:
-    with st.expander("Build or extend the graph", expanded=not _store().exists):
+    open_ = not _store().exists or "kg_report" in st.session_state  # keep the last build's report in view
+    with st.expander("Build or extend the graph", expanded=open_):
         docs = guarded("Listing documents", _document_choices) or {}
         chosen = st.session_state.get("rag_sources")
         default = [d for d in docs if chosen is None or d in chosen]
@@ -84,7 +75,7 @@ def _build_section() -> None:
             with st.spinner("Extracting facts…"):
                 report = guarded("Building the graph", lambda: build(picked, text, extractor))
             if report is not None:
-                st.session_state["kg_report"] = report.model_dump(mode="json")
+                st.session_state["kg_report"] = report
                 st.rerun()
         if r := st.session_state.get("kg_report"):
             st.success(

@@ -1,84 +1,24 @@
 """Documents: upload (several files, progress, an error next to each bad file), list, select for RAG, delete.
 
-All of it goes through `rag.library.Library`, the same code `spark-agents ingest` and the rag MCP server use.
-The store is opened per action and closed again, so the rag MCP server can open it in between.
+All of it goes through the resident service's rag MCP server (`ui.service`), the store's one owner, so the
+app, `spark-agents ingest` and an IDE can use the same documents at once.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from core.errors import SparkAgentsError
-from ui.common import guarded, save_document, unavailable
+from ui import service
+from ui.common import guarded, save_document
 
 log = logging.getLogger(__name__)
 STAGES = {"scan": "Scanning", "read": "Reading", "embed": "Embedding", "write": "Writing", "done": "Done"}
-
-
-@st.cache_resource(show_spinner="Loading the embedding model…")
-def _embedder() -> Any:
-    from serving.embeddings import get_embedder
-
-    return get_embedder()
-
-
-def release_rag_server() -> bool:
-    """Close this process's rag MCP session so the embedded store's lock is free; the next RAG turn restarts it.
-
-    Embedded Qdrant admits one process per folder, and the agent runtime keeps its rag MCP server (a child
-    process) open between turns.
-    """
-    from agents.runtime import current_runtime
-
-    runtime = current_runtime()  # only a runtime this process started holds the lock
-    if runtime is None:
-        return False
-    log.info("closing the rag MCP session to free the document store")
-    return runtime.release("rag")
-
-
-def _open_library() -> Any:
-    from rag.errors import StoreLocked
-    from rag.library import Library
-
-    lib = Library(embedder=_embedder())
-    released, deadline = False, time.monotonic() + 3
-    while True:
-        try:
-            _ = lib.store
-            break
-        except StoreLocked:
-            if not released:
-                released = True
-                if release_rag_server():  # its process lets go of the lock when it has exited
-                    deadline = time.monotonic() + 20
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)
-    return lib
-
-
-@contextmanager
-def library() -> Iterator[Any]:
-    """An open `rag.library.Library` (raises ImportError when the RAG package is missing)."""
-    lib = _open_library()
-    try:
-        yield lib
-    finally:
-        lib.close()
-
-
-def list_sources() -> list[Any]:
-    with library() as lib:
-        return lib.sources()
 
 
 def _discard(path: Path) -> None:
@@ -97,8 +37,7 @@ def ingest_uploads(files: list[tuple[str, bytes]], on_progress: Any = None) -> l
             results.append({"name": name, "ok": False, "detail": f"could not be stored ({e.strerror or e})"})
     if not saved:
         return results
-    with library() as lib:
-        report = lib.ingest([p for _, p in saved], progress=on_progress)
+    report = service.ingest([p for _, p in saved], on_progress)
     by_path: dict[Path, tuple[str, Any]] = {}
     for s in report.added:
         by_path[Path(s.path).resolve()] = ("added", s)
@@ -135,8 +74,7 @@ def ingest_uploads(files: list[tuple[str, bytes]], on_progress: Any = None) -> l
 
 def _delete(source_id: str, title: str) -> None:
     try:
-        with library() as lib:
-            lib.delete_source(source_id)
+        service.delete_source(source_id)
     except SparkAgentsError as e:
         st.session_state["sources_flash"] = ("error", str(e))
         return
@@ -220,12 +158,7 @@ def render() -> None:
     st.title("📄 Documents")
     if flash := st.session_state.pop("sources_flash", None):
         (st.success if flash[0] == "success" else st.error)(flash[1])
-    try:
-        import rag.library  # noqa: F401
-    except ImportError as e:
-        unavailable("Document store", e, "Install the RAG package (rag.library) to upload and search documents.")
-        return
     _upload_section()
-    sources = guarded("Listing documents", list_sources)
+    sources = guarded("Listing documents", service.list_sources)
     if sources is not None:
         _list_section(sources)

@@ -1,0 +1,89 @@
+"""The Streamlit app's one way to the assistant: the resident service (`api.client.ServiceClient`).
+
+The app holds no runtime and opens no store: turns, threads and documents are requests to the service,
+so the app, the CLI and an IDE's gateway can all be used at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from agents.events import Event
+from agents.threads import ThreadInfo
+from api.client import ServiceClient
+from api.service import ServiceSettings
+from rag.models import IngestReport, Progress, Source
+
+
+def client() -> ServiceClient:
+    """One client per app process and data directory (its HTTP connection pool is thread-safe)."""
+    return _client(ServiceSettings().model_dump_json())
+
+
+@st.cache_resource(show_spinner="Connecting to the Spark Agents service…")
+def _client(settings_json: str) -> ServiceClient:
+    return ServiceClient(ServiceSettings.model_validate_json(settings_json), notice=None)
+
+
+def run_turn(
+    message: str,
+    *,
+    thread_id: str | None,
+    attachments: list[Path],
+    sources: list[str] | None,
+    agent: str | None,
+) -> Iterator[Event]:
+    return client().turn(
+        message,
+        thread_id=thread_id,
+        attachments=[str(p) for p in attachments],
+        sources=sources,
+        agent=agent,
+    )
+
+
+def threads() -> list[ThreadInfo]:
+    return [ThreadInfo.model_validate(t) for t in client().request("GET", "/api/threads")]
+
+
+def thread_history(thread_id: str) -> list[dict[str, Any]]:
+    """The thread's messages, each answer with its trace and citations."""
+    return list(client().request("GET", f"/api/threads/{thread_id}")["messages"])
+
+
+def rename_thread(thread_id: str, title: str) -> None:
+    client().request("PATCH", f"/api/threads/{thread_id}", json={"title": title})
+
+
+def delete_thread(thread_id: str) -> None:
+    client().request("DELETE", f"/api/threads/{thread_id}")
+
+
+def list_sources() -> list[Source]:
+    result = client().tool("rag", "list_sources")
+    return [Source.model_validate(s) for s in (result.structured or {}).get("sources", [])]
+
+
+def ingest(paths: list[Path], on_progress: Callable[[Progress], None] | None = None) -> IngestReport:
+    def progress(item: dict[str, Any]) -> None:
+        if on_progress is not None:
+            total = int(item.get("total") or 0)
+            done = int(item.get("done") or 0)
+            on_progress(Progress(stage="read", done=done, total=total, path=item.get("message")))
+
+    args = {"paths": [str(p) for p in paths]}
+    result = client().tool_progress("rag", "ingest_documents", args, progress)
+    return IngestReport.model_validate(result.structured)
+
+
+def delete_source(source_id: str) -> None:
+    client().tool("rag", "delete_source", {"source_id": source_id})
+
+
+def extract_graph(**arguments: Any) -> dict[str, Any]:
+    """The kg server's extract_graph report (from `text` or a `source_id`)."""
+    return client().tool("kg", "extract_graph", arguments).structured or {}
