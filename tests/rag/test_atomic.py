@@ -104,8 +104,9 @@ def test_keep_open_false_lets_processes_take_turns(fake_embeddings: object, tmp_
     (tmp_path / "a.md").write_text(MARKDOWN, encoding="utf-8")
     lib = Library(RagSettings(keep_open=False))
     lib.ingest([tmp_path / "a.md"])  # the lock is released when the call returns
-    r = subprocess.run([*CLI, "sources", "list"], capture_output=True, text=True, timeout=120)
+    other_process = "from rag.library import Library; print(Library().sources()[0].id)"
+    r = subprocess.run([sys.executable, "-c", other_process], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split()[0] == lib.sources()[0].id
+    assert r.stdout.strip() == lib.sources()[0].id
     assert lib.search("aphids", k=1)[0].title == "Greenhouse handbook"
     lib.close()
