@@ -38,9 +38,12 @@ from api.streaming import Reply, complete_response, run_events, stream_response
 from serving.settings import ServingSettings
 
 
-def create_app(settings: ApiSettings | None = None, *, service_token: str | None = None) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None, *, service_token: str | None = None, openai_needs_token: bool = False
+) -> FastAPI:
     """The service's FastAPI app: the OpenAI-compatible endpoints and the native API (`api.native`), whose
-    routes accept `service_token` (the home's token file) or the API token."""
+    routes accept `service_token` (the home's token file) or the API token; with `openai_needs_token` the
+    OpenAI endpoints do too (the detached service: nobody else on the machine may drive it)."""
     settings = settings or ApiSettings()
     app = FastAPI(
         title="Spark Agents API",
@@ -59,8 +62,9 @@ def create_app(settings: ApiSettings | None = None, *, service_token: str | None
     if not settings.token:  # a token already keeps other sites' pages out; without one, check the Host
         app.add_middleware(HostCheck, bound=settings.host)  # added last: runs first, before the size check
     install_error_handlers(app)
-    authorize = authorizer(settings)
-    app.include_router(native_router(service_authorizer(settings, service_token), functools.partial(run_events, app)))
+    always = service_authorizer(settings, service_token)
+    authorize = always if openai_needs_token else authorizer(settings)
+    app.include_router(native_router(always, functools.partial(run_events, app)))
 
     @app.get("/health", response_model=Health, tags=["meta"])
     async def health() -> Health:

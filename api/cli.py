@@ -56,7 +56,7 @@ def serve(
         f"docs at /docs{'; bearer token required' if settings.token else ''}",
         err=True,
     )
-    run_cli(lambda: run_service(settings.host, settings.port, token=settings.token))
+    run_cli(lambda: run_service(settings.host, settings.port, token=settings.token, open_openai_api=True))
 
 
 def service_up() -> None:

@@ -198,11 +198,20 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_service(host: str, port: int, settings: ServiceSettings | None = None, *, token: str | None = None) -> None:
+def run_service(
+    host: str,
+    port: int,
+    settings: ServiceSettings | None = None,
+    *,
+    token: str | None = None,
+    open_openai_api: bool = False,
+) -> None:
     """Serve the app on host:port (0 = a free port) as this home's service until stopped.
 
     The record is written once the socket is bound, so a client that reads it can connect at once; it is
     removed on a clean exit (a killed service leaves a record whose pid is dead, which clients discard).
+    `/v1` needs the home's token too, unless `open_openai_api` (`spark-agents serve`: the OpenAI API an
+    editor is configured for, open on loopback as documented unless SPARK_AGENTS_API_TOKEN is set).
     """
     import uvicorn
 
@@ -216,12 +225,16 @@ def run_service(host: str, port: int, settings: ServiceSettings | None = None, *
     sock = _bind(host, port)
     bound = sock.getsockname()[1]
     api_settings = api_settings.model_copy(update={"port": bound})
-    app = create_app(api_settings, service_token=local_token)
+    app = create_app(api_settings, service_token=local_token, openai_needs_token=not open_openai_api)
     record = ServiceRecord(pid=os.getpid(), host=host, port=bound, started=time.time())
     current = read_record(settings)
     if current is not None and current.pid != os.getpid():
         sock.close()
-        raise ServiceStartError(f"a Spark Agents service already runs for {settings.home} at {current.url}")
+        raise ServiceStartError(
+            f"a Spark Agents service already runs for {settings.home} at {current.url}: stop it first "
+            f"(`spark-agents service down`), or use it (its OpenAI API is {current.url}/v1, with the token in "
+            f"{settings.token_file})"
+        )
     atomic_write(settings.record_file, record.model_dump_json())
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5, timeout_keep_alive=30)
     try:

@@ -34,7 +34,7 @@ def build(
     as_json: AsJson = False,
 ) -> None:
     """Extract triples and merge them into the graph (all or nothing)."""
-    from kg.build import build_graph, file_chunks, source_chunks, text_chunks
+    from kg.build import build_graph, file_chunks, text_chunks
     from kg.settings import KGSettings
 
     given = [x for x in (source, text, file) if x is not None]
@@ -44,13 +44,11 @@ def build(
         fail(f"unknown extractor {extractor!r}: use offline or llm")
 
     def body() -> None:
-        settings = KGSettings()
         if source is not None:
-            chunks = source_chunks(source)
-        elif file is not None:
-            chunks = file_chunks(file, settings)
-        else:
-            chunks = text_chunks(text or "", settings=settings)
+            _build_from_source(source, collection, extractor, as_json)
+            return
+        settings = KGSettings()
+        chunks = file_chunks(file, settings) if file is not None else text_chunks(text or "", settings=settings)
         report = build_graph(chunks, collection, extractor, settings)
         if as_json:
             print(report.model_dump_json(indent=2))
@@ -65,6 +63,26 @@ def build(
         print(report.path)
 
     run_cli(body)
+
+
+def _build_from_source(source: str, collection: str | None, extractor: str | None, as_json: bool) -> None:
+    """An ingested source is read from the document store, which the resident service owns: the build
+    runs there (its kg server), so it works while the UI or an IDE is using the same data."""
+    from api.client import ServiceClient
+
+    arguments = {"source_id": source, "collection": collection, "extractor": extractor}
+    with ServiceClient() as client:
+        r = client.tool("kg", "extract_graph", {k: v for k, v in arguments.items() if v is not None}).structured or {}
+    if as_json:
+        print(json.dumps(r, indent=2))
+        return
+    print(
+        f"{r['collection']}: {r['triples']} triples from {r['chunks']} chunks ({r['extractor']}); "
+        f"+{r['edges_added']} edges, +{r['nodes_added']} entities, {len(r['merges'])} merges. "
+        f"Graph: {r['nodes']} entities, {r['edges']} facts."
+    )
+    for merge in r["merges"][:20]:
+        print(f"  merged {merge}")
 
 
 @graph_app.command("query")

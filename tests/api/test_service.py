@@ -62,6 +62,10 @@ def test_native_api_refuses_requests_without_the_token(spark_home: Path) -> None
     assert wrong.status_code == 401 and "token" in wrong.json()["error"]["message"]
     ok = httpx.get(f"{handle.url}/api/threads", headers={"Authorization": f"Bearer {handle.token}"}, timeout=10)
     assert ok.status_code == 200 and ok.json() == []
+    # the OpenAI endpoints of the detached service too: another user of the machine cannot drive it
+    assert httpx.get(f"{handle.url}/v1/models", timeout=10).status_code == 401
+    models = httpx.get(f"{handle.url}/v1/models", headers={"Authorization": f"Bearer {handle.token}"}, timeout=10)
+    assert models.status_code == 200 and "spark-agents" in [m["id"] for m in models.json()["data"]]
 
 
 def test_a_turn_streams_typed_events_and_the_thread_keeps_its_trace(llm_routing: ScriptedServer) -> None:
