@@ -47,7 +47,11 @@ class Runtime:
         self._thread.start()
         self.pool: MCPPool
         self.graph: Any
-        self._call(self._setup())
+        try:
+            self._call(self._setup())
+        except BaseException:
+            self.loop.call_soon_threadsafe(self.loop.stop)  # a runtime that cannot start leaves no thread behind
+            raise
 
     def _call(self, coro: Any, timeout: float | None = None) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -60,11 +64,18 @@ class Runtime:
                 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
             except ImportError as e:
                 raise SparkAgentsError(
-                    "SPARK_AGENTS_AGENT_CHECKPOINT_URL is Postgres: `pip install langgraph-checkpoint-postgres`."
+                    'SPARK_AGENTS_AGENT_CHECKPOINT_URL is Postgres: `pip install "spark-agents[postgres]"`.'
                 ) from e
-            self._saver_cm = AsyncPostgresSaver.from_conn_string(self.settings.checkpoint_url)
-            saver = await self._saver_cm.__aenter__()
-            await saver.setup()
+            try:
+                self._saver_cm = AsyncPostgresSaver.from_conn_string(self.settings.checkpoint_url)
+                saver = await self._saver_cm.__aenter__()
+                await saver.setup()
+            except Exception as e:  # psycopg's errors: unreachable, refused, bad credentials, ...
+                where = self.settings.checkpoint_url.rsplit("@", 1)[-1]  # never print a password
+                reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+                raise SparkAgentsError(
+                    f"Cannot open the Postgres checkpointer at {where} (SPARK_AGENTS_AGENT_CHECKPOINT_URL): {reason}"
+                ) from None
         else:
             from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install Spark Agents into ./.venv.
 #   bash scripts/install.sh            Python packages only
-#   bash scripts/install.sh --system   also Debian packages: bubblewrap (code sandbox), chromium (UI tests)
+#   bash scripts/install.sh --system   also Debian packages: bubblewrap (code sandbox), chromium (UI tests),
+#                                      postgresql (the checkpointer tests)
 # torch is installed first, pinned to the CPU build, so no dependency pulls a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ if [ "${1:-}" = "--system" ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq bubblewrap chromium chromium-driver fonts-dejavu-core fonts-noto-color-emoji python3.11-doc >/dev/null
+    $SUDO apt-get install -y -qq bubblewrap chromium chromium-driver postgresql fonts-dejavu-core fonts-noto-color-emoji python3.11-doc >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}

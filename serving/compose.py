@@ -31,7 +31,7 @@ FROM python:3.11-slim
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake && rm -rf /var/lib/apt/lists/*
 COPY . /app
-RUN pip install --no-cache-dir /app langgraph-checkpoint-postgres
+RUN pip install --no-cache-dir "/app[postgres]"
 """
 
 
