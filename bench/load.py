@@ -1,4 +1,5 @@
-"""Load: N concurrent conversations through `spark-agents serve`, each turn with a tool call.
+"""Load: N concurrent conversations through `spark-agents serve` (the resident service in the foreground),
+each turn with a tool call, through the OpenAI-compatible API and through the native API (`/api/turns`).
 
 `spark-agents serve` runs as a subprocess on a free port with its own data directory (a small knowledge
 graph built offline). The model is the scripted OpenAI-compatible server at a realistic latency: 300 ms to
@@ -10,13 +11,15 @@ concurrency. Each conversation has two turns, the second continuing the first's 
 Reported per level: turns, errors, wall time, throughput (turns/s), p50/p95/p99 turn latency, cross-talk
 (an answer that names another conversation's token, or not its own), and the server's peak memory
 (RSS of `spark-agents serve`, and with its MCP server children).
-Run: `python -m bench load` (env LOAD_LEVELS="10,50,200", LOAD_BUDGET_S=240 caps each level's wall time).
+Run: `python -m bench load` (env LOAD_LEVELS="10,50,200", LOAD_APIS="openai,native", LOAD_BUDGET_S=240
+caps each level's wall time).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import statistics
@@ -129,16 +132,57 @@ async def _conversation(client: Any, base: str, n: int, turns: int, out: dict[st
         thread = r.headers.get("x-thread-id") or r.json().get("spark_agents", {}).get("thread_id")
 
 
-async def _level(base: str, n: int, turns: int, budget: float) -> dict[str, Any]:
+async def _native_conversation(client: Any, base: str, n: int, turns: int, out: dict[str, Any]) -> None:
+    """The same conversation through `POST /api/turns` (the typed event stream as SSE), as the CLI and UI."""
+    token = f"conv-{n}-{os.urandom(3).hex()}"
+    thread: str | None = None
+    for t in range(turns):
+        body = {
+            "message": f"[{token}] turn {t}: how is Marie Curie connected to Warsaw?",
+            "agent": "kg",
+            "thread_id": thread,
+        }
+        start = time.perf_counter()
+        events: list[dict[str, Any]] = []
+        try:
+            async with client.stream("POST", f"{base}/api/turns", json=body) as r:
+                if r.status_code != 200:
+                    out["errors"].append(f"{r.status_code}: {(await r.aread())[:200]!r}")
+                    return
+                async for line in r.aiter_lines():
+                    if line.startswith("data: "):
+                        events.append(json.loads(line[6:]))
+        except Exception as e:  # noqa: BLE001 - counted as an error
+            out["errors"].append(f"{type(e).__name__}: {e}")
+            return
+        out["latencies"].append(time.perf_counter() - start)
+        final = events[-1] if events else {}
+        if final.get("type") != "final":
+            out["errors"].append(f"turn ended with {final.get('type')}: {str(final)[:200]}")
+            return
+        out["ok"] += 1
+        results = [e for e in events if e.get("type") == "tool_result"]
+        if len(results) != 1 or results[0].get("is_error"):
+            out["tool_errors"] += 1
+        if set(TOKEN_RE.findall(final.get("text") or "")) != {token}:
+            out["crosstalk"].append((token, sorted(TOKEN_RE.findall(final.get("text") or ""))))
+        thread = final.get("thread_id")
+
+
+async def _level(
+    base: str, n: int, turns: int, budget: float, api: str = "openai", token: str | None = None
+) -> dict[str, Any]:
     import httpx
 
     out: dict[str, Any] = {"latencies": [], "errors": [], "crosstalk": [], "ok": 0, "tool_errors": 0}
     # Idle keep-alive connections expire on the client before uvicorn closes them (5 s): otherwise a request
     # can race the server's close and fail with ReadError, which real clients retry (the OpenAI SDK does).
     limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10, keepalive_expiry=2.0)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(budget), limits=limits) as client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    conversation = _native_conversation if api == "native" else _conversation
+    async with httpx.AsyncClient(timeout=httpx.Timeout(budget), limits=limits, headers=headers) as client:
         start = time.perf_counter()
-        tasks = [asyncio.create_task(_conversation(client, base, i, turns, out)) for i in range(n)]
+        tasks = [asyncio.create_task(conversation(client, base, i, turns, out)) for i in range(n)]
         done, pending = await asyncio.wait(tasks, timeout=budget)
         for task in pending:
             task.cancel()
@@ -166,6 +210,7 @@ def main() -> None:
     levels = [int(x) for x in os.environ.get("LOAD_LEVELS", "10,50,200").split(",") if x.strip()]
     budget = float(os.environ.get("LOAD_BUDGET_S", "240"))
     turns = int(os.environ.get("LOAD_TURNS", "2"))
+    apis = [a.strip() for a in os.environ.get("LOAD_APIS", "openai,native").split(",") if a.strip()]
     rows = []
     with tempfile.TemporaryDirectory() as tmp, ScriptedServer(handler=_handler) as model:
         home = Path(tmp) / "home"
@@ -189,17 +234,19 @@ def main() -> None:
             argv, f"{base}/health", env=env, timeout=90, ready=lambda r: r.status_code == 200, inherit_env=False
         ) as proc:
             asyncio.run(_level(base, 1, 1, budget))  # warm-up: start the kg MCP server, load the graph
+            token = (home / "service.token").read_text().strip()
             sampler = _MemorySampler(proc.pid)
             sampler.start()
-            for n in levels:
+            for api, n in [(api, n) for api in apis for n in levels]:
                 requests_before = len(model.chat_requests)
                 cpu_before = _cpu(sampler.proc)
                 own_before = sum(os.times()[:2])
-                res = asyncio.run(_level(base, n, turns, budget))
+                res = asyncio.run(_level(base, n, turns, budget, api, token))
                 cpu_used = [after - before for before, after in zip(cpu_before, _cpu(sampler.proc), strict=True)]
                 lat = res["latencies"]
                 rows.append(
                     {
+                        "api": api,
                         "n": n,
                         "turns": n * turns,
                         "completed": res["ok"],
@@ -226,25 +273,27 @@ def main() -> None:
     print(
         f"Scripted model: {FIRST_TOKEN_S * 1000:.0f} ms to first token, {TOKEN_S * 1000:.0f} ms/token; "
         f"{turns} turns per conversation (second continues the thread), each turn = 2 model calls + 1 kg MCP "
-        f"call; non-streamed requests; CPU cores: {os.cpu_count()}; level budget {budget:.0f} s."
+        f"call; OpenAI API non-streamed, native API streamed (SSE); CPU cores: {os.cpu_count()}; "
+        f"level budget {budget:.0f} s."
     )
     print()
     print(
-        "| conversations | turns | completed | errors | tool errors | cross-talk | wall s | turns/s | p50 s | p95 s "
-        "| p99 s | model calls | serve CPU % | + MCP CPU % | bench+model CPU % | serve RSS MiB (peak) "
+        "| API | conversations | turns | completed | errors | tool errors | cross-talk | wall s | turns/s | p50 s "
+        "| p95 s | p99 s | model calls | serve CPU % | + MCP CPU % | bench+model CPU % | serve RSS MiB (peak) "
         "| + MCP children MiB |"
     )
-    print("|" + "---:|" * 17)
+    print("|---|" + "---:|" * 17)
     for r in rows:
         print(
-            f"| {r['n']} | {r['turns']} | {r['completed']} | {r['errors']} | {r['tool_errors']} | {r['crosstalk']} "
+            f"| {r['api']} | {r['n']} | {r['turns']} | {r['completed']} | {r['errors']} | {r['tool_errors']} "
+            f"| {r['crosstalk']} "
             f"| {r['wall']:.1f} | {r['tput']:.2f} | {r['p50']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} "
             f"| {r['model_calls']} | {r['cpu']:.0f} | {r['cpu_all']:.0f} | {r['cpu_bench']:.0f} | {r['rss']:.0f} "
             f"| {r['rss_all']:.0f} |"
         )
     for r in rows:
         if r["first_error"]:
-            print(f"\nfirst error at {r['n']}: {r['first_error']}")
+            print(f"\nfirst error ({r['api']}, {r['n']}): {r['first_error']}")
 
 
 if __name__ == "__main__":
