@@ -187,6 +187,11 @@ class ServiceClient:
                     if result.is_error:
                         raise ServiceError(tool_error_message(result.text) or f"{server}.{tool} failed")
                     return result
+        except httpx.HTTPError as e:
+            raise ServiceError(
+                f"Lost the Spark Agents service during {server}.{tool} ({type(e).__name__}); what it had "
+                "completed is kept — try again."
+            ) from e
         finally:
             context.__exit__(None, None, None)
         raise ServiceError(f"The service closed the stream before {server}.{tool} finished.")

@@ -1,7 +1,7 @@
 """Every bad input from the issue, sent to the code MCP server through a real MCP client over HTTP.
 
 One server process serves the whole module: each test also shows it is still serving, and the last test
-makes an ordinary call. Limits are small (1 s CPU; wall-time tests lower the wall limit per call) so the
+makes an ordinary call. Limits are small (3 s CPU; wall-time tests lower the wall limit per call) so the
 suite stays quick.
 """
 
