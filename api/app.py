@@ -58,7 +58,8 @@ def create_app(
     )
     app.state.active_runs = 0
     app.state.settings = settings
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    uploads = {"/api/documents": (settings.max_upload_bytes, "SPARK_AGENTS_API_MAX_UPLOAD_BYTES")}
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, per_path=uploads)
     if not settings.token:  # a token already keeps other sites' pages out; without one, check the Host
         app.add_middleware(HostCheck, bound=settings.host)  # added last: runs first, before the size check
     install_error_handlers(app)

@@ -132,9 +132,11 @@ class ServiceClient:
         }
         yield from self._events("/api/turns", body)
 
-    def _open_stream(self, path: str, body: dict[str, Any], params: dict[str, str] | None = None) -> Any:
+    def _open_stream(
+        self, path: str, body: dict[str, Any] | None, params: dict[str, str] | None = None, files: Any = None
+    ) -> Any:
         def start(http: httpx.Client) -> tuple[Any, httpx.Response]:
-            context = http.stream("POST", path, json=body, params=params)
+            context = http.stream("POST", path, json=body, params=params, files=files)
             return context, context.__enter__()
 
         return self._send(start)
@@ -171,7 +173,21 @@ class ServiceClient:
         self, server: str, tool: str, arguments: dict[str, Any], progress: Callable[[dict[str, Any]], None]
     ) -> ToolResult:
         """Like `tool`, with the server's progress notifications passed to `progress` as they arrive."""
-        context, r = self._open_stream(f"/api/tools/{server}/{tool}", arguments, {"stream": "true"})
+        stream = self._open_stream(f"/api/tools/{server}/{tool}", arguments, {"stream": "true"})
+        return self._progress_then_result(stream, f"{server}.{tool}", progress)
+
+    def upload(self, files: list[tuple[str, bytes]], progress: Callable[[dict[str, Any]], None]) -> ToolResult:
+        """Upload documents (name, content) to the service and ingest them, with the ingestion's progress;
+        works with a service on another machine too. `structured["uploads"]` says where each was stored."""
+        parts = [("files", (name, data)) for name, data in files]
+        stream = self._open_stream("/api/documents", None, {"stream": "true"}, files=parts)
+        return self._progress_then_result(stream, "rag.ingest_documents", progress)
+
+    def _progress_then_result(
+        self, stream: tuple[Any, httpx.Response], what: str, progress: Callable[[dict[str, Any]], None]
+    ) -> ToolResult:
+        context, r = stream
+        server, _, tool = what.partition(".")
         try:
             if r.status_code >= 400:
                 r.read()

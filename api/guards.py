@@ -22,37 +22,34 @@ BEARER = HTTPBearer(auto_error=False, description="the token given to `spark-age
 
 
 class BodyLimit:
-    """413 for a body over `limit` bytes: at once from Content-Length, else while a chunked body is read."""
+    """413 for a body over `limit` bytes (`per_path` for the paths given there, e.g. uploads): at once from
+    Content-Length, else while a chunked body is read."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, per_path: dict[str, tuple[int, str]] | None = None) -> None:
+        self.app, self.limit, self.per_path = app, limit, per_path or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, setting = self.per_path.get(scope["path"], (self.limit, "SPARK_AGENTS_API_MAX_BODY_BYTES"))
+        message = f"request body over {limit} bytes; send less (the limit is {setting})"
         length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.limit:
-            await error_response(413, _too_large(self.limit), "invalid_request_error", "request_too_large")(
-                scope, receive, send
-            )
+        if length.isdigit() and int(length) > limit:
+            await error_response(413, message, "invalid_request_error", "request_too_large")(scope, receive, send)
             return
         received = 0
 
         async def limited() -> Message:
             nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise ApiError(413, _too_large(self.limit), code="request_too_large")
-            return message
+            got = await receive()
+            if got["type"] == "http.request":
+                received += len(got.get("body", b""))
+                if received > limit:
+                    raise ApiError(413, message, code="request_too_large")
+            return got
 
         await self.app(scope, limited, send)
-
-
-def _too_large(limit: int) -> str:
-    return f"request body over {limit} bytes; send less (the limit is SPARK_AGENTS_API_MAX_BODY_BYTES)"
 
 
 def allowed_hosts(bound: str) -> list[str]:

@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, File, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from agents.capabilities import SERVERS, SPECIALISTS
 from agents.threads import ThreadInfo
+from serving.settings import ServingSettings
 
 THREAD_ID = r"^[A-Za-z0-9_.:@-]{1,128}$"
 
@@ -125,38 +128,44 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
 
         if server not in SERVERS:
             raise ApiError(404, f"unknown server {server!r}; use one of: {', '.join(SERVERS)}", code="not_found")
-        runtime = await _runtime()
-        if not stream:
-            outcome = await runtime.acall_tool(server, tool, arguments)
-            return ToolResult(**outcome.model_dump())
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        return await _tool_response(server, tool, arguments, stream)
 
-        async def progress(done: float, total: float | None, message: str | None) -> None:
-            item = {"type": "progress", "done": done, "total": total, "message": message}
-            loop.call_soon_threadsafe(queue.put_nowait, item)
+    @router.post("/documents", response_model=ToolResult)
+    async def upload_documents(
+        files: Annotated[list[UploadFile], File(description="the documents (PDF, Word, HTML, Markdown, text)")],
+        stream: Annotated[bool, Query(description="stream the ingestion's progress, then the result")] = False,
+    ) -> Any:
+        """Upload documents and ingest them. Each is stored under `<home>/uploads/documents/` in a generated
+        folder with its sanitised name (its title). The result is the rag server's ingestion report plus
+        `files`: per uploaded file, in order, whether it became a source and why not; uploads that did not
+        (refused, or the same bytes as a stored source) are removed again."""
+        from api.errors import ApiError
+        from core.uploads import save_document
 
-        async def run() -> None:
+        home = ServingSettings().home
+        saved = []
+        for f in files:
+            name = f.filename or "document"
             try:
-                outcome = await runtime.acall_tool(server, tool, arguments, progress)
-                item = {"type": "result", **outcome.model_dump()}
-            except Exception as e:  # noqa: BLE001 - reported in the stream as the tool's error
-                item = {"type": "result", "text": str(e), "structured": None, "is_error": True}
-            await queue.put(item)
+                saved.append((name, await anyio.to_thread.run_sync(save_document, name, await f.read(), home)))
+            except OSError as e:
+                for _, path in saved:
+                    shutil.rmtree(path.parent, ignore_errors=True)
+                raise ApiError(507, f"could not store {name!r} ({e.strerror or e})", code="storage_full") from None
+        return await _tool_response(
+            "rag", "ingest_documents", {"paths": [str(p) for _, p in saved]}, stream, _upload_outcomes(saved)
+        )
 
-        async def items() -> AsyncIterator[bytes]:
-            task = asyncio.create_task(run())
-            try:
-                while True:
-                    item = await queue.get()
-                    yield _sse(json.dumps(item, ensure_ascii=False))
-                    if item["type"] == "result":
-                        return
-            finally:
-                if not task.done():
-                    task.cancel()
+    @router.get("/plan")
+    async def plan(
+        profile: Annotated[str | None, Query(description="a profile (default: the service's own)")] = None,
+        budget_gb: Annotated[float | None, Query(gt=0, description="memory budget in GB")] = None,
+    ) -> Any:
+        """The memory plan: each server's weights, KV cache, buffers and overhead against the budget."""
+        from serving.plan import make_plan
 
-        return StreamingResponse(items(), media_type="text/event-stream")
+        result = await anyio.to_thread.run_sync(make_plan, profile or ServingSettings().profile, budget_gb)
+        return result.to_json()
 
     @router.get("/models")
     async def models() -> list[dict[str, Any]]:
@@ -167,3 +176,71 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
         return [r.model_dump(mode="json") for r in rows]
 
     return router
+
+
+def _upload_outcomes(saved: list[tuple[str, Path]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Adds `files` (one outcome per upload) to an ingestion's result, and removes the uploads not kept."""
+    from rag.models import IngestReport
+    from rag.uploads import outcomes
+
+    def finish(item: dict[str, Any]) -> dict[str, Any]:
+        if item["is_error"]:
+            kept: set[Path] = set()
+        else:
+            files = outcomes(saved, IngestReport.model_validate(item["structured"]))
+            item["structured"] = {**item["structured"], "files": [o.model_dump() for o in files]}
+            kept = {path for (_, path), o in zip(saved, files, strict=True) if o.keep}
+        for _, path in saved:
+            if path not in kept:
+                shutil.rmtree(path.parent, ignore_errors=True)  # its generated folder holds only it
+        return item
+
+    return finish
+
+
+async def _tool_response(
+    server: str,
+    tool: str,
+    arguments: dict[str, Any],
+    stream: bool,
+    finish: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Any:
+    """One tool call through the service's MCP pool: its result, or (`stream`) its progress notifications
+    and then its result as SSE. `finish` may amend the result item (text, structured, is_error)."""
+
+    def result(outcome: Any) -> dict[str, Any]:
+        item = outcome.model_dump()
+        return finish(item) if finish else item
+
+    runtime = await _runtime()
+    if not stream:
+        return ToolResult(**result(await runtime.acall_tool(server, tool, arguments)))
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        item = {"type": "progress", "done": done, "total": total, "message": message}
+        loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    async def run() -> None:
+        try:
+            outcome = await runtime.acall_tool(server, tool, arguments, progress)
+            item = {"type": "result", **result(outcome)}
+        except Exception as e:  # noqa: BLE001 - reported in the stream as the tool's error
+            failed = {"text": str(e), "structured": None, "is_error": True}
+            item = {"type": "result", **(finish(failed) if finish else failed)}
+        await queue.put(item)
+
+    async def items() -> AsyncIterator[bytes]:
+        task = asyncio.create_task(run())
+        try:
+            while True:
+                item = await queue.get()
+                yield _sse(json.dumps(item, ensure_ascii=False))
+                if item["type"] == "result":
+                    return
+        finally:
+            if not task.done():
+                task.cancel()
+
+    return StreamingResponse(items(), media_type="text/event-stream")

@@ -14,6 +14,7 @@ class ApiSettings(BaseSettings):
     port: int = 8800
     token: str | None = None  # bearer token; required when `host` is not a loopback address
     max_body_bytes: int = 512 * 1024  # larger request bodies get 413
+    max_upload_bytes: int = 200 * 1024 * 1024  # ... except document uploads (POST /api/documents), up to this
     history_chars: int = 6000  # transcript of earlier user/assistant messages sent when no thread id is given
     emit_events: bool = True  # stream handoff/tool events as extra `spark_agents.event` chunks
     # Each running turn holds a worker thread while it waits for its next event; anyio's default pool (40)

@@ -8,7 +8,6 @@ with Library() as lib:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -22,7 +21,7 @@ from typing import Any
 
 from rag import chunking, sparse
 from rag.errors import DocumentError, RagError, SourceNotFound
-from rag.models import Chunk, Hit, IngestReport, Progress, Skipped, Source
+from rag.models import Chunk, Hit, IngestReport, Progress, Skipped, Source, source_id_for
 from rag.retrieval import check_query, rerank, sparse_query, to_hit
 from rag.settings import RagSettings
 from rag.store import DENSE, SPARSE, Store, is_disk_full, point_id
@@ -39,11 +38,6 @@ class _Pending:
     pieces: list[chunking.Piece]
     replaces: str | None
     texts: list[str] = field(default_factory=list)
-
-
-def source_id_for(data: bytes) -> str:
-    """A source's id: the first 16 hex digits of the SHA-256 of its bytes (same content, same id)."""
-    return hashlib.sha256(data).hexdigest()[:16]
 
 
 class Library:

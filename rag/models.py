@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+
+def source_id_for(data: bytes) -> str:
+    """A source's id: the first 16 hex digits of the SHA-256 of its bytes (same content, same id)."""
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 class Source(BaseModel):

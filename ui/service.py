@@ -16,7 +16,7 @@ from agents.events import Event
 from agents.threads import ThreadInfo
 from api.client import ServiceClient
 from api.service import ServiceSettings
-from rag.models import IngestReport, Progress, Source
+from rag.models import Progress, Source
 
 
 def client() -> ServiceClient:
@@ -68,16 +68,24 @@ def list_sources() -> list[Source]:
     return [Source.model_validate(s) for s in (result.structured or {}).get("sources", [])]
 
 
-def ingest(paths: list[Path], on_progress: Callable[[Progress], None] | None = None) -> IngestReport:
+def _progress(on_progress: Callable[[Progress], None] | None) -> Callable[[dict[str, Any]], None]:
+    """The service's progress items as the ingestion `Progress` the page draws."""
+
     def progress(item: dict[str, Any]) -> None:
         if on_progress is not None:
             total = int(item.get("total") or 0)
             done = int(item.get("done") or 0)
             on_progress(Progress(stage="read", done=done, total=total, path=item.get("message")))
 
-    args = {"paths": [str(p) for p in paths]}
-    result = client().tool_progress("rag", "ingest_documents", args, progress)
-    return IngestReport.model_validate(result.structured)
+    return progress
+
+
+def upload(
+    files: list[tuple[str, bytes]], on_progress: Callable[[Progress], None] | None = None
+) -> list[dict[str, Any]]:
+    """Upload documents to the service and ingest them; one outcome per file (`rag.uploads.UploadOutcome`)."""
+    result = client().upload(files, _progress(on_progress))
+    return list((result.structured or {}).get("files", []))
 
 
 def delete_source(source_id: str) -> None:

@@ -137,3 +137,44 @@ def test_a_service_that_cannot_listen_gives_one_clear_error(monkeypatch: pytest.
         done = cli("ask", "hello", timeout=120)
     assert done.returncode == 1
     assert "cannot listen on 127.0.0.1" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_documents_are_uploaded_ingested_and_refusals_leave_nothing_behind(
+    llm_routing: ScriptedServer, spark_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPARK_AGENTS_EMBEDDINGS_URL", llm_routing.url)
+    monkeypatch.setenv("SPARK_AGENTS_EMBEDDINGS_MODEL", "scripted-embedding")
+    good = b"# Grace\n\nThe Grace CPU has twenty Arm cores.\n"
+    progress: list[dict[str, object]] = []
+    with ServiceClient(notice=None) as client:
+        result = client.upload([("../../grace.md", good), ("empty.txt", b""), ("twin.md", good)], progress.append)
+        files = result.structured["files"]  # type: ignore[index]
+        assert [(f["name"], f["ok"], f["how"]) for f in files] == [
+            ("../../grace.md", True, "added"),
+            ("empty.txt", False, None),
+            ("twin.md", False, None),
+        ]
+        assert "empty" in files[1]["detail"] and "same content as another file" in files[2]["detail"]
+        assert progress and progress[-1]["total"] == 3
+        again = client.upload([("copy.md", good)], progress.append).structured["files"]  # type: ignore[index]
+        assert [(f["ok"], f["how"]) for f in again] == [(True, "unchanged")]
+        assert "already stored as 'Grace'" in again[0]["detail"]
+        stored = list((spark_home / "uploads" / "documents").glob("*/*"))
+        assert [p.name for p in stored] == ["grace.md"]  # the name sanitised; the refused and the copy removed
+        sources = client.tool("rag", "list_sources").structured["sources"]  # type: ignore[index]
+        assert [s["title"] for s in sources] == ["Grace"] and sources[0]["path"] == str(stored[0])
+        plan = client.request("GET", "/api/plan", params={"profile": "spark-120b"})
+        assert plan["profile"] == "spark-120b" and plan["fits"] is True
+
+
+def test_an_upload_over_the_limit_is_refused_and_a_small_body_limit_does_not_apply_to_it(
+    spark_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPARK_AGENTS_API_MAX_UPLOAD_BYTES", "2048")
+    handle = ensure_service()
+    headers = {"Authorization": f"Bearer {handle.token}"}
+    big = httpx.post(f"{handle.url}/api/documents", files=[("files", ("big.txt", b"x" * 4096))], headers=headers)
+    assert big.status_code == 413 and "SPARK_AGENTS_API_MAX_UPLOAD_BYTES" in big.json()["error"]["message"]
+    assert not (spark_home / "uploads" / "documents").exists() or not any(
+        (spark_home / "uploads" / "documents").iterdir()
+    )

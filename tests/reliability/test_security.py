@@ -156,7 +156,7 @@ def test_code_sandbox_sees_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("name", ["../../../../etc/passwd.png", "/etc/cron.d/x.png", "..\\..\\win.png", "a\x00b.png"])
 def test_ui_image_upload_names_are_never_paths(name: str, spark_home: Path) -> None:
-    from ui.common import save_image
+    from core.uploads import save_image
 
     path = save_image(name, b"\x89PNG fake")
     assert path.resolve().is_relative_to((spark_home / "uploads").resolve())
@@ -166,7 +166,7 @@ def test_ui_image_upload_names_are_never_paths(name: str, spark_home: Path) -> N
 
 @pytest.mark.parametrize("name", ["../../../../etc/evil.md", "/etc/evil.md", "..", "a/../../b.md", "\x00.md"])
 def test_ui_document_upload_names_are_never_paths(name: str, spark_home: Path) -> None:
-    from ui.common import save_document
+    from core.uploads import save_document
 
     path = save_document(name, b"# hello\n")
     uploads = (spark_home / "uploads").resolve()
@@ -176,7 +176,7 @@ def test_ui_document_upload_names_are_never_paths(name: str, spark_home: Path) -
 
 
 def test_ui_image_upload_without_an_extension_is_refused(spark_home: Path) -> None:
-    from ui.common import UploadRejected, save_image
+    from core.uploads import UploadRejected, save_image
 
     with pytest.raises(UploadRejected, match="is not an image"):
         save_image(".png", b"\x89PNG fake")

@@ -16,8 +16,9 @@ import streamlit as st
 
 from agents.capabilities import CAPABILITIES
 from core.errors import SparkAgentsError
+from core.uploads import IMAGE_TYPES, save_image
 from ui import service
-from ui.common import AGENT_LABELS, IMAGE_TYPES, guarded, save_image, session_default
+from ui.common import AGENT_LABELS, guarded, session_default
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ app, `spark-agents ingest` and an IDE can use the same documents at once.
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,61 +14,16 @@ import streamlit as st
 
 from core.errors import SparkAgentsError
 from ui import service
-from ui.common import guarded, save_document
+from ui.common import guarded
 
 log = logging.getLogger(__name__)
 STAGES = {"scan": "Scanning", "read": "Reading", "embed": "Embedding", "write": "Writing", "done": "Done"}
 
 
-def _discard(path: Path) -> None:
-    """Remove an upload that was not stored (its generated folder holds only it)."""
-    shutil.rmtree(path.parent, ignore_errors=True)
-
-
 def ingest_uploads(files: list[tuple[str, bytes]], on_progress: Any = None) -> list[dict[str, Any]]:
-    """Save the uploads and ingest them in one call; one result per file: name, ok, detail, source id."""
-    saved: list[tuple[str, Path]] = []
-    results: list[dict[str, Any]] = []
-    for name, data in files:
-        try:
-            saved.append((name, save_document(name, data)))
-        except OSError as e:
-            results.append({"name": name, "ok": False, "detail": f"could not be stored ({e.strerror or e})"})
-    if not saved:
-        return results
-    report = service.ingest([p for _, p in saved], on_progress)
-    by_path: dict[Path, tuple[str, Any]] = {}
-    for s in report.added:
-        by_path[Path(s.path).resolve()] = ("added", s)
-    for s in report.unchanged:
-        by_path.setdefault(Path(s.path).resolve(), ("unchanged", s))
-    skipped = {Path(k.path).resolve(): k.reason for k in report.skipped}
-    unchanged_ids = {s.id: s for s in report.unchanged}
-    for name, path in saved:
-        key = path.resolve()
-        if key in skipped:
-            results.append({"name": name, "ok": False, "detail": skipped[key]})
-            _discard(path)
-        elif key in by_path:
-            how, s = by_path[key]
-            results.append(
-                {
-                    "name": name,
-                    "ok": True,
-                    "detail": f"{how}: {s.chunks} chunk{'' if s.chunks == 1 else 's'}",
-                    "source_id": s.id,
-                    "how": how,
-                }
-            )
-        else:  # same bytes as a stored source: the library reports the stored one (its own path)
-            from rag.library import source_id_for
-
-            sid = source_id_for(path.read_bytes())
-            s = unchanged_ids.get(sid)
-            detail = f"already stored as {s.title!r} ({s.chunks} chunks)" if s else "not ingested (no report entry)"
-            results.append({"name": name, "ok": s is not None, "detail": detail, "source_id": sid, "how": "unchanged"})
-            _discard(path)
-    return results
+    """Upload the files to the service, which stores and ingests them in one call; one result per file:
+    name, ok, detail, source id."""
+    return service.upload(files, on_progress)
 
 
 def _delete(source_id: str, title: str) -> None:
