@@ -142,7 +142,12 @@ def bench(names: Annotated[list[str] | None, typer.Argument(help="Benchmarks to 
     raise typer.Exit(subprocess.call([sys.executable, "-m", "bench", *(names or [])], cwd=root))
 
 
-def _register_commands() -> None:
+def _register_commands(argv: list[str]) -> None:
+    """Add the other packages' commands — unless the command is one of this module's own (`ask`, the
+    most frequent), whose start-up should not pay for importing every package's settings."""
+    own = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    if argv and argv[0] in own:
+        return
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
@@ -155,7 +160,7 @@ def _register_commands() -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    _register_commands()
+    _register_commands(sys.argv[1:])
     app(prog_name="spark-agents")
 
 

@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel
 
 from agents.events import EVENT_ADAPTER, ErrorEvent, Event
-from api.service import ServiceHandle, ServiceSettings, ensure_service, healthy
+from api.service import ServiceHandle, ServiceSettings, ensure_service, healthy, tls_verify
 from core.errors import SparkAgentsError
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,8 @@ class ServiceClient:
         if self._http is not None:
             self._http.close()
         self._handle = handle
-        self._http = httpx.Client(base_url=handle.url, headers=headers, timeout=httpx.Timeout(30.0, read=None))
+        timeout = httpx.Timeout(30.0, read=None)
+        self._http = httpx.Client(base_url=handle.url, headers=headers, timeout=timeout, verify=tls_verify(handle.url))
         return self._http
 
     @property
