@@ -179,7 +179,7 @@ class ServiceClient:
 
     def upload(self, files: list[tuple[str, bytes]], progress: Callable[[dict[str, Any]], None]) -> ToolResult:
         """Upload documents (name, content) to the service and ingest them, with the ingestion's progress;
-        works with a service on another machine too. `structured["uploads"]` says where each was stored."""
+        works with a service on another machine too. `structured["files"]` says what became of each file."""
         parts = [("files", (name, data)) for name, data in files]
         stream = self._open_stream("/api/documents", None, {"stream": "true"}, files=parts)
         return self._progress_then_result(stream, "rag.ingest_documents", progress)
@@ -188,7 +188,6 @@ class ServiceClient:
         self, stream: tuple[Any, httpx.Response], what: str, progress: Callable[[dict[str, Any]], None]
     ) -> ToolResult:
         context, r = stream
-        server, _, tool = what.partition(".")
         try:
             if r.status_code >= 400:
                 r.read()
@@ -202,16 +201,16 @@ class ServiceClient:
                 elif item.get("type") == "result":
                     result = ToolResult.model_validate(item)
                     if result.is_error:
-                        raise ServiceError(tool_error_message(result.text) or f"{server}.{tool} failed")
+                        raise ServiceError(tool_error_message(result.text) or f"{what} failed")
                     return result
         except httpx.HTTPError as e:
             raise ServiceError(
-                f"Lost the Spark Agents service during {server}.{tool} ({type(e).__name__}); what it had "
+                f"Lost the Spark Agents service during {what} ({type(e).__name__}); what it had "
                 "completed is kept — try again."
             ) from e
         finally:
             context.__exit__(None, None, None)
-        raise ServiceError(f"The service closed the stream before {server}.{tool} finished.")
+        raise ServiceError(f"The service closed the stream before {what} finished.")
 
 
 def tool_error_message(text: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -140,7 +139,7 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
         `files`: per uploaded file, in order, whether it became a source and why not; uploads that did not
         (refused, or the same bytes as a stored source) are removed again."""
         from api.errors import ApiError
-        from core.uploads import save_document
+        from core.uploads import discard_document, save_document
 
         home = ServingSettings().home
         saved = []
@@ -150,7 +149,7 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
                 saved.append((name, await anyio.to_thread.run_sync(save_document, name, await f.read(), home)))
             except OSError as e:
                 for _, path in saved:
-                    shutil.rmtree(path.parent, ignore_errors=True)
+                    discard_document(path)
                 raise ApiError(507, f"could not store {name!r} ({e.strerror or e})", code="storage_full") from None
         return await _tool_response(
             "rag", "ingest_documents", {"paths": [str(p) for _, p in saved]}, stream, _upload_outcomes(saved)
@@ -180,6 +179,7 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
 
 def _upload_outcomes(saved: list[tuple[str, Path]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Adds `files` (one outcome per upload) to an ingestion's result, and removes the uploads not kept."""
+    from core.uploads import discard_document
     from rag.models import IngestReport
     from rag.uploads import outcomes
 
@@ -192,7 +192,7 @@ def _upload_outcomes(saved: list[tuple[str, Path]]) -> Callable[[dict[str, Any]]
             kept = {path for (_, path), o in zip(saved, files, strict=True) if o.keep}
         for _, path in saved:
             if path not in kept:
-                shutil.rmtree(path.parent, ignore_errors=True)  # its generated folder holds only it
+                discard_document(path)
         return item
 
     return finish
@@ -203,18 +203,13 @@ async def _tool_response(
     tool: str,
     arguments: dict[str, Any],
     stream: bool,
-    finish: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    finish: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item,
 ) -> Any:
     """One tool call through the service's MCP pool: its result, or (`stream`) its progress notifications
     and then its result as SSE. `finish` may amend the result item (text, structured, is_error)."""
-
-    def result(outcome: Any) -> dict[str, Any]:
-        item = outcome.model_dump()
-        return finish(item) if finish else item
-
     runtime = await _runtime()
     if not stream:
-        return ToolResult(**result(await runtime.acall_tool(server, tool, arguments)))
+        return ToolResult(**finish((await runtime.acall_tool(server, tool, arguments)).model_dump()))
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -225,10 +220,9 @@ async def _tool_response(
     async def run() -> None:
         try:
             outcome = await runtime.acall_tool(server, tool, arguments, progress)
-            item = {"type": "result", **result(outcome)}
+            item = {"type": "result", **finish(outcome.model_dump())}
         except Exception as e:  # noqa: BLE001 - reported in the stream as the tool's error
-            failed = {"text": str(e), "structured": None, "is_error": True}
-            item = {"type": "result", **(finish(failed) if finish else failed)}
+            item = {"type": "result", **finish({"text": str(e), "structured": None, "is_error": True})}
         await queue.put(item)
 
     async def items() -> AsyncIterator[bytes]:

@@ -164,7 +164,8 @@ def main() -> None:
                     events = list(client.turn(prompt))
                     assert events[-1].type == "final", events[-1]
                     inproc.append((time.perf_counter() - start, proxy.take()))
-                service_url, token = client.url, client._handle.token if client._handle else None
+                service_url = client.url
+            token = (home / "service.token").read_text().strip()  # what every local client reads
             rows.append((f"warm: in-process client (median of {runs})", *_median_pair(inproc)))
 
             from api.service import ServiceSettings, read_record

@@ -4,6 +4,7 @@ become a path, two uploads never collide, and the sanitised base name survives a
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 from pathlib import Path
 
@@ -42,6 +43,11 @@ def save_document(name: str, data: bytes, home: Path | None = None) -> Path:
     path = folder / safe_name(name)
     atomic_write(path, data, fsync=False)
     return path
+
+
+def discard_document(path: Path) -> None:
+    """Remove an uploaded document `save_document` stored (its generated folder holds only it)."""
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def save_image(name: str, data: bytes, home: Path | None = None) -> Path:

@@ -20,12 +20,6 @@ log = logging.getLogger(__name__)
 STAGES = {"scan": "Scanning", "read": "Reading", "embed": "Embedding", "write": "Writing", "done": "Done"}
 
 
-def ingest_uploads(files: list[tuple[str, bytes]], on_progress: Any = None) -> list[dict[str, Any]]:
-    """Upload the files to the service, which stores and ingests them in one call; one result per file:
-    name, ok, detail, source id."""
-    return service.upload(files, on_progress)
-
-
 def _delete(source_id: str, title: str) -> None:
     try:
         service.delete_source(source_id)
@@ -60,7 +54,7 @@ def _upload_section() -> None:
             bar.progress(frac, text=f"{STAGES.get(p.stage, p.stage)}{where} ({p.done}/{p.total})")
 
         files = [(u.name, u.getvalue()) for u in uploads]
-        results = guarded("Ingesting", lambda: ingest_uploads(files, on_progress))
+        results = guarded("Ingesting", lambda: service.upload(files, on_progress))
         bar.empty()
         if results is not None:
             st.session_state["ingest_results"] = results
