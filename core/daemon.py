@@ -22,12 +22,21 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie child of this process still answers kill(0): reap it if it is ours.
+    # A zombie still answers kill(0): reap it if it is ours; one whose parent has not reaped it yet (a
+    # service another process started and that was killed) is dead all the same.
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0
     except ChildProcessError:
-        return True
+        return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # gone meanwhile, or no /proc: nothing says it is a zombie
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
