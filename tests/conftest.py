@@ -9,6 +9,7 @@ import pytest
 
 from serving.llama_server import LocalModelServer
 from serving.settings import ServingSettings
+from tests.support.processes import stop_services_under
 from tests.support.scripted_server import ScriptedServer
 
 ROLE_VARS = [
@@ -36,10 +37,7 @@ def spark_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     ]:
         monkeypatch.delenv(var, raising=False)
     yield home
-    if (home / "run" / "service.json").exists():
-        from api.service import ServiceSettings, stop_service
-
-        stop_service(ServiceSettings(home=home, profile="local"))
+    stop_services_under(tmp_path)  # the test's home, or any other home a test made under its folder
     if (home / "run" / "llama-server.json").exists():
         LocalModelServer(ServingSettings(home=home, profile="local")).stop()  # whatever profile the test set
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import stop_services_under
 from tests.support.scripted_server import Reply, ScriptedServer
 
 CLI = [sys.executable, "-m", "agents.cli"]
@@ -32,6 +33,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mount
     finally:
+        stop_services_under(mount)  # the service a client started for a home on it, before it goes away
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 

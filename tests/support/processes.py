@@ -68,3 +68,12 @@ def serving_process(
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
+
+
+def stop_services_under(root: Path) -> None:
+    """Stop every resident service recorded in a data directory below `root`: a client starts one
+    detached, by design, so a test that ran a client under its own home must stop it."""
+    from api.service import ServiceSettings, stop_service
+
+    for record in root.glob("**/run/service.json"):
+        stop_service(ServiceSettings(home=record.parent.parent, profile="local"))

@@ -20,7 +20,7 @@ import pytest
 
 from core.daemon import free_port
 from tests.conftest import ROLE_VARS
-from tests.support.processes import serving_process
+from tests.support.processes import serving_process, stop_services_under
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,10 +79,19 @@ def running_app(root: Path, supervisor_url: str) -> Iterator[tuple[str, Path]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "agents.cli", "ui", "--port", str(port)]
-    with serving_process(
-        argv, f"{url}/_stcore/health", env=env, timeout=120, log=log, ready=lambda r: r.text == "ok", inherit_env=False
-    ):
-        yield url, home
+    try:
+        with serving_process(
+            argv,
+            f"{url}/_stcore/health",
+            env=env,
+            timeout=120,
+            log=log,
+            ready=lambda r: r.text == "ok",
+            inherit_env=False,
+        ):
+            yield url, home
+    finally:
+        stop_services_under(home)  # the service the app started for its home
 
 
 @pytest.fixture(scope="module")
