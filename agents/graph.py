@@ -18,15 +18,17 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.types import Command
+from mcp.types import Tool
 
-from agents import policy, prompts
+from agents import grounding, policy, prompts
 from agents.capabilities import CAPABILITIES, SPECIALISTS, server_of
 from agents.events import HandoffEvent, TokenEvent, ToolCallEvent, ToolResultEvent
 from agents.llm import chat
 from agents.mcp_pool import MCPPool, ToolOutcome
 from agents.render import render
-from agents.router import SemanticRouter
+from agents.router import EVIDENCE_HITS, SemanticRouter, documents_cover, may_prefer_documents
 from agents.settings import AgentSettings
+from core.errors import SparkAgentsError
 from serving.client import json_schema_format
 from serving.registry import Role, endpoint
 from serving.settings import ServingSettings
@@ -154,7 +156,10 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         if hops > 0 and (mode == "router" or small or state.get("forced_agent")):
             return Command(goto=END)  # the specialist's answer is the turn's answer
         if hops == 0 and mode != "llm":
-            decision = await asyncio.to_thread(deps.router.route, _last_user_text(state))
+            text = _last_user_text(state)
+            decision = await asyncio.to_thread(deps.router.route, text)
+            if may_prefer_documents(decision.agent, text) and (covered := await covered_by_documents(text)):
+                return handoff("rag", f"router: your documents cover {', '.join(covered[:5])}")
             if mode == "router" or small or decision.confident(settings.router_min_score, settings.router_min_margin):
                 if decision.agent == "general":
                     return await answer_directly(state)
@@ -186,6 +191,16 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             return handoff(agent, task or "model", {"messages": [ai, done]})
         reply = AIMessage(content=ai.content, name="supervisor", additional_kwargs=ai.additional_kwargs)
         return Command(goto=END, update={"messages": [reply]})
+
+    async def covered_by_documents(text: str) -> list[str]:
+        """The question's terms found in the best-matching chunks, when they are enough (else [])."""
+        try:
+            outcome = await deps.pool.call("rag", "search_documents", {"query": text[:2000], "k": EVIDENCE_HITS})
+        except SparkAgentsError:
+            return []  # the documents agent would fail the same way: let the router's choice stand
+        hits = (outcome.structured or {}).get("hits") if not outcome.is_error else None
+        hits = [h for h in hits or [] if isinstance(h, dict)]
+        return documents_cover(text, [str(h.get("text", "")) for h in hits], [str(h.get("title", "")) for h in hits])
 
     async def route_with_json(text: str) -> str:
         ep = endpoint(Role.SUPERVISOR, serving())
@@ -241,13 +256,40 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                 messages.append(HumanMessage(f"Task from the supervisor: {task}"))
             citations = list(state.get("citations") or [])
             outcomes: list[ToolOutcome] = []
+            notes: list[str] = []  # arguments dropped or retried, told to the user with the answer
             last_tool = ""
+
+            async def use_tool(tool: Tool, args: dict[str, Any]) -> ToolOutcome:
+                """One tool call with grounded ids (agents/grounding.py); a call that fails with ids the
+                model chose is retried once without them."""
+                fixed = policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or [])
+                grounded = grounding.ground({**args, **fixed}, grounding.evidence_text(messages), fixed)
+                if grounded.dropped:
+                    notes.append(grounded.note())
+                outcome = await logged(tool.name, grounded.args)
+                retry = grounding.retry_without_ids(grounded.args, fixed) if outcome.is_error else None
+                if retry:
+                    notes.append(grounding.retry_note(retry, tool.name, outcome))
+                    outcome = await logged(tool.name, retry.args)
+                return outcome
+
+            async def logged(name: str, args: dict[str, Any]) -> ToolOutcome:
+                writer(ToolCallEvent(server=server, tool=name, arguments=args, agent=agent))
+                outcome = await deps.pool.call(server, name, args)
+                writer(ToolResultEvent(server=server, tool=name, summary=outcome.text[:500], is_error=outcome.is_error))
+                return outcome
+
             retried = False
             answer = ""
             for step in range(settings.step_limit):
                 if small and outcomes:
                     # A tiny model paraphrases tool results badly: the evidence itself is the answer.
-                    answer = render(last_tool, outcomes[-1])
+                    last = outcomes[-1]
+                    answer = (
+                        grounding.failure_answer(agent, last_tool, last, small)
+                        if last.is_error
+                        else render(last_tool, last)
+                    )
                     writer(TokenEvent(text=answer, agent=agent))
                     break
                 choice: Any = "auto"
@@ -300,16 +342,10 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                         outcome = ToolOutcome(text=text, is_error=True)
                         writer(ToolResultEvent(server=server, tool=call["name"], summary=text, is_error=True))
                     else:
-                        args = policy.fix_arguments(
-                            tool, call["args"], state.get("sources"), state.get("attachments") or []
-                        )
-                        writer(ToolCallEvent(server=server, tool=tool.name, arguments=args, agent=agent))
-                        outcome = await deps.pool.call(server, tool.name, args)
-                        writer(
-                            ToolResultEvent(
-                                server=server, tool=tool.name, summary=outcome.text[:500], is_error=outcome.is_error
-                            )
-                        )
+                        args = call["args"]
+                        if small and step == 0:
+                            args = grounding.with_request(args, tool.inputSchema.get("properties", {}), user_text)
+                        outcome = await use_tool(tool, args)
                         citations += citations_from(outcome, len(citations))
                         if tool.name == "describe_image" and outcome.is_error:
                             outcome = await vision_fallback(outcome, by_name, state, writer)
@@ -324,8 +360,16 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     )
             else:
                 answer = answer or f"I stopped after {settings.step_limit} steps without a final answer."
-            if not answer.strip() and outcomes:
-                answer = outcomes[-1].text[: settings.tool_output_chars]  # a tiny model said nothing: show the evidence
+            if not answer.strip() and outcomes:  # the model said nothing: show the evidence, or what failed
+                last = outcomes[-1]
+                answer = (
+                    grounding.failure_answer(agent, last_tool, last, small)
+                    if last.is_error
+                    else last.text[: settings.tool_output_chars]
+                )
+            if notes:
+                answer = "\n\n".join([answer, *notes])
+                writer(TokenEvent(text="\n\n" + "\n\n".join(notes), agent=agent))
             return Command(
                 goto="supervisor",
                 update={

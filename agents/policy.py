@@ -57,18 +57,23 @@ def openai_tool(tool: Tool) -> dict[str, Any]:
     }
 
 
-def fix_arguments(
-    tool: Tool, args: dict[str, Any], sources: list[str] | None, attachments: list[str]
-) -> dict[str, Any]:
-    """The user's selected sources and attached images override what the model wrote."""
+def fixed_arguments(tool: Tool, sources: list[str] | None, attachments: list[str]) -> dict[str, Any]:
+    """The arguments the user's own choices set: selected sources, attached images."""
     props = (tool.inputSchema or {}).get("properties", {})
-    args = dict(args)
+    fixed: dict[str, Any] = {}
     if sources and "source_ids" in props:
-        args["source_ids"] = list(sources)
+        fixed["source_ids"] = list(sources)
     if attachments:
         for name in IMAGE_PARAMS:
             if name in props:
                 many = props[name].get("type") == "array"
-                args[name] = list(attachments) if many else attachments[0]
+                fixed[name] = list(attachments) if many else attachments[0]
                 break
-    return args
+    return fixed
+
+
+def fix_arguments(
+    tool: Tool, args: dict[str, Any], sources: list[str] | None, attachments: list[str]
+) -> dict[str, Any]:
+    """The user's selected sources and attached images override what the model wrote."""
+    return {**args, **fixed_arguments(tool, sources, attachments)}

@@ -3,6 +3,11 @@
 Three deciders on the local profile: the embedding router alone, the supervisor model alone (SmolLM2-135M
 under a JSON-schema-constrained response), and the combination the graph uses in `auto` mode (the router
 when confident, else the model).
+
+Then with documents present (examples/documents ingested into a scratch library): the router alone
+against the router with the documents-first rule the graph applies, on routing_dev.jsonl and on
+routing_docs.jsonl (60 prompts written blind to the router's examples: 30 questions the example documents
+answer, 15 general and 15 coding questions that must not be taken from their routes).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,16 +24,21 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agents import prompts
 from agents.graph import ROUTE_SCHEMA
 from agents.llm import chat
-from agents.router import SemanticRouter
+from agents.router import EVIDENCE_HITS, SemanticRouter, documents_cover, may_prefer_documents
 from agents.settings import AgentSettings
+from rag.library import Library
+from rag.settings import RagSettings
 from serving.client import json_schema_format
 from serving.registry import Role, ensure_endpoint
+from serving.settings import ServingSettings
 
 DEV_SET = Path(__file__).parent / "data" / "routing_dev.jsonl"
+DOCS_SET = Path(__file__).parent / "data" / "routing_docs.jsonl"
+DOCUMENTS = Path(__file__).parents[1] / "examples" / "documents"
 
 
-def load() -> list[dict[str, str]]:
-    return [json.loads(line) for line in DEV_SET.read_text().splitlines() if line.strip()]
+def load(path: Path = DEV_SET) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 async def llm_route(text: str) -> str:
@@ -98,6 +109,38 @@ def main() -> None:
     print("\n| route | router accuracy |\n|---|---|")
     for label, (ok, total) in sorted(per_label.items()):
         print(f"| {label} | {ok}/{total} |")
+    with_documents(router)
+
+
+def with_documents(router: SemanticRouter) -> None:
+    """Router alone vs router + documents-first, with the example documents in a scratch library."""
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        lib = Library(RagSettings(qdrant_path=home / "qdrant"), ServingSettings(home=home))
+        lib.ingest(sorted(DOCUMENTS.iterdir()))
+
+        def documents_first(text: str) -> str:
+            agent = router.route(text).agent
+            if may_prefer_documents(agent, text):
+                hits = lib.search(text, k=EVIDENCE_HITS)
+                if documents_cover(text, [h.text for h in hits], [h.title for h in hits]):
+                    return "rag"
+            return agent
+
+        print(f"\nWith documents ingested ({', '.join(p.name for p in sorted(DOCUMENTS.iterdir()))}):\n")
+        print("| set | route | n | router alone | router + documents first |")
+        print("|---|---|---|---|---|")
+        for path in (DEV_SET, DOCS_SET):
+            rows = load(path)
+            before = [router.route(r["prompt"]).agent == r["agent"] for r in rows]
+            after = [documents_first(r["prompt"]) == r["agent"] for r in rows]
+            for label in sorted({r["agent"] for r in rows}):
+                idx = [i for i, r in enumerate(rows) if r["agent"] == label]
+                b, a = sum(before[i] for i in idx), sum(after[i] for i in idx)
+                print(f"| {path.name} | {label} | {len(idx)} | {b}/{len(idx)} | {a}/{len(idx)} |")
+            n = len(rows)
+            print(f"| {path.name} | **all** | {n} | {sum(before) / n:.1%} | {sum(after) / n:.1%} |")
+        lib.close()
 
 
 if __name__ == "__main__":

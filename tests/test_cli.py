@@ -76,13 +76,16 @@ def test_ask_json_prints_typed_events() -> None:
 
 
 @pytest.mark.real_model
-def test_ask_starts_the_local_model_and_prints_its_answer(spark_home: Path) -> None:
-    r = run("ask", "What is 2+2?", env={"SPARK_AGENTS_HOME": str(spark_home)})
+def test_the_readme_run_command_answers_from_the_example_document(spark_home: Path) -> None:
+    env = {"SPARK_AGENTS_HOME": str(spark_home)}
+    doc = Path(__file__).resolve().parents[1] / "examples" / "documents" / "dgx-spark.md"
+    assert run("ingest", str(doc), env=env).returncode == 0
+    r = run("ask", "What memory bandwidth does the DGX Spark have?", env=env)
     try:
         assert r.returncode == 0, r.stderr
         # The resident service started llama.cpp for the turn; its log says so.
         assert "Starting the local model server" in (spark_home / "logs" / "service.log").read_text()
-        assert len(r.stdout.strip()) > 0
+        assert "Memory bandwidth: 273 GB/s" in r.stdout and "dgx-spark.md" in r.stdout, r.stdout
         # The answer came from llama.cpp: the server it started is recorded and still serving.
         state = json.loads((spark_home / "run" / "llama-server.json").read_text())
         log = (spark_home / "logs" / "llama-server.log").read_text()

@@ -327,3 +327,85 @@ def test_specialist_over_an_mcp_http_server_with_a_token(
         result = of(events, "tool_result")[0]
         assert not result.is_error and '"nodes": 0' in result.summary
         assert get_runtime().pool.starts == {"kg": 1}
+
+
+INVENTED = "https://www.amazon.com/dp/v1/smash-2075386945"
+
+
+def test_small_model_invented_source_id_is_dropped_not_a_failed_turn(
+    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch, warranty_doc: Path
+) -> None:
+    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "true")
+    question = "How long is the warranty on the Spark Widget?"
+    scripted_roles.script(tool("search_documents", {"query": "widget", "source_ids": [INVENTED]}))
+    events = turn(question, agent="rag")
+    call = of(events, "tool_call")[0]
+    assert call.arguments == {"query": question}  # the user's words, no invented id
+    assert [r.is_error for r in of(events, "tool_result")] == [False]
+    final = events[-1]
+    assert isinstance(final, FinalEvent)
+    assert final.text.startswith("From your documents:\n[1] The Spark Widget carries a warranty period of three years")
+    assert INVENTED in final.text and "nothing in the conversation names it" in final.text
+    assert final.citations and final.citations[0]["path"].endswith("warranty.md")
+
+
+def test_a_tool_error_on_an_id_is_retried_without_it(llm_routing: ScriptedServer, warranty_doc: Path) -> None:
+    llm_routing.script(
+        tool("search_documents", {"query": "warranty period", "source_ids": ["deadbeef"]}),
+        text("The warranty period is three years [1]."),
+    )
+    events = turn("Search source deadbeef for the warranty period", agent="rag")
+    calls = of(events, "tool_call")
+    assert [c.arguments.get("source_ids") for c in calls] == [["deadbeef"], None]
+    assert [r.is_error for r in of(events, "tool_result")] == [True, False]
+    final = events[-1]
+    assert final.text.startswith("The warranty period is three years [1].")
+    assert "search_documents failed with source_ids=['deadbeef']" in final.text
+    assert "No source has the id 'deadbeef'" in final.text and final.citations
+    # the model saw the result of the retry, not the error
+    tool_message = [m for m in llm_routing.chat_requests[1]["messages"] if m["role"] == "tool"][-1]
+    assert "three years" in tool_message["content"]
+
+
+def test_small_model_tool_error_is_never_the_whole_answer(
+    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "true")
+    scripted_roles.script(tool("query_graph", {"mode": "neighbours", "entity": "Nobody Known"}))
+    events = turn("How are the main entities in my graph related?", agent="kg")
+    assert of(events, "tool_call")[0].arguments == {"question": "How are the main entities in my graph related?"}
+    assert of(events, "tool_result")[0].is_error
+    final = events[-1]
+    assert isinstance(final, FinalEvent)
+    assert final.text.startswith("I could not complete this with query_graph: ")
+    assert "Error executing tool" not in final.text
+    assert "`spark-agents graph stats`" in final.text and "SPARK_AGENTS_SUPERVISOR_URL" in final.text
+
+
+@pytest.fixture
+def spark_doc() -> Path:
+    from rag.library import Library
+
+    doc = Path(__file__).resolve().parents[2] / "examples" / "documents" / "dgx-spark.md"
+    with Library() as library:
+        assert library.ingest([doc]).added
+    return doc
+
+
+def test_a_factual_question_the_documents_cover_goes_to_the_documents_agent(
+    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch, spark_doc: Path
+) -> None:
+    from agents.router import SemanticRouter
+
+    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "true")
+    question = "Which quantization is native to Blackwell tensor cores?"
+    assert SemanticRouter().route(question).agent == "coding"  # what the examples alone say
+    scripted_roles.script(tool("search_documents", {"query": "quantization"}))
+    events = turn(question)
+    handoff = of(events, "handoff")[0]
+    assert handoff.agent == "rag" and "blackwell" in handoff.reason
+    assert "NVFP4 natively" in events[-1].text and events[-1].citations
+
+    scripted_roles.script(text("Paris."))
+    events = turn("What is the capital of France?")
+    assert not of(events, "handoff") and events[-1].text == "Paris."

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 from core.daemon import free_port
+from serving.llama_server import LocalModelServer
+from serving.settings import ServingSettings
 from tests.conftest import ROLE_VARS
 from tests.support.processes import serving_process, stop_services_under
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
@@ -63,19 +65,19 @@ class App:
 
 
 @contextmanager
-def running_app(root: Path, supervisor_url: str) -> Iterator[tuple[str, Path]]:
-    """`spark-agents ui --port P` in its own process group, with its own data directory; yields (url, home)."""
+def running_app(root: Path, supervisor_url: str | None) -> Iterator[tuple[str, Path]]:
+    """`spark-agents ui --port P` in its own process group, with its own data directory; yields (url, home).
+    The model roles point at `supervisor_url`, or stay on the local profile's own llama.cpp model (None)."""
     home, log = root / "home", root / "streamlit.log"
     env = {k: v for k, v in os.environ.items() if k not in ROLE_VARS}
-    env.update(
-        SPARK_AGENTS_HOME=str(home),
-        SPARK_AGENTS_PROFILE="local",
-        HF_HUB_OFFLINE="1",
-        SPARK_AGENTS_SUPERVISOR_URL=supervisor_url,
-        SPARK_AGENTS_SUPERVISOR_MODEL="scripted-model",
-        SPARK_AGENTS_CODER_URL=supervisor_url,
-        SPARK_AGENTS_CODER_MODEL="scripted-model",
-    )
+    env.update(SPARK_AGENTS_HOME=str(home), SPARK_AGENTS_PROFILE="local", HF_HUB_OFFLINE="1")
+    if supervisor_url:
+        env.update(
+            SPARK_AGENTS_SUPERVISOR_URL=supervisor_url,
+            SPARK_AGENTS_SUPERVISOR_MODEL="scripted-model",
+            SPARK_AGENTS_CODER_URL=supervisor_url,
+            SPARK_AGENTS_CODER_MODEL="scripted-model",
+        )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "agents.cli", "ui", "--port", str(port)]
@@ -92,6 +94,8 @@ def running_app(root: Path, supervisor_url: str) -> Iterator[tuple[str, Path]]:
             yield url, home
     finally:
         stop_services_under(home)  # the service the app started for its home
+        if (home / "run" / "llama-server.json").exists():
+            LocalModelServer(ServingSettings(home=home, profile="local")).stop()
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +185,8 @@ def test_chat_streams_the_answer_and_shows_the_trace(ui_app: App, page: Any) -> 
     trace.click()  # expand it
     pg.get_by_text("handoff → rag agent").wait_for()
     pg.get_by_text("rag.search_documents").first.wait_for()
-    assert pg.get_by_text('"query": "unified memory"').first.is_visible()
+    # the local profile's small model: its forced call searches with the user's own words
+    assert pg.get_by_text('"query": "Summarise the main points of my documents, with citations."').first.is_visible()
     shot(pg, "chat-trace")
 
 
@@ -261,3 +266,58 @@ def test_graph_and_models_pages(ui_app: App, page: Any, browser: Any) -> None:
         shot(dpg, "models-dark")
     finally:
         dark.close()
+
+
+SPARK_DOC = Path(__file__).resolve().parents[2] / "examples" / "documents" / "dgx-spark.md"
+BANDWIDTH_QUESTION = "What memory bandwidth does the DGX Spark have?"
+
+
+def nav(pg: Any, title: str) -> None:
+    """Switch pages inside the session (a new URL would start a new session and forget the selection)."""
+    pg.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+    idle(pg)
+
+
+def ask_and_read_answer(pg: Any, question: str, expected: str) -> str:
+    """Ask in a new chat; the answer's text once the turn is over and `expected` shows in it."""
+    pg.get_by_role("button", name="New chat").click()
+    idle(pg)
+    pg.get_by_text("Try one of these").wait_for()  # the empty thread: no earlier answer left on the page
+    send(pg, question)
+    pg.get_by_text("Try one of these").wait_for(state="detached")
+    pg.get_by_text(re.compile(r"Trace · supervisor → rag · \d+ tool call")).wait_for()  # the finished trace
+    answer = pg.get_by_test_id("stChatMessage").nth(1)
+    answer.get_by_text(expected).first.wait_for()
+    idle(pg)
+    return str(answer.inner_text())
+
+
+@pytest.mark.real_model
+def test_local_model_answers_a_documents_question_with_cited_evidence(page: Any, tmp_path: Path) -> None:
+    """The local profile end to end (SmolLM2 via llama.cpp, the real router, the rag MCP server): asked with
+    all documents and with one selected, the answer is the passage with its citation, never a tool error."""
+    pg = page
+    other = tmp_path / "garden.md"
+    other.write_text("# Garden notes\n\nWater the tomatoes every morning. Basil likes full sun.\n")
+    (tmp_path / "app").mkdir()
+    with running_app(tmp_path / "app", None) as (url, _):
+        pg.goto(f"{url}/sources")
+        pg.locator("input[type=file]").first.set_input_files([str(SPARK_DOC), str(other)])
+        pg.get_by_role("button", name="Ingest 2 file(s)").click()
+        pg.get_by_text("Your documents (2)").wait_for()
+        for selection in ("all documents", "the spec alone"):
+            if selection == "the spec alone":
+                nav(pg, "Documents")
+                pg.get_by_role("button", name="Use none").click()
+                idle(pg)
+                row = pg.get_by_test_id("stHorizontalBlock").filter(has_text="dgx-spark.md").last
+                row.get_by_test_id("stCheckbox").click()
+                pg.get_by_text("searches 1 of 2 documents").wait_for()
+            nav(pg, "Chat")
+            if selection == "the spec alone":
+                pg.get_by_text("Documents: 1 selected source(s)").wait_for()
+            text = ask_and_read_answer(pg, BANDWIDTH_QUESTION, "Memory bandwidth: 273 GB/s")
+            assert "From your documents:" in text and "dgx-spark.md" in text, text
+            assert "Error" not in text and "could not" not in text, text
+            pg.get_by_text("Sources", exact=True).first.wait_for()  # the citation list under the answer
+            shot(pg, f"local-documents-{selection.replace(' ', '-')}")
