@@ -25,6 +25,7 @@ TYPE_COLOURS = {
     "DATE": "#edc948",
     "WORK": "#b07aa1",
     "CONCEPT": "#f28e2b",
+    "QUANTITY": "#76b7b2",
     "ENTITY": "#9c9c9c",
 }
 _REMOTE_TAG = re.compile(
