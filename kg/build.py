@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from kg.canon import acronym_definitions
 from kg.errors import ExtractionError, SourceUnavailable
 from kg.extract import extract_all, get_extractor
 from kg.merge import MergeRecord
@@ -92,9 +93,19 @@ def source_chunks(source_id: str) -> list[Chunk]:
             chunk_id=str(c.chunk_id),
             title=getattr(c, "title", None),
             page=getattr(c, "page", None),
+            heading=getattr(c, "heading", None),
         )
         for c in rag_chunks
     ]
+
+
+def document_acronyms(chunks: list[Chunk]) -> dict[str, str]:
+    """Acronym -> expansion for every definition the chunks write out (the first definition wins)."""
+    found: dict[str, str] = {}
+    for chunk in chunks:
+        for acr, expansion in acronym_definitions(chunk.text).items():
+            found.setdefault(acr, expansion)
+    return found
 
 
 def build_graph(
@@ -118,8 +129,9 @@ def build_graph(
         )
     ex = get_extractor(name, settings)
     triples = extract_all(chunks, ex)
+    acronyms = document_acronyms(chunks)
     with store.update() as kg:
-        added = kg.add_triples(triples, settings)
+        added = kg.add_triples(triples, settings, acronyms)
         nodes, edges = kg.graph.number_of_nodes(), kg.graph.number_of_edges()
     return BuildReport(
         collection=store.collection,
