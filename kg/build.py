@@ -27,6 +27,8 @@ class BuildReport(BaseModel):
     duplicates_skipped: int
     nodes_added: int
     merges: list[MergeRecord]
+    # LLM builds: chunks the offline rules extracted because the model's JSON was unusable (ids, in order)
+    fallback_chunks: list[str] = []
     nodes: int
     edges: int
     path: str
@@ -99,6 +101,10 @@ def source_chunks(source_id: str) -> list[Chunk]:
     ]
 
 
+def _in_order(chunks: list[Chunk], ids: set[str]) -> list[str]:
+    return [c.chunk_id for c in chunks if c.chunk_id in ids]
+
+
 def document_acronyms(chunks: list[Chunk]) -> dict[str, str]:
     """Acronym -> expansion for every definition the chunks write out (the first definition wins)."""
     found: dict[str, str] = {}
@@ -143,6 +149,7 @@ def build_graph(
         duplicates_skipped=added.duplicates_skipped,
         nodes_added=added.nodes_added,
         merges=added.merges,
+        fallback_chunks=_in_order(chunks, {f.chunk_id for f in getattr(ex, "fallbacks", [])}),
         nodes=nodes,
         edges=edges,
         path=str(store.path),

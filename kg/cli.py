@@ -58,6 +58,11 @@ def build(
             f"+{report.edges_added} edges, +{report.nodes_added} entities, {len(report.merges)} merges, "
             f"{report.duplicates_skipped} duplicates skipped. Graph: {report.nodes} entities, {report.edges} facts."
         )
+        if report.fallback_chunks:
+            print(
+                f"  {len(report.fallback_chunks)} of {report.chunks} chunks fell back to the offline extractor "
+                f"(the model's JSON was unusable): {', '.join(report.fallback_chunks[:10])}"
+            )
         for m in report.merges[:20]:
             print(f"  merged {m.surface!r} into {m.into!r} ({m.reason})")
         print(report.path)

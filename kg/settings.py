@@ -31,6 +31,9 @@ class KGSettings(BaseSettings):
     llm_concurrency: int = Field(default=2, ge=1, le=32)
     # Keep only model triples whose subject and object both occur in the chunk (drops invented entities).
     llm_grounded_only: bool = True
+    # A chunk whose model answer is unusable JSON (malformed, cut off, off-schema, invalid triple) is
+    # extracted by the offline rules instead, and counted; false: the build fails and stores nothing.
+    llm_fallback: bool = True
     # Entity names and relations longer than this are rejected (they are sentences, not entities).
     max_field_chars: int = Field(default=120, ge=8)
     max_triples_per_chunk: int = Field(default=64, ge=1)
