@@ -53,7 +53,8 @@ def test_second_chunk_bad_json_stores_nothing_without_fallback(scripted_roles, b
     assert built.path.read_bytes() == before  # the first chunk's good triples were not stored either
 
 
-def test_a_chunk_with_bad_json_falls_back_and_the_build_reports_it(scripted_roles, built):
+def test_a_chunk_with_bad_json_falls_back_and_the_build_reports_it(scripted_roles, built, monkeypatch):
+    monkeypatch.setenv("SPARK_AGENTS_KG_LLM_CONCURRENCY", "1")  # scripted replies go to the chunks in order
     chunks = text_chunks(TWO_CHUNKS)
     scripted_roles.script(text(json.dumps(GOOD)), Reply(content="<not json at all>"))
     report = build_graph(chunks, extractor="llm")
