@@ -20,9 +20,9 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 from pydantic import BaseModel
@@ -35,6 +35,7 @@ from kg.settings import KGSettings
 
 FORMAT, VERSION = "spark-agents-kg", 1
 _CACHE: dict[str, tuple[tuple[str, int, int], KnowledgeGraph]] = {}
+_T = TypeVar("_T")
 _COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -68,6 +69,16 @@ class KnowledgeGraph:
         self.version = 0  # bumped by add_triples: caches below are keyed on it
         self._index: tuple[tuple[float, int, int, int], EntityIndex] | None = None
         self._undirected: tuple[tuple[int, int], nx.Graph] | None = None
+        self._memo: dict[Any, tuple[tuple[int, int, int], Any]] = {}
+
+    def memo(self, key: Any, build: Callable[[], _T]) -> _T:
+        """Data derived from the graph (communities, indexes), built once and kept until the graph changes."""
+        stamp = (self.version, self.graph.number_of_nodes(), self.graph.number_of_edges())
+        hit = self._memo.get(key)
+        if hit is None or hit[0] != stamp:
+            hit = (stamp, build())
+            self._memo[key] = hit
+        return hit[1]  # type: ignore[no-any-return]
 
     def undirected(self) -> nx.Graph:
         """A simple undirected copy for path search (cached until the graph changes)."""
