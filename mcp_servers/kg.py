@@ -142,7 +142,7 @@ async def extract_graph(
 
 
 @mcp.tool()
-def query_graph(
+async def query_graph(
     mode: Literal["neighbours", "path", "subgraph", "global"] | None = None,
     entity: str | None = None,
     target: str | None = None,
@@ -159,6 +159,25 @@ def query_graph(
     answered from the `top` best-matching community summaries, each fact cited [n] with its chunk. Without
     a mode: 'path' when entity and target are given, 'neighbours' for an entity alone, 'subgraph' for a
     question. Unknown entities and unconnected pairs are errors that say so."""
+    import anyio
+
+    # The first global question summarises the communities (with a model: one call each): off the event loop.
+    return await anyio.to_thread.run_sync(
+        lambda: _query(mode, entity, target, question, hops, limit, max_hops, top, collection)
+    )
+
+
+def _query(
+    mode: str | None,
+    entity: str | None,
+    target: str | None,
+    question: str | None,
+    hops: int,
+    limit: int,
+    max_hops: int,
+    top: int,
+    collection: str | None,
+) -> QueryResult:
     from core.errors import SparkAgentsError
     from kg import query as q
     from kg.store import GraphStore
