@@ -1,9 +1,12 @@
 """Knowledge graphs: triple extraction (LLM or offline rules), entity merging, a persisted networkx store,
-queries (neighbours, paths, question subgraphs, stats, central entities) and an offline pyvis view.
+queries (neighbours, paths, question subgraphs, stats, central entities), communities with summaries and
+global questions over them (`kg.community`, `kg.global_query`), mixed graph + vector retrieval (`kg.mix`)
+and an offline pyvis view.
 
 The names below are the public API. They load on first use, so `import kg` stays cheap (no networkx,
 no pydantic) for callers that only need one part. Queries are functions of `kg.query`; the view is
-`kg.view.render`.
+`kg.view.render`; communities `kg.community.community_index`, global answers `kg.global_query.global_answer`,
+mixed retrieval `kg.mix.mix_retrieve`.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from kg.canon import acronym_definitions
 from kg.errors import ExtractionError, SourceUnavailable
 from kg.extract import extract_all, get_extractor
 from kg.merge import MergeRecord
@@ -26,6 +27,8 @@ class BuildReport(BaseModel):
     duplicates_skipped: int
     nodes_added: int
     merges: list[MergeRecord]
+    # LLM builds: chunks the offline rules extracted because the model's JSON was unusable (ids, in order)
+    fallback_chunks: list[str] = []
     nodes: int
     edges: int
     path: str
@@ -92,9 +95,23 @@ def source_chunks(source_id: str) -> list[Chunk]:
             chunk_id=str(c.chunk_id),
             title=getattr(c, "title", None),
             page=getattr(c, "page", None),
+            heading=getattr(c, "heading", None),
         )
         for c in rag_chunks
     ]
+
+
+def _in_order(chunks: list[Chunk], ids: set[str]) -> list[str]:
+    return [c.chunk_id for c in chunks if c.chunk_id in ids]
+
+
+def document_acronyms(chunks: list[Chunk]) -> dict[str, str]:
+    """Acronym -> expansion for every definition the chunks write out (the first definition wins)."""
+    found: dict[str, str] = {}
+    for chunk in chunks:
+        for acr, expansion in acronym_definitions(chunk.text).items():
+            found.setdefault(acr, expansion)
+    return found
 
 
 def build_graph(
@@ -118,8 +135,9 @@ def build_graph(
         )
     ex = get_extractor(name, settings)
     triples = extract_all(chunks, ex)
+    acronyms = document_acronyms(chunks)
     with store.update() as kg:
-        added = kg.add_triples(triples, settings)
+        added = kg.add_triples(triples, settings, acronyms)
         nodes, edges = kg.graph.number_of_nodes(), kg.graph.number_of_edges()
     return BuildReport(
         collection=store.collection,
@@ -131,6 +149,7 @@ def build_graph(
         duplicates_skipped=added.duplicates_skipped,
         nodes_added=added.nodes_added,
         merges=added.merges,
+        fallback_chunks=_in_order(chunks, {f.chunk_id for f in getattr(ex, "fallbacks", [])}),
         nodes=nodes,
         edges=edges,
         path=str(store.path),

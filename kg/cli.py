@@ -1,4 +1,5 @@
-"""`spark-agents graph ...`: build, query, show, stats, export/import, alias and reset knowledge graphs."""
+"""`spark-agents graph ...`: build, query (also --global), show, communities, stats, export/import, alias and
+reset knowledge graphs."""
 
 from __future__ import annotations
 
@@ -58,6 +59,11 @@ def build(
             f"+{report.edges_added} edges, +{report.nodes_added} entities, {len(report.merges)} merges, "
             f"{report.duplicates_skipped} duplicates skipped. Graph: {report.nodes} entities, {report.edges} facts."
         )
+        if report.fallback_chunks:
+            print(
+                f"  {len(report.fallback_chunks)} of {report.chunks} chunks fell back to the offline extractor "
+                f"(the model's JSON was unusable): {', '.join(report.fallback_chunks[:10])}"
+            )
         for m in report.merges[:20]:
             print(f"  merged {m.surface!r} into {m.into!r} ({m.reason})")
         print(report.path)
@@ -90,21 +96,34 @@ def query(
     entity: Annotated[str | None, typer.Argument(help="Entity whose neighbourhood to show.")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Show paths from ENTITY to this entity.")] = None,
     question: Annotated[str | None, typer.Option("--question", "-q", help="Facts relevant to a question.")] = None,
+    global_question: Annotated[
+        str | None,
+        typer.Option("--global", "-g", help="A broad question, answered from community summaries with citations."),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Communities to answer a --global question from.")] = 3,
     hops: Annotated[int, typer.Option("--hops", help="Neighbourhood depth (1-5).")] = 1,
     max_hops: Annotated[int, typer.Option("--max-hops", help="Longest path to look for with --to.")] = 4,
     limit: Annotated[int, typer.Option("--limit", help="Maximum facts to print.")] = 50,
     collection: Collection = None,
     as_json: AsJson = False,
 ) -> None:
-    """Neighbours of ENTITY, paths ENTITY --to OTHER, or the subgraph for --question."""
+    """Neighbours of ENTITY, paths ENTITY --to OTHER, the subgraph for --question, or a --global answer."""
     from kg import query as q
     from kg.store import GraphStore
 
-    if question is None and entity is None:
-        fail("give an ENTITY (optionally with --to OTHER) or --question TEXT")
+    if question is None and entity is None and global_question is None:
+        fail("give an ENTITY (optionally with --to OTHER), --question TEXT or --global TEXT")
 
     def body() -> None:
-        kg = GraphStore(collection).load()
+        store = GraphStore(collection)
+        kg = store.load()
+        if global_question is not None:
+            from kg.community import community_index
+            from kg.global_query import global_answer
+
+            answer = global_answer(community_index(store, kg), global_question, k=top)
+            print(answer.model_dump_json(indent=2) if as_json else answer.as_text())
+            return
         if question is not None:
             result = q.subgraph_for_question(kg, question, hops=hops, limit=limit)
         elif to is not None:
@@ -135,6 +154,10 @@ def show(
     no_open: Annotated[bool, typer.Option("--no-open", help="Write the HTML but do not open a browser.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the HTML.")] = None,
     max_nodes: Annotated[int | None, typer.Option("--max-nodes", help="Keep the N most central entities.")] = None,
+    community: Annotated[
+        int | None, typer.Option("--community", help="Show only this community (see `graph communities`).")
+    ] = None,
+    colour_by: Annotated[str, typer.Option("--colour-by", help="Colour entities by 'type' or 'community'.")] = "type",
     collection: Collection = None,
 ) -> None:
     """Write an offline HTML view of the graph, print its path, and open it."""
@@ -142,11 +165,23 @@ def show(
     from kg.store import GraphStore
     from kg.view import render
 
+    if colour_by not in ("type", "community"):
+        fail(f"unknown --colour-by {colour_by!r}: use type or community")
+
     def body() -> None:
         settings = KGSettings()
         store = GraphStore(collection, settings)
-        path = output or store.dir / f"{store.collection}.html"
-        result = render(store.load(), path, max_nodes or settings.view_max_nodes, title=store.collection)
+        suffix = f".community-{community}" if community is not None else ""
+        path = output or store.dir / f"{store.collection}{suffix}.html"
+        result = render(
+            store.load(),
+            path,
+            max_nodes or settings.view_max_nodes,
+            title=store.collection if community is None else f"{store.collection}: community {community}",
+            colour_by="community" if colour_by == "community" else "type",
+            community=community,
+            settings=settings,
+        )
         print(result.path)
         if result.truncated:
             typer.secho(
@@ -156,6 +191,32 @@ def show(
             import webbrowser
 
             webbrowser.open(Path(result.path).resolve().as_uri())
+
+    run_cli(body)
+
+
+@graph_app.command("communities")
+def communities(
+    collection: Collection = None,
+    limit: Annotated[int, typer.Option("--limit", help="Communities to list (largest first).")] = 20,
+    as_json: AsJson = False,
+) -> None:
+    """The graph's communities, largest first, each with its summary (cached beside the graph)."""
+    from kg.community import community_index
+    from kg.store import GraphStore
+
+    def body() -> None:
+        index = community_index(GraphStore(collection))
+        if as_json:
+            print(index.model_dump_json(indent=2))
+            return
+        print(f"{len(index.communities)} communities ({index.summarizer} summaries)")
+        for c in index.communities[:limit]:
+            print(f"[{c.id}] {c.size} entities, {c.fact_count} facts: {c.summary}")
+        if len(index.communities) > limit:
+            print(f"(+{len(index.communities) - limit} more; raise --limit)")
+        if index.fallbacks:
+            typer.secho(f"{index.fallbacks} model summaries failed; extractive ones stand in", err=True)
 
     run_cli(body)
 

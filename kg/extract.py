@@ -1,8 +1,9 @@
 """Triple extraction, the public face: pick an extractor by name and run it over chunks, all or nothing.
 
 Both extractors produce `kg.model.Triple`s with the source chunk and text span as provenance:
-`OfflineExtractor` (kg/offline.py: sentence patterns, no model) and `LLMExtractor` (kg/llm_extract.py: the
-supervisor model under a JSON schema).
+`OfflineExtractor` (kg/offline.py: tables, pair lists and headings, then sentence patterns; no model) and
+`LLMExtractor` (kg/llm_extract.py: the supervisor model under a JSON schema). Both see each chunk with the
+heading path and continued table header it inherits from the chunks before it (`kg.structure.with_context`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from kg.llm_extract import LLMExtractor
 from kg.model import Chunk, Triple
 from kg.offline import OfflineExtractor
 from kg.settings import KGSettings
+from kg.structure import with_context
 
 __all__ = ["LLMExtractor", "OfflineExtractor", "extract_all", "get_extractor"]
 
@@ -32,7 +34,7 @@ def extract_all(chunks: Iterable[Chunk], extractor: OfflineExtractor | LLMExtrac
 
     LLM calls run `SPARK_AGENTS_KG_LLM_CONCURRENCY` at a time (model servers batch concurrent requests).
     """
-    chunks = list(chunks)
+    chunks = with_context(list(chunks))
     workers = getattr(extractor, "concurrency", 1)
     if workers <= 1 or len(chunks) <= 1:
         out: list[Triple] = []

@@ -1,8 +1,11 @@
 """Triples from the supervisor model, constrained by a JSON schema.
 
 The answer format is OpenAI's `response_format` `json_schema` (llama.cpp, vLLM and TensorRT-LLM honour it;
-llama-cpp-python's server takes the `json_object` spelling). A malformed, cut-off or out-of-schema answer raises
-`ExtractionError`; callers store nothing in that case.
+llama-cpp-python's server takes the `json_object` spelling). The model sees the chunk's section path and, for a
+table continued from the previous chunk, its column header — the context the offline extractor reads too.
+A malformed, cut-off or out-of-schema answer makes `parse` raise `ExtractionError`; `extract` then falls back
+to the offline extractor for that chunk and records it in `fallbacks` (SPARK_AGENTS_KG_LLM_FALLBACK=false:
+the error propagates and callers store nothing). A model server that fails is never papered over.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from kg.errors import ExtractionError, InvalidTriple
 from kg.merge import clean_surface
 from kg.model import ENTITY_TYPES, Chunk, Triple, check_triple
+from kg.offline import OfflineExtractor
 from kg.settings import KGSettings
 from kg.text import sentences
 
@@ -27,8 +31,29 @@ SYSTEM_PROMPT = (
     "subject and object are short entity names exactly as written in the text (no pronouns), relation is a "
     "short lowercase verb phrase (e.g. 'born in', 'founded', 'capital of'). Give each entity a type from: "
     + ", ".join(ENTITY_TYPES)
-    + ". Only state facts the text states. Answer with JSON only."
+    + ". Tables: a row's first cell is its subject, the column header is the relation and the cell the object; a "
+    "two-column key/value table, a 'Key: value' list or a definition list describes the section's subject. Keep "
+    "values with their units ('273 GB/s'); never copy markup (|, **, `, links) into a name. Only state facts the "
+    "text states. Answer with JSON only."
 )
+
+
+def user_message(chunk: Chunk) -> str:
+    """The chunk's text with the layout context it cannot show itself: its section and a continued table's header."""
+    parts = []
+    if chunk.heading:
+        parts.append(f"Section: {chunk.heading}")
+    if chunk.table_header:
+        parts.append("The text continues a table with the columns: " + " | ".join(chunk.table_header))
+    parts.append(f"Text:\n{chunk.text}")
+    return "\n".join(parts)
+
+
+class Fallback(BaseModel):
+    """One chunk the offline rules extracted because the model's answer was unusable."""
+
+    chunk_id: str
+    reason: str
 
 
 def triple_schema(settings: KGSettings) -> dict[str, Any]:
@@ -99,6 +124,8 @@ class LLMExtractor:
 
         self.endpoint = endpoint(Role.SUPERVISOR)
         self.concurrency = self.settings.llm_concurrency
+        self.fallbacks: list[Fallback] = []  # appended from worker threads (list.append is atomic)
+        self._offline = OfflineExtractor(self.settings)
 
     def _ensure_started(self) -> None:
         """Start the local profile's llama.cpp server on first use (other profiles are already up)."""
@@ -180,7 +207,7 @@ class LLMExtractor:
         order = [_FORMAT_PREF[key]] if key in _FORMAT_PREF else ["json_schema", "json_object"]
         messages = [
             {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": f"Text:\n{chunk.text}"},
+            {"role": "user", "content": user_message(chunk)},
         ]
         for attempt, name in enumerate(order):
             try:
@@ -207,7 +234,14 @@ class LLMExtractor:
             except Exception as e:  # noqa: BLE001 - re-raised as a project error
                 raise translate(ep, e) from e
             _FORMAT_PREF[key] = name
-            return self.parse(content, finish, chunk)
+            try:
+                return self.parse(content, finish, chunk)
+            except ExtractionError as e:
+                if not self.settings.llm_fallback:
+                    raise
+                log.warning("offline fallback for %s: %s", chunk.chunk_id, e)
+                self.fallbacks.append(Fallback(chunk_id=chunk.chunk_id, reason=str(e)))
+                return self._offline.extract(chunk)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

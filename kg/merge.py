@@ -1,8 +1,11 @@
 """Entity merging: one node per real-world entity.
 
-Names are folded by a canonical key (Unicode NFKC, case, whitespace, leading articles, possessives and
-edge punctuation), by user aliases, by acronyms ("IBM" and "International Business Machines") and by
-near-duplicate spelling (difflib ratio >= threshold). Every fold that changes a surface form is recorded.
+A surface name is first made canonical (`kg.canon.canonical_name`: markup, a leading instruction verb, a
+lowercase article removed — "Use DGX Spark" is "DGX Spark"), then folded by a canonical key (Unicode NFKC,
+case, whitespace, leading articles, possessives and edge punctuation), by user aliases, by the acronyms a
+document defines ("Retrieval-Augmented Generation (RAG)": "RAG" is the expansion), by initials ("IBM" and
+"International Business Machines") and by near-duplicate spelling (difflib ratio >= threshold). Every
+change to a surface form is recorded, with the rule that made it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import unicodedata
 from collections import defaultdict
 
 from pydantic import BaseModel
+
+from kg.canon import canonical_name
 
 _ARTICLES = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
 _EDGE_PUNCT = re.compile(r"^[\s\"'`“”‘’.,;:!?()\[\]{}-]+|[\s\"'`“”‘’.,;:!?()\[\]{}-]+$")
@@ -50,15 +55,24 @@ class MergeRecord(BaseModel):
 
     surface: str
     into: str
-    reason: str  # case-whitespace | alias | acronym | near-duplicate
+    # markup | imperative | article | case-whitespace | alias | defined-acronym | acronym | near-duplicate
+    # (a canonical-name rule and a fold together: "imperative, case-whitespace")
+    reason: str
     score: float = 1.0
 
 
 class EntityIndex:
     """Maps surface names to node ids; grows as names are added."""
 
-    def __init__(self, aliases: dict[str, str] | None = None, threshold: float = 0.92) -> None:
+    def __init__(
+        self,
+        aliases: dict[str, str] | None = None,
+        threshold: float = 0.92,
+        definitions: dict[str, str] | None = None,
+    ) -> None:
         self.threshold = threshold
+        # acronym -> expansion, as documents define them ("Neural Processing Unit (NPU)")
+        self.definitions = {canonical_key(k): v for k, v in (definitions or {}).items()}
         self.by_key: dict[str, str] = {}
         self.by_acronym: dict[str, str] = {}
         # (first two characters, length) -> [(key, its digits)]: the near-duplicate search's candidates
@@ -85,6 +99,9 @@ class EntityIndex:
         if key in self.aliases:
             target = self.by_key.get(canonical_key(self.aliases[key]))
             return (target or clean_surface(self.aliases[key])), "alias", 1.0
+        if key in self.definitions:
+            target = self.by_key.get(canonical_key(self.definitions[key]))
+            return (target or clean_surface(self.definitions[key])), "defined-acronym", 1.0
         if key in self.by_key:
             return self.by_key[key], "case-whitespace", 1.0
         compact = key.replace(".", "").replace(" ", "")
@@ -118,15 +135,24 @@ class EntityIndex:
     def resolve(self, name: str) -> tuple[str, MergeRecord | None]:
         """The node id for `name` (creating the identity when new) and the merge record, if any fold."""
         surface = clean_surface(name)
-        node, reason, score = self.lookup(surface)
+        canon, rule = canonical_name(surface)
+        if not canon:
+            canon, rule = surface, None
+        node, reason, score = self.lookup(canon)
         if node is None:
-            node = surface
+            node, reason = canon, ""
             self.add_node(node, [])
-            return node, None
+        else:
+            self._index(canonical_key(node), node)
+            self._index(canonical_key(canon), node)
         self._index(canonical_key(surface), node)
         if surface == node:
             return node, None
-        return node, MergeRecord(surface=surface, into=node, reason=reason, score=score)
+        if canon == node:  # only the canonical-name rule changed it
+            reason, score = rule or reason, 1.0
+        elif rule:
+            reason = f"{rule}, {reason}"
+        return node, MergeRecord(surface=surface, into=node, reason=reason or "case-whitespace", score=score)
 
 
 def _digits(s: str) -> str:

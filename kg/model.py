@@ -10,10 +10,12 @@ from typing import Literal
 from pydantic import BaseModel
 
 from kg.errors import InvalidTriple
+from kg.markup import strip_markup
 from kg.merge import clean_surface
 
-EntityType = Literal["PERSON", "ORG", "PLACE", "DATE", "WORK", "CONCEPT", "ENTITY"]
-ENTITY_TYPES: tuple[str, ...] = ("PERSON", "ORG", "PLACE", "DATE", "WORK", "CONCEPT", "ENTITY")
+EntityType = Literal["PERSON", "ORG", "PLACE", "DATE", "WORK", "CONCEPT", "QUANTITY", "ENTITY"]
+# QUANTITY: a measured value with its unit ("204 GB/s", "1.3 kg"), as spec tables state them.
+ENTITY_TYPES: tuple[str, ...] = ("PERSON", "ORG", "PLACE", "DATE", "WORK", "CONCEPT", "QUANTITY", "ENTITY")
 
 
 class Chunk(BaseModel):
@@ -24,6 +26,10 @@ class Chunk(BaseModel):
     chunk_id: str
     title: str | None = None
     page: int | None = None
+    # Section path where the chunk starts ("Guide > Install"): the subject of facts stated under a heading.
+    heading: str | None = None
+    # The header of a table this chunk continues from the previous chunk (its rows arrive without one).
+    table_header: list[str] | None = None
 
 
 class Triple(BaseModel):
@@ -46,6 +52,8 @@ def check_triple(t: Triple, max_chars: int) -> Triple:
     fields = {}
     for name in ("subject", "relation", "object"):
         value = clean_surface(getattr(t, name) or "")
+        if name == "relation":
+            value = strip_markup(value)  # a label never carries `|`, `**` or backticks
         if not value:
             raise InvalidTriple(f"A triple from {t.chunk_id} has an empty {name}: every triple needs all three parts.")
         if len(value) > max_chars:

@@ -1,273 +1,82 @@
-"""Rule-based triple extraction: regular expressions over capitalised mentions, copulas, appositives,
-passives and coordinated verb phrases.
+"""The offline extractor: layout facts (tables, pair lists, headings) plus the sentence rules on the prose.
 
-No model and no download, so it is fast and predictable; tuned for encyclopaedic English prose.
-Precision/recall are measured in `bench/kg_extract.py`.
+A spec sheet's facts are in its tables and under its headings (`kg.layout`); its prose still holds
+sentences (`kg.prose`). The sentence rules read the prose blocks only, with markup blanked in place so
+links and bold neither break a mention nor reach a label, and spans still index the original chunk. A
+short name in a section's prose that is part of the section's subject ("The H4 ..." under "## H4
+system-on-chip") is taken as that subject. No model, no network.
 """
 
 from __future__ import annotations
 
 import re
 
+from kg.layout import Section, read_layout
+from kg.markup import mask_markup
 from kg.model import Chunk, Triple
+from kg.prose import SentenceExtractor
 from kg.settings import KGSettings
-from kg.text import sentences
+
+_WRAP = re.compile(r"(?<=\S)\n(?![ \t]*(?:\n|[-*+•>#|]|\d{1,3}[.)]\s))")
 
 
-def _words(s: str) -> frozenset[str]:
-    return frozenset(s.split())
+def _prose_only(text: str, sections: list[Section]) -> str:
+    """`text` with markup masked, everything outside the prose blocks blanked (newlines kept), and the line
+    wraps inside a paragraph turned into spaces (a name wrapped over two lines is still one mention)."""
+    masked = mask_markup(_WRAP.sub(" ", text))
+    keep = bytearray(len(text))
+    for s in sections:
+        keep[s.start : s.end] = b"\x01" * (s.end - s.start)
+    return "".join(ch if keep[i] or ch == "\n" else " " for i, ch in enumerate(masked))
 
 
-_LEAD_WORDS = _words(
-    "the a an in on at however this that these those it he she they his her its their after before "
-    "during when while although since as by from with for today also both many some most in 1 there here "
-    "then later early each every one two three our we i you yet but and or so if "
-)
-_PRONOUNS = {"he", "she", "it", "they", "its", "his", "her", "their"}
-_CONNECT = r"(?:of|the|de|del|della|van|von|der|den|da|du|la|le|y|&|for|am|bin|al)"
-_CAP = r"(?:[A-Z]\.|[A-Z][\w'’.\-]*[\w]|[A-Z])"
-_MENTION = re.compile(
-    rf"(?:{_CAP}(?:\s+(?:{_CONNECT}\s+)*{_CAP})*)"
-    r"|(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"\s+\d{1,2},\s+\d{4})|\b(?:1\d{3}|20\d{2})\b"
-)
-_MONTH_DATE = re.compile(r"^(?:January|February|March|April|May|June|July|August|September|October|November|December)")
-_AUX = re.compile(
-    r"^(?:(?:is|was|are|were|be|been|being|has\s+been|had\s+been|have\s+been|will\s+be)\s+)+(?:also\s+)?",
-    re.IGNORECASE,
-)
-_DET = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
-_VERBISH = re.compile(
-    r"\b(?:is|was|are|were|has|had|have|born|died|founded|co-founded|created|developed|designed|wrote|written|"
-    r"directed|produced|invented|discovered|located|based|headquartered|married|acquired|bought|owns|owned|"
-    r"leads|led|works|worked|studied|graduated|joined|won|received|plays|played|lives|lived|visited|"
-    r"published|released|built|named|called|known|part|member|capital|president|ceo|chairman|director|"
-    r"author|son|daughter|wife|husband|father|mother|brother|sister|employs|employed|teaches|taught|"
-    r"attended|represents|borders|flows|runs|uses|supports|depends|contains|includes|belongs|became|"
-    r"serves|served|manufactures|makes|made|sells|hosts|hosted|leads|succeeded|preceded|replaced|"
-    r"\w+ed|\w+es|\w+s)\b",
-    re.IGNORECASE,
-)
-_ORG_WORDS = _words(
-    "university inc inc. corp corp. corporation company co co. ltd ltd. llc institute foundation "
-    "association agency bank group party council committee society college school laboratory "
-    "laboratories labs lab museum team club records press times ministry department organization "
-    "organisation federation union academy church hospital network studios systems technologies airlines "
-    "motors "
-)
-_PLACE_WORDS = _words(
-    "city river mountain mountains mount lake island islands ocean sea street county state province "
-    "kingdom republic valley park bridge tower desert bay coast region district village town square "
-    "airport "
-)
-_PERSON_REL = re.compile(r"^(?:born|died|married|studied|graduated|wife|husband|son|daughter|father|mother)\b")
-_PLACE_REL = re.compile(r"\b(?:in|at|near|from|to)$")
-_BY_REL = re.compile(r"\bby$")
-_COPULA_NP = re.compile(
-    r"^\s+(?:is|was|are|were)\s+(?:also\s+)?(a|an|the)\s+([a-z][a-z\-]*(?:\s+[a-z][a-z\-]*){0,4}?)"
-    r"(?=\s*(?:[,.;:!?]|$|\s+(?:that|which|who|where|with|in|on|at|by|from|for|and|since)\b))"
-)
-_APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)\s+([a-z][a-z\- ]{1,40}?)\s+(of|in|at|for)\s*$")
-_SUBJECT_CARRY = re.compile(r"^\s*(?:,\s*)?(?:and|but|,)\s+", re.IGNORECASE)
-_WHO = re.compile(r"^\s*,?\s*(?:who|which|that)\s+", re.IGNORECASE)
-_LIST_SEP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+)$")
-_SUBORD = re.compile(
-    r"^\s*,?\s*(?:while|when|after|before|because|as|since|until|where)\s+(?:he|she|it|they)\s+", re.IGNORECASE
-)
-_ADVERB = re.compile(r"^(?:later|also|then|first|subsequently|eventually|originally|previously|still)\s+")
-_NP_OBJECT = re.compile(
-    r"^\s+(?:(?:later|also|then|first)\s+)?([a-z]+(?:ed|es|s))\s+(?:the\s+|a\s+|an\s+)?"
-    r"([a-z][a-z\-]*(?:\s+(?:of\s+|in\s+|for\s+)?[a-z][a-z\-]*){0,4}?)(?=\s*(?:[,.;:!?]|$))"
-)
-_NOT_VERBS = {"is", "was", "has", "does", "this", "his", "its", "as", "us", "thus", "plus", "whereas"}
-
-
-def _strip_lead(text: str, start: int) -> tuple[str, int]:
-    words = text.split(" ")
-    while words and words[0].lower().strip(".,") in _LEAD_WORDS and len(words) > 1:
-        start += len(words[0]) + 1
-        words = words[1:]
-    if words and words[0].lower().strip(".,") in _LEAD_WORDS:
-        return "", start
-    return " ".join(words), start
-
-
-def _mentions(sentence: str) -> list[tuple[int, int, str]]:
-    out = []
-    for m in _MENTION.finditer(sentence):
-        text, start = _strip_lead(m.group(0), m.start())
-        text = text.rstrip(".’'")
-        if text.endswith("'s") or text.endswith("’s"):
-            text = text[:-2]
-        if not text or (len(text) == 1 and not text.isdigit()):
-            continue
-        out.append((start, start + len(text), text))
-    return out
-
-
-def _guess_type(name: str) -> str:
-    if re.fullmatch(r"1\d{3}|20\d{2}", name) or _MONTH_DATE.match(name):
-        return "DATE"
-    words = name.lower().split()
-    if words and (words[-1] in _ORG_WORDS or words[0] in {"university", "institute", "bank", "ministry"}):
-        return "ORG"
-    if words and (words[-1] in _PLACE_WORDS or words[0] in {"mount", "lake", "river"}):
-        return "PLACE"
-    if name.isupper() and len(name) <= 6:
-        return "ORG"
-    return "ENTITY"
-
-
-def _relation(middle: str) -> str | None:
-    """Normalise the words between two mentions into a relation, or None when it is not one."""
-    rel = " ".join(middle.split()).strip(" ,;:")
-    possessive = bool(re.match(r"^['’]s\s", rel))
-    if possessive:  # "Google's parent company is Alphabet" -> parent company
-        rel = re.sub(r"\s+(?:is|was|are|were)$", "", rel[3:])
-    rel = _WHO.sub("", rel)
-    rel = _SUBORD.sub("", rel)
-    rel = _SUBJECT_CARRY.sub("", rel)
-    if not rel or len(rel.split()) > 7 or re.search(r"[;:()\"“”]", rel) or "," in rel:
-        return None
-    if not possessive and not _VERBISH.search(rel):
-        return None
-    if rel.lower() in {"and", "or", "of", "in", "as", "is", "was", "s"}:
-        return None
-    rel = _AUX.sub("", rel + " ").strip() or rel
-    rel = _ADVERB.sub("", rel)
-    rel = _DET.sub("", rel)
-    rel = re.sub(r"\s+(?:the|a|an)$", "", rel, flags=re.IGNORECASE).lower()
-    return rel or None
-
-
-def _type_from_relation(rel: str, subj_type: str, obj_type: str) -> tuple[str, str]:
-    if subj_type == "ENTITY" and _PERSON_REL.match(rel):
-        subj_type = "PERSON"
-    if obj_type == "ENTITY" and re.match(
-        r"^(?:works?|worked|stud(?:y|ies|ied)|employed|professor|student|teach\w*)\s+(?:at|for)$", rel
-    ):
-        obj_type = "ORG"
-    if obj_type == "ENTITY" and _PLACE_REL.search(rel) and not rel.startswith(("married", "son", "daughter")):
-        obj_type = "PLACE"
-    if rel.startswith(("capital of", "city in", "located in")):
-        subj_type = "PLACE" if subj_type == "ENTITY" else subj_type
-        obj_type = "PLACE" if obj_type == "ENTITY" else obj_type
-    if obj_type == "ENTITY" and _BY_REL.search(rel):
-        obj_type = "PERSON"
-    if rel.startswith(("wrote", "directed", "published", "composed", "painted")) and obj_type == "ENTITY":
-        subj_type, obj_type = ("PERSON" if subj_type == "ENTITY" else subj_type), "WORK"
-    return subj_type, obj_type
+def expand_partial(name: str, subjects: list[str]) -> str:
+    """The section subject `name` is a whole-word head or tail of ("AX-7" -> "Aurora AX-7"), else `name`."""
+    words = name.split()
+    for full in subjects:
+        parts = full.split()
+        if len(words) < len(parts) and (parts[: len(words)] == words or parts[-len(words) :] == words):
+            return full
+    return name
 
 
 class OfflineExtractor:
-    """Rule-based triple extraction for English prose; no model, no network."""
+    """Structure-aware rule-based extraction; no model, no network."""
 
     name = "offline"
 
     def __init__(self, settings: KGSettings | None = None) -> None:
         self.settings = settings or KGSettings()
+        self.sentences = SentenceExtractor(self.settings)
 
     def extract(self, chunk: Chunk) -> list[Triple]:
         text = chunk.text
-        triples: list[Triple] = []
+        layout, sections = read_layout(chunk, self.name)
+        prose = self.sentences.extract(chunk.model_copy(update={"text": _prose_only(text, sections)}))
+        out: list[Triple] = []
         seen: set[tuple[str, str, str]] = set()
-        last_subject: tuple[str, str] | None = None
-
-        def emit(s: str, st: str, r: str, o: str, ot: str, span: tuple[int, int]) -> None:
-            if not s or not o or s == o or (s, r, o) in seen:
-                return
-            if max(len(s), len(r), len(o)) > self.settings.max_field_chars:
-                return
-            if len(triples) >= self.settings.max_triples_per_chunk:
-                return
-            st, ot = _type_from_relation(r, st, ot)
-            seen.add((s, r, o))
-            triples.append(
-                Triple(
-                    subject=s,
-                    relation=r,
-                    object=o,
-                    subject_type=st,
-                    object_type=ot,
-                    source_id=chunk.source_id,
-                    chunk_id=chunk.chunk_id,
-                    span=span,
-                    evidence=text[span[0] : span[1]].strip()[:300],
-                    extractor=self.name,
+        max_chars = self.settings.max_field_chars
+        for t in layout:
+            if max(len(t.subject), len(t.relation), len(t.object)) <= max_chars:
+                out.append(t)
+        for t in prose:
+            a, b = t.span
+            subjects = next((s.subjects for s in sections if s.start <= a < s.end), [])
+            out.append(
+                t.model_copy(
+                    update={
+                        "subject": expand_partial(" ".join(t.subject.split()), subjects),
+                        "object": expand_partial(" ".join(t.object.split()), subjects),
+                        "evidence": text[a:b].strip()[:300],
+                    }
                 )
             )
-
-        full_names: dict[str, str] = {}  # "Newton" -> "Isaac Newton", within this chunk
-        for a, b in sentences(text):
-            sent = text[a:b]
-            mentions = []
-            for m in _mentions(sent):
-                name = m[2]
-                if " " in name and _guess_type(name) == "ENTITY" and len(name.split()) <= 4:
-                    full_names.setdefault(name.split()[-1], name)
-                elif " " not in name and name in full_names:
-                    name = full_names[name]
-                mentions.append((m[0], m[1], name))
-            # A sentence opening with a pronoun continues the previous sentence's subject.
-            lead = re.match(r"\s*(\w+)\s", sent)
-            if lead and lead.group(1).lower() in _PRONOUNS and last_subject:
-                mentions.insert(0, (lead.start(1), lead.end(1), last_subject[0]))
-                pronoun_subject = True
-            else:
-                pronoun_subject = False
-            if not mentions:
-                continue
-            subj0 = mentions[0][2]
-            subj0_type = last_subject[1] if pronoun_subject and last_subject else _guess_type(subj0)
-            last_subject = (subj0, subj0_type)
-            # "A and B founded C": the leading coordinated mentions share the subject role.
-            group = 1
-            while group < len(mentions) and _LIST_SEP.match(sent[mentions[group - 1][1] : mentions[group][0]]):
-                group += 1
-            subjects = [(m[2], subj0_type if j == 0 else _guess_type(m[2])) for j, m in enumerate(mentions[:group])]
-            subj_end = mentions[group - 1][1]
-            # "X is a Y" with a common-noun Y.
-            cop = _COPULA_NP.match(sent[subj_end:])
-            if cop:
-                det, np = cop.group(1), cop.group(2)
-                rel = "is a" if det in ("a", "an") else "is the"
-                next_mention = any(m[0] > subj_end and m[0] <= subj_end + cop.end() + 4 for m in mentions)
-                follows = sent[subj_end + cop.end() :].lstrip()
-                if not (next_mention or follows.startswith("of ")):
-                    for sj, st in subjects:
-                        emit(sj, st, rel, np, "CONCEPT", (a, b))
-            # "X developed the theory of relativity": a verb and a lowercase noun phrase to the clause end.
-            obj = _NP_OBJECT.match(sent[subj_end:])
-            verb_np = obj is not None and obj.group(1) not in _NOT_VERBS
-            if obj and verb_np and not any(subj_end < m[0] < subj_end + obj.end() for m in mentions):
-                for sj, st in subjects:
-                    emit(sj, st, obj.group(1), obj.group(2), "CONCEPT", (a, b))
-            last: tuple[list[tuple[str, str]], str] | None = None  # subjects and relation of the last fact
-            for i in range(group, len(mentions)):
-                prev, cur = mentions[i - 1], mentions[i]
-                middle = sent[prev[1] : cur[0]]
-                if last is not None and _LIST_SEP.match(middle):  # "... by A, B and C"
-                    for sj, st in last[0]:
-                        emit(sj, st, last[1], cur[2], _guess_type(cur[2]), (a, b))
-                    continue
-                app = _APPOSITIVE.match(middle)
-                if app:
-                    rel = f"{app.group(1).strip()} {app.group(2)}"
-                    emit(prev[2], _guess_type(prev[2]), rel, cur[2], _guess_type(cur[2]), (a, b))
-                    last = ([(prev[2], _guess_type(prev[2]))], rel)
-                    continue
-                found = _relation(middle)
-                if found is None:
-                    last = None
-                    continue
-                rel = found
-                carry = (
-                    i > group
-                    and (_SUBJECT_CARRY.match(middle) or re.match(r"^\s*,", middle) or _SUBORD.match(middle))
-                    and not _WHO.match(middle)
-                )
-                subs = subjects if i == group or carry else [(prev[2], _guess_type(prev[2]))]
-                for sj, st in subs:
-                    emit(sj, st, rel, cur[2], _guess_type(cur[2]), (a, b))
-                last = (subs, rel)
-        return triples
+        unique = []
+        for t in out:
+            key = (t.subject, t.relation, t.object)
+            if key not in seen and t.subject != t.object:
+                seen.add(key)
+                unique.append(t)
+        # No cap on layout facts: a table's rows are stated facts, bounded by the table (the sentence rules
+        # keep their own SPARK_AGENTS_KG_MAX_TRIPLES_PER_CHUNK cap).
+        return unique

@@ -74,7 +74,8 @@ class Stats(BaseModel):
     central: list[tuple[str, float]]
 
 
-def _fact(u: str, v: str, d: dict[str, Any]) -> Fact:
+def edge_fact(u: str, v: str, d: dict[str, Any]) -> Fact:
+    """A stored edge as a fact with its provenance."""
     return Fact(
         subject=u,
         relation=d.get("relation", ""),
@@ -113,7 +114,7 @@ def _facts_among(g: nx.MultiDiGraph, nodes: set[str], limit: int) -> tuple[list[
             if v in nodes:
                 if len(facts) >= limit:
                     return facts, True
-                facts.append(_fact(u, v, d))
+                facts.append(edge_fact(u, v, d))
     return facts, False
 
 
@@ -141,8 +142,8 @@ def neighbours(kg: KnowledgeGraph, entity: str, hops: int = 1, limit: int = 200)
     nodes = _expand(kg.graph, [node], hops, max_nodes=max(limit, 2))
     # Facts touching the centre first, then the rest of the neighbourhood.
     g = kg.graph
-    direct = [_fact(u, v, d) for u, v, d in g.out_edges(node, data=True)]
-    direct += [_fact(u, v, d) for u, v, d in g.in_edges(node, data=True)]
+    direct = [edge_fact(u, v, d) for u, v, d in g.out_edges(node, data=True)]
+    direct += [edge_fact(u, v, d) for u, v, d in g.in_edges(node, data=True)]
     others, truncated = _facts_among(g, nodes - {node}, limit)
     facts = (direct + others)[:limit]
     return SubgraphResult(
@@ -186,10 +187,10 @@ def paths(kg: KnowledgeGraph, source: str, target: str, max_hops: int = 4, limit
         for u, v in zip(p, p[1:], strict=False):
             if g.has_edge(u, v):
                 d = next(iter(g.get_edge_data(u, v).values()))
-                steps.append(_fact(u, v, d))
+                steps.append(edge_fact(u, v, d))
             else:
                 d = next(iter(g.get_edge_data(v, u).values()))
-                steps.append(_fact(v, u, d))
+                steps.append(edge_fact(v, u, d))
         out.append(steps)
     return PathResult(source=a, target=b, paths=out)
 

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from serving.settings import ServingSettings
 
 ExtractorName = Literal["offline", "llm"]
+# auto: the supervisor model when one is configured (an endpoint URL is set or running), else extractive.
+SummarizerName = Literal["auto", "offline", "llm"]
 
 
 class KGSettings(BaseSettings):
@@ -31,6 +33,9 @@ class KGSettings(BaseSettings):
     llm_concurrency: int = Field(default=2, ge=1, le=32)
     # Keep only model triples whose subject and object both occur in the chunk (drops invented entities).
     llm_grounded_only: bool = True
+    # A chunk whose model answer is unusable JSON (malformed, cut off, off-schema, invalid triple) is
+    # extracted by the offline rules instead, and counted; false: the build fails and stores nothing.
+    llm_fallback: bool = True
     # Entity names and relations longer than this are rejected (they are sentences, not entities).
     max_field_chars: int = Field(default=120, ge=8)
     max_triples_per_chunk: int = Field(default=64, ge=1)
@@ -38,6 +43,15 @@ class KGSettings(BaseSettings):
     merge_threshold: float = Field(default=0.92, gt=0.5, le=1.0)
     # The HTML view keeps at most this many nodes (the most central ones).
     view_max_nodes: int = Field(default=150, ge=2)
+    # Communities (Louvain): a fixed seed, so the same graph always gives the same communities.
+    community_seed: int = 42
+    community_resolution: float = Field(default=1.0, gt=0)
+    summarizer: SummarizerName = "auto"
+    # At most this many communities (the largest) are summarised by the model; the rest extractively.
+    summary_max_llm: int = Field(default=20, ge=0)
+    # The facts a community summary is built from (and cites).
+    summary_facts: int = Field(default=8, ge=1, le=50)
+    summary_max_tokens: int = Field(default=300, ge=32)
     home: Path | None = None  # default: the serving data directory (SPARK_AGENTS_HOME)
 
     @property

@@ -3,6 +3,8 @@
 File: `<home>/graphs/<collection>.json` (format "spark-agents-kg", version 1). Nodes are entity names
 (the display form of the first mention) with `type`, `aliases` and `mentions`; every edge carries its
 relation and provenance (`source_id`, `chunk_id`, `span` within the chunk, `evidence`, `extractor`).
+The file's metadata: `merges` (the merge log: every surface form folded or renamed, and why), `aliases`
+(set by the user) and `acronyms` (acronym -> expansion, as the built documents define them).
 Writes go to a temporary file in the same folder, fsync, then `os.replace`, under an exclusive lock.
 A file that cannot be read is reported as `GraphCorrupted`, copied to a timestamped backup, and never
 overwritten: the user resets it explicitly (`spark-agents graph reset`).
@@ -18,9 +20,9 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 from pydantic import BaseModel
@@ -33,6 +35,7 @@ from kg.settings import KGSettings
 
 FORMAT, VERSION = "spark-agents-kg", 1
 _CACHE: dict[str, tuple[tuple[str, int, int], KnowledgeGraph]] = {}
+_T = TypeVar("_T")
 _COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -57,13 +60,25 @@ class KnowledgeGraph:
         graph: nx.MultiDiGraph | None = None,
         merges: list[dict[str, Any]] | None = None,
         aliases: dict[str, str] | None = None,
+        acronyms: dict[str, str] | None = None,
     ) -> None:
         self.graph = graph if graph is not None else nx.MultiDiGraph()
         self.merges = merges or []
         self.aliases = aliases or {}
+        self.acronyms = acronyms or {}
         self.version = 0  # bumped by add_triples: caches below are keyed on it
         self._index: tuple[tuple[float, int, int, int], EntityIndex] | None = None
         self._undirected: tuple[tuple[int, int], nx.Graph] | None = None
+        self._memo: dict[Any, tuple[tuple[int, int, int], Any]] = {}
+
+    def memo(self, key: Any, build: Callable[[], _T]) -> _T:
+        """Data derived from the graph (communities, indexes), built once and kept until the graph changes."""
+        stamp = (self.version, self.graph.number_of_nodes(), self.graph.number_of_edges())
+        hit = self._memo.get(key)
+        if hit is None or hit[0] != stamp:
+            hit = (stamp, build())
+            self._memo[key] = hit
+        return hit[1]  # type: ignore[no-any-return]
 
     def undirected(self) -> nx.Graph:
         """A simple undirected copy for path search (cached until the graph changes)."""
@@ -78,19 +93,30 @@ class KnowledgeGraph:
     def index(self, threshold: float = 0.92) -> EntityIndex:
         """The entity index (cached until the graph or the alias table changes)."""
         g = self.graph
-        stamp = (threshold, self.version, g.number_of_nodes(), len(self.aliases))
+        stamp = (threshold, self.version, g.number_of_nodes(), len(self.aliases) + len(self.acronyms))
         if self._index is not None and self._index[0] == stamp:
             return self._index[1]
-        idx = EntityIndex(self.aliases, threshold)
+        idx = EntityIndex(self.aliases, threshold, self.acronyms)
         for node, data in g.nodes(data=True):
             idx.add_node(node, data.get("aliases", []))
         self._index = (stamp, idx)
         return idx
 
-    def add_triples(self, triples: Iterable[Triple], settings: KGSettings | None = None) -> AddReport:
-        """Merge triples in: entities folded through the index, one edge per (relation, provenance)."""
+    def add_triples(
+        self,
+        triples: Iterable[Triple],
+        settings: KGSettings | None = None,
+        acronyms: dict[str, str] | None = None,
+    ) -> AddReport:
+        """Merge triples in: entities folded through the index, one edge per (relation, provenance).
+
+        `acronyms` (acronym -> expansion, from `kg.canon.acronym_definitions` over the same documents) join
+        the graph's table first, so "NPU" and "Neural Processing Unit" become one node whichever comes first.
+        """
         settings = settings or KGSettings()
         checked = [check_triple(t, settings.max_field_chars) for t in triples]  # all valid, or nothing changes
+        for acr, expansion in (acronyms or {}).items():
+            self.acronyms.setdefault(acr, expansion)
         idx = self.index(settings.merge_threshold)
         self._index = None  # resolve() below grows this index; rebuilt on next use
         self.version += 1
@@ -146,6 +172,7 @@ class KnowledgeGraph:
             "version": VERSION,
             "merges": self.merges,
             "aliases": self.aliases,
+            "acronyms": self.acronyms,
             "nodes": [[n, d] for n, d in g.nodes(data=True)],
             "edges": [[u, v, k, d] for u, v, k, d in g.edges(keys=True, data=True)],
         }
@@ -170,7 +197,7 @@ class KnowledgeGraph:
             if type(span) is not list or len(span) != 2 or type(span[0]) is not int or type(span[1]) is not int:
                 raise ValueError("an edge has an invalid text span")
             g.add_edge(u, v, key=k, **d)
-        return cls(g, list(data.get("merges") or []), dict(data.get("aliases") or {}))
+        return cls(g, list(data.get("merges") or []), dict(data.get("aliases") or {}), dict(data.get("acronyms") or {}))
 
 
 def _graphml_ready(g: nx.MultiDiGraph) -> nx.MultiDiGraph:

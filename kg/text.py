@@ -21,11 +21,30 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
+_LINE_UNIT = re.compile(r"\n(?=[ \t]*(?:\||[^\n|]*\|))")
+
+
+def _units(text: str) -> list[tuple[int, int]]:
+    """Sentences, with table rows (lines holding `|`) as units of their own: a long table is cut between
+    rows, never inside one, so each chunk's rows stay whole."""
+    out: list[tuple[int, int]] = []
+    for a, b in sentences(text):
+        start = a
+        for m in _LINE_UNIT.finditer(text, a, b):
+            if text[start : m.start()].strip():
+                out.append((start, m.start()))
+            start = m.end()
+        if text[start:b].strip():
+            out.append((start, b))
+    return out
+
+
 def split_text(text: str, chunk_chars: int) -> list[tuple[int, str]]:
-    """Cut text into chunks of about `chunk_chars` at sentence boundaries: [(offset, chunk_text)]."""
+    """Cut text into chunks of about `chunk_chars` at sentence boundaries (and between table rows):
+    [(offset, chunk_text)]."""
     chunks: list[tuple[int, str]] = []
     cur_start, cur_end = None, 0
-    for a, b in sentences(text):
+    for a, b in _units(text):
         if cur_start is not None and b - cur_start > chunk_chars:
             chunks.append((cur_start, text[cur_start:cur_end]))
             cur_start = None

@@ -12,14 +12,16 @@ from mcp_servers.common import serve
 
 if TYPE_CHECKING:
     from kg.build import BuildReport
+    from kg.store import GraphStore, KnowledgeGraph
 
 mcp = FastMCP(
     "kg",
     instructions=(
         "Knowledge graphs built from the user's text and documents. Use extract_graph to add facts from text "
         "or an ingested source, query_graph to answer 'how is X related to Y' (mode 'path'), 'what do we know "
-        "about X' (mode 'neighbours') or a free question (mode 'subgraph'); every fact carries its source and "
-        "chunk. graph_stats summarises a graph; render_graph writes an offline HTML view and returns its path."
+        "about X' (mode 'neighbours'), a free question (mode 'subgraph'), or a broad question no entity "
+        "answers alone, from community summaries (mode 'global'); every fact carries its source and chunk. "
+        "graph_stats summarises a graph; render_graph writes an offline HTML view and returns its path."
     ),
 )
 
@@ -45,13 +47,22 @@ class FactOut(BaseModel):
     evidence: str
 
 
+class CommunityOut(BaseModel):
+    id: int
+    score: float
+    entities: list[str]
+    summary: str
+    citations: list[int] = Field(description="numbers of the facts (1-based, in `facts`) this summary cites")
+
+
 class QueryResult(BaseModel):
     mode: str
     matched: list[str]
     facts: list[FactOut]
     paths: list[list[FactOut]] = Field(default_factory=list)
+    communities: list[CommunityOut] = Field(default_factory=list, description="mode 'global': summaries used")
     truncated: bool = False
-    text: str = Field(description="the facts as lines, ready to quote")
+    text: str = Field(description="the facts as lines (mode 'global': the answer and its sources), ready to quote")
 
 
 class StatsResult(BaseModel):
@@ -131,21 +142,42 @@ async def extract_graph(
 
 
 @mcp.tool()
-def query_graph(
-    mode: Literal["neighbours", "path", "subgraph"] | None = None,
+async def query_graph(
+    mode: Literal["neighbours", "path", "subgraph", "global"] | None = None,
     entity: str | None = None,
     target: str | None = None,
     question: str | None = None,
     hops: int = 1,
     limit: int = 50,
     max_hops: int = 4,
+    top: int = 3,
     collection: str | None = None,
 ) -> QueryResult:
     """Query a graph. mode 'neighbours': facts within `hops` of `entity`; 'path': shortest paths from
     `entity` to `target` (at most `max_hops` long); 'subgraph': facts around the entities named in
-    `question` (and paths between them). Without a mode: 'path' when entity and target are given,
-    'neighbours' for an entity alone, 'subgraph' for a question. Unknown entities and unconnected pairs are
-    errors that say so."""
+    `question` (and paths between them); 'global': a broad `question` ("what does this collection cover?")
+    answered from the `top` best-matching community summaries, each fact cited [n] with its chunk. Without
+    a mode: 'path' when entity and target are given, 'neighbours' for an entity alone, 'subgraph' for a
+    question. Unknown entities and unconnected pairs are errors that say so."""
+    import anyio
+
+    # The first global question summarises the communities (with a model: one call each): off the event loop.
+    return await anyio.to_thread.run_sync(
+        lambda: _query(mode, entity, target, question, hops, limit, max_hops, top, collection)
+    )
+
+
+def _query(
+    mode: str | None,
+    entity: str | None,
+    target: str | None,
+    question: str | None,
+    hops: int,
+    limit: int,
+    max_hops: int,
+    top: int,
+    collection: str | None,
+) -> QueryResult:
     from core.errors import SparkAgentsError
     from kg import query as q
     from kg.store import GraphStore
@@ -153,7 +185,10 @@ def query_graph(
     if mode is None:
         mode = "path" if entity and target else "neighbours" if entity else "subgraph"
     try:
-        kg = GraphStore(collection).load(cached=True)
+        store = GraphStore(collection)
+        kg = store.load(cached=True)
+        if mode == "global":
+            return _global(store, kg, question, top)
         if mode == "path":
             if not entity or not target:
                 raise ToolError("mode 'path' needs entity and target.")
@@ -175,6 +210,25 @@ def query_graph(
         raise _fail(e) from None
     return QueryResult(
         mode=mode, matched=r.matched, facts=[_fact(f) for f in r.facts], truncated=r.truncated, text=r.as_text()
+    )
+
+
+def _global(store: GraphStore, kg: KnowledgeGraph, question: str | None, top: int) -> QueryResult:
+    from kg.community import community_index
+    from kg.global_query import global_answer
+
+    if not question:
+        raise ToolError("mode 'global' needs question.")
+    a = global_answer(community_index(store, kg), question, k=top)
+    return QueryResult(
+        mode="global",
+        matched=[f"community {c.id}" for c in a.communities],
+        facts=[_fact(f) for f in a.facts],
+        communities=[
+            CommunityOut(id=c.id, score=c.score, entities=c.entities, summary=c.summary, citations=c.citations)
+            for c in a.communities
+        ],
+        text=a.as_text(),
     )
 
 

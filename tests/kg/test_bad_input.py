@@ -42,7 +42,8 @@ def test_llm_build_merges_model_triples(scripted_roles, built):
         Reply(content=json.dumps({"triples": [{"subject": "X" * 1000, "relation": "r", "object": "London"}]})),
     ],
 )
-def test_second_chunk_bad_json_stores_nothing(scripted_roles, built, second):
+def test_second_chunk_bad_json_stores_nothing_without_fallback(scripted_roles, built, second, monkeypatch):
+    monkeypatch.setenv("SPARK_AGENTS_KG_LLM_FALLBACK", "false")
     chunks = text_chunks(TWO_CHUNKS)
     assert len(chunks) >= 2
     before = built.path.read_bytes()
@@ -50,6 +51,18 @@ def test_second_chunk_bad_json_stores_nothing(scripted_roles, built, second):
     with pytest.raises(ExtractionError, match="nothing was stored"):
         build_graph(chunks, extractor="llm")
     assert built.path.read_bytes() == before  # the first chunk's good triples were not stored either
+
+
+def test_a_chunk_with_bad_json_falls_back_and_the_build_reports_it(scripted_roles, built, monkeypatch):
+    monkeypatch.setenv("SPARK_AGENTS_KG_LLM_CONCURRENCY", "1")  # scripted replies go to the chunks in order
+    chunks = text_chunks(TWO_CHUNKS)
+    scripted_roles.script(text(json.dumps(GOOD)), Reply(content="<not json at all>"))
+    report = build_graph(chunks, extractor="llm")
+    assert report.fallback_chunks == [chunks[1].chunk_id]
+    g = built.load().graph
+    assert g.has_edge("Ada Lovelace", "Charles Babbage")  # the model's triple from the first chunk
+    offline = [d for u, v, d in g.edges(data=True) if d["chunk_id"] == chunks[1].chunk_id]
+    assert offline and all(d["extractor"] == "offline" for d in offline)  # the rules' triples from the second
 
 
 def test_model_server_failures_are_project_errors(scripted_roles, built):

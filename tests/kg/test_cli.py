@@ -72,3 +72,31 @@ def test_corrupted_graph_reported_and_reset(built):
     r = cli("reset")
     assert r.returncode == 0 and "backed up to" in r.stdout
     assert cli("stats").returncode == 0
+
+
+def test_communities_global_question_and_community_view(spark_home):
+    from kg.store import GraphStore
+    from tests.kg.test_community import two_clusters
+
+    GraphStore().add_triples(two_clusters())
+    r = cli("communities")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("2 communities (offline summaries)") and "About Marie Curie" in r.stdout
+    assert (spark_home / "graphs" / "default.communities.json").exists()
+
+    r = cli("query", "--global", "What did the physicists discover?", "--top", "1")
+    assert r.returncode == 0, r.stderr
+    assert "From 1 of the graph's 2 communities" in r.stdout and "Marie Curie discovered Polonium. " in r.stdout
+    assert "Sources:\n[1] " in r.stdout and "(doc:curie doc:curie#" in r.stdout
+
+    r = cli("query", "--global", "Who makes the H4?", "--json")
+    data = json.loads(r.stdout)
+    assert "Halcyon Systems" in data["communities"][0]["entities"] and data["citations"][0]["chunk_id"]
+
+    r = cli("show", "--no-open", "--community", "1", "--colour-by", "community")
+    assert r.returncode == 0, r.stderr
+    assert Path(r.stdout.strip()) == spark_home / "graphs" / "default.community-1.html"
+    r = cli("show", "--no-open", "--community", "7")
+    assert r.returncode == 1 and "No community 7: the graph has 2" in r.stderr
+    r = cli("show", "--no-open", "--colour-by", "rainbow")
+    assert r.returncode == 1 and "unknown --colour-by 'rainbow'" in r.stderr

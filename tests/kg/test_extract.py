@@ -146,12 +146,48 @@ def test_llm_falls_back_to_json_object_schema_and_remembers(scripted_roles):
         (json.dumps({"triples": [{"subject": "A" * 5000, "relation": "r", "object": "B"}]}), "5000 characters"),
     ],
 )
-def test_llm_bad_answers_are_clear_errors(scripted_roles, reply, message):
+def test_llm_bad_answers_are_clear_errors_without_fallback(scripted_roles, reply, message, monkeypatch):
+    monkeypatch.setenv("SPARK_AGENTS_KG_LLM_FALLBACK", "false")
     scripted_roles.script(Reply(content=reply))
     chunk = Chunk(text="A r B.", source_id="s", chunk_id="s#0")
     with pytest.raises(ExtractionError, match=message) as err:
         LLMExtractor().extract(chunk)
     assert "nothing was stored" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(content='{"triples": [{"subject": "Orbit Z2", "relation": "weig'),
+        Reply(content="Sure! The Orbit Z2 weighs 1.2 kg."),
+        Reply(content='{"facts": []}'),
+        Reply(content='{"triples": [{"subject": "", "relation": "r", "object": "B"}]}'),
+    ],
+)
+def test_unusable_model_json_falls_back_to_the_offline_extractor_for_that_chunk(scripted_roles, reply):
+    table = "## Orbit Z2\n\n| Property | Value |\n|---|---|\n| Weight | 1.2 kg |\n\nOrbit Z2 was designed by Acme Corp."
+    chunk = Chunk(text=table, source_id="s", chunk_id="s#3")
+    scripted_roles.script(reply)
+    ex = LLMExtractor()
+    triples = ex.extract(chunk)
+    assert _facts(triples) == _facts(OfflineExtractor().extract(chunk))
+    assert ("Orbit Z2", "weight", "1.2 kg") in _facts(triples) and all(t.extractor == "offline" for t in triples)
+    assert [f.chunk_id for f in ex.fallbacks] == ["s#3"] and "nothing was stored" in ex.fallbacks[0].reason
+
+
+def test_llm_sees_the_section_and_a_continued_tables_header(scripted_roles):
+    scripted_roles.script(text(json.dumps({"triples": []})))
+    chunk = Chunk(
+        text="| Board 7 | 70 W |",
+        source_id="s",
+        chunk_id="s#1",
+        heading="Fleet > Boards",
+        table_header=["Board", "Power"],
+    )
+    ex = LLMExtractor()
+    assert ex.extract(chunk) == [] and ex.fallbacks == []
+    user = scripted_roles.chat_requests[0]["messages"][-1]["content"]
+    assert "Section: Fleet > Boards" in user and "Board | Power" in user and chunk.text in user
 
 
 @settings(max_examples=150, deadline=None)

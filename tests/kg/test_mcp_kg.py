@@ -33,6 +33,16 @@ async def _exercise(session) -> None:
     r = await session.call_tool("query_graph", {"entity": "Warsaw", "target": "Paris"})  # mode inferred
     assert r.structuredContent["mode"] == "path" and r.structuredContent["matched"] == ["Warsaw", "Paris"]
 
+    r = await session.call_tool("query_graph", {"mode": "global", "question": "Who created Python?", "top": 1})
+    assert not r.isError, r.content
+    out = r.structuredContent
+    assert out["mode"] == "global" and len(out["communities"]) == 1 and "Python" in out["communities"][0]["entities"]
+    assert out["communities"][0]["citations"] == list(range(1, len(out["facts"]) + 1))
+    assert out["facts"][0]["chunk_id"] and "Python created by Guido van Rossum" in out["text"]
+    assert "Sources:\n[1] " in out["text"]
+    r = await session.call_tool("query_graph", {"mode": "global"})
+    assert r.isError and "needs question" in r.content[0].text
+
     r = await session.call_tool("graph_stats", {})
     assert r.structuredContent["nodes"] > 10
 

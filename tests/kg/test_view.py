@@ -54,3 +54,64 @@ def test_offline_html_strips_remote_tags_and_refuses_leftovers():
     assert offline_html(page) == "ok"
     with pytest.raises(KGError, match="remote resource"):
         offline_html('<img src="https://example.com/a.png">')
+
+
+def _two_clusters() -> KnowledgeGraph:
+    from tests.kg.test_community import two_clusters
+
+    kg = KnowledgeGraph()
+    kg.add_triples(two_clusters())
+    return kg
+
+
+def _node_ids(page: str) -> set[str]:
+    return {m.group(1) for m in re.finditer(r'\{[^{}]*"id": "([^"]+)"[^{}]*"label"', page)}
+
+
+def test_community_filter_draws_only_that_community(tmp_path):
+    from kg.community import detect
+    from tests.kg.test_community import CURIE_ENTITIES, DEVICE_ENTITIES
+
+    kg = _two_clusters()
+    groups = detect(kg)
+    curie = next(i for i, g in enumerate(groups) if "Marie Curie" in g)
+    r = render(kg, tmp_path / "c.html", community=curie)
+    page = (tmp_path / "c.html").read_text()
+    assert r.community == curie and r.communities == 2 and r.nodes == len(CURIE_ENTITIES) and not r.truncated
+    assert _node_ids(page) == CURIE_ENTITIES and not _node_ids(page) & DEVICE_ENTITIES
+    assert f"community {curie} ({len(CURIE_ENTITIES)} entities)" in page
+    assert '"label": "sponsors"' not in page  # the bridge fact leaves the community
+
+
+def test_colour_by_community_and_readable_edge_labels(tmp_path):
+    from kg.community import membership
+    from kg.view import COMMUNITY_COLOURS, EDGE_FONT
+
+    kg = _two_clusters()
+    kg.add_triples(
+        [Triple(subject="Marie Curie", relation="worked with", object="Pierre Curie", source_id="s", chunk_id="w")]
+    )
+    r = render(kg, tmp_path / "c.html", colour_by="community")
+    page = (tmp_path / "c.html").read_text()
+    of = membership(kg)
+    nodes = {m.group(1): m.group(0) for m in re.finditer(r'\{[^{}]*"id": "([^"]+)"[^{}]*\}', page)}
+    for name in ("Marie Curie", "Aurora AX-7"):
+        assert f'"color": "{COMMUNITY_COLOURS[of[name]]}"' in nodes[name]
+    assert of["Marie Curie"] != of["Aurora AX-7"] and r.communities == 2
+    assert f"{of['Marie Curie']}: Marie Curie" in page  # the legend names each community by its hub
+    assert f'"strokeColor": "{EDGE_FONT["strokeColor"]}"' in page and '"align": "middle"' in page
+    # Two relations between the same entities: the second curves away instead of overprinting the first.
+    assert '"label": "married"' in page and '"label": "worked with"' in page and '"curvedCCW"' in page
+
+
+def test_long_edge_labels_are_shortened_and_bad_options_refused(tmp_path):
+    kg = KnowledgeGraph()
+    rel = "was described at length in the annual report of"
+    kg.add_triples([Triple(subject="Acme", relation=rel, object="Widget", source_id="s", chunk_id="c")])
+    render(kg, tmp_path / "g.html")
+    page = (tmp_path / "g.html").read_text()
+    assert f'"label": "{rel[:29]}..."' in page and f'"title": "{rel}' in page
+    with pytest.raises(KGError, match="No community 5: the graph has 1"):
+        render(kg, tmp_path / "g.html", community=5)
+    with pytest.raises(KGError, match="Unknown colouring"):
+        render(kg, tmp_path / "g.html", colour_by="rainbow")  # type: ignore[arg-type]
