@@ -49,6 +49,7 @@ class Deps:
     pool: MCPPool
     router: SemanticRouter
     settings: AgentSettings
+    serving: ServingSettings  # read once with the runtime: a settings object costs ~2 ms to build
 
 
 HANDOFF_TOOLS = [
@@ -120,7 +121,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
     settings = deps.settings
 
     def serving() -> ServingSettings:
-        return ServingSettings()
+        return deps.serving
 
     def emit_tokens(agent: str) -> Callable[[str], None]:
         writer = get_stream_writer()
@@ -129,7 +130,13 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
     async def answer_directly(state: TurnState) -> Command:
         ep = endpoint(Role.SUPERVISOR, serving())
         messages = [SystemMessage(prompts.SUPERVISOR), *conversation(state, settings.history_messages)]
-        ai = await chat(ep, messages, max_tokens=settings.max_tokens, on_token=emit_tokens("supervisor"))
+        ai = await chat(
+            ep,
+            messages,
+            max_tokens=settings.max_tokens,
+            on_token=emit_tokens("supervisor"),
+            timeout=deps.serving.request_timeout,
+        )
         return Command(
             goto=END,
             update={
@@ -176,6 +183,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         ai = await chat(
             ep,
             messages,
+            timeout=deps.serving.request_timeout,
             tools=HANDOFF_TOOLS,
             tool_choice="auto",
             max_tokens=settings.max_tokens,
@@ -205,7 +213,13 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
     async def route_with_json(text: str) -> str:
         ep = endpoint(Role.SUPERVISOR, serving())
         messages = [SystemMessage(prompts.ROUTE_JSON), HumanMessage(text)]
-        ai = await chat(ep, messages, response_format=json_schema_format(ep, "route", ROUTE_SCHEMA), max_tokens=32)
+        ai = await chat(
+            ep,
+            messages,
+            response_format=json_schema_format(ep, "route", ROUTE_SCHEMA),
+            max_tokens=32,
+            timeout=deps.serving.request_timeout,
+        )
         try:
             agent = json.loads(str(ai.content))["agent"]
         except (ValueError, KeyError, TypeError):
@@ -260,10 +274,13 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             last_tool = ""
 
             async def use_tool(tool: Tool, args: dict[str, Any]) -> ToolOutcome:
-                """One tool call with grounded ids (agents/grounding.py); a call that fails with ids the
-                model chose is retried once without them."""
+                """One tool call, a small model's ids grounded (agents/grounding.py); a call that fails
+                with ids the model chose is retried once without them."""
                 fixed = policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or [])
-                grounded = grounding.ground({**args, **fixed}, grounding.evidence_text(messages), fixed)
+                merged = {**args, **fixed}
+                # a small model's ids must be found in the conversation; a large model's are tried as given
+                grounded = grounding.ground(merged, grounding.evidence_text(messages), fixed) if small else None
+                grounded = grounded or grounding.Grounded(merged)
                 if grounded.dropped:
                     notes.append(grounded.note())
                 outcome = await logged(tool.name, grounded.args)
@@ -298,6 +315,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                 ai = await chat(
                     ep,
                     messages,
+                    timeout=deps.serving.request_timeout,
                     tools=[policy.openai_tool(t) for t in tools] or None,
                     tool_choice=choice,
                     max_tokens=settings.max_tokens,

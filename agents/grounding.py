@@ -2,10 +2,11 @@
 
 A small model filling a forced tool call invents plausible ids (a source id that is a URL, a graph
 named "my_graph", an entity the user never mentioned), and the tool's "not found" error then became the
-turn's whole answer. An id-like argument is kept only when its value appears in what the user wrote, in
-an earlier answer, or in a tool result of this turn (a large model that read `list_sources` first);
-what the user chose in a front end (selected sources, attached images) is fixed by `policy.fix_arguments`
-and always kept. A call that still fails on an id is retried once without the model's ids.
+turn's whole answer. A small model's id-like argument is kept only when its value appears in what the
+user wrote, in an earlier answer, or in a tool result of this turn; what the user chose in a front end
+(selected sources, attached images) is fixed by `policy.fix_arguments` and always kept. A large model's
+ids are tried as given (it resolves "the warranty document" to an id it looked up). Any model's call that
+fails on an id is retried once without the ids it chose.
 """
 
 from __future__ import annotations

@@ -74,12 +74,13 @@ async def chat(
     response_format: dict[str, Any] | None = None,
     max_tokens: int = 1024,
     on_token: TokenSink | None = None,
+    timeout: float | None = None,
 ) -> AIMessage:
     """One streamed model call. Tool calls with arguments that are not valid JSON come back as
     `invalid_tool_calls` (with the parse error) so the caller can feed the error back to the model."""
     if ep.base_url is None:
         raise ModelServerUnavailable(ep.role, None, "this role is not configured for the active profile")
-    client = _client(ep.base_url, ep.api_key or "not-needed", ServingSettings().request_timeout)
+    client = _client(ep.base_url, ep.api_key or "not-needed", timeout or ServingSettings().request_timeout)
     kwargs: dict[str, Any] = {"model": ep.model, "messages": to_openai(messages), "max_tokens": max_tokens}
     if tools:
         kwargs["tools"] = tools

@@ -8,6 +8,7 @@ when the best route clears a minimum score and beats the runner-up by a margin.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -18,6 +19,8 @@ from pydantic import BaseModel
 from agents.capabilities import routes as capability_routes
 from agents.terms import present, question_terms
 from serving.embeddings import Embedder, get_embedder
+
+log = logging.getLogger(__name__)
 
 
 class RouteDecision(BaseModel):
@@ -50,6 +53,14 @@ class SemanticRouter:
                 self._matrix = _normalize(np.asarray(self._embedder.embed(texts), dtype=np.float32))
                 self._labels = labels
         return self._matrix, self._labels
+
+    def warm(self) -> None:
+        """Load the embedding model and encode the examples now (the runtime does it as it starts), so the
+        first turn pays one encoding of its message only."""
+        try:
+            self._prepare()
+        except Exception:  # noqa: BLE001 - the first route() raises the same error where it is reported
+            log.warning("router warm-up failed", exc_info=True)
 
     def route(self, text: str) -> RouteDecision:
         matrix, labels = self._prepare()

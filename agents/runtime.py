@@ -8,10 +8,11 @@ that went away) cancels the run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ class Runtime:
         self.settings = settings or AgentSettings()
         self.threads = ThreadStore(self.serving.home / "threads.db")
         self.router = SemanticRouter()
+        if self.settings.routing != "llm":  # the model routes alone in `llm` mode: no router to warm
+            threading.Thread(target=self.router.warm, name="router-warm-up", daemon=True).start()
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="spark-agents-runtime", daemon=True)
         self._thread.start()
@@ -83,8 +86,12 @@ class Runtime:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._saver_cm = AsyncSqliteSaver.from_conn_string(str(path))
             saver = await self._saver_cm.__aenter__()
+            await saver.setup()  # WAL; then no fsync per commit: a process crash loses nothing committed,
+            await saver.conn.execute("PRAGMA synchronous=NORMAL")  # only a power cut can lose the last turn
         self.checkpointer = saver
-        self.graph = build_graph(Deps(pool=self.pool, router=self.router, settings=self.settings), saver)
+        self.graph = build_graph(
+            Deps(pool=self.pool, router=self.router, settings=self.settings, serving=self.serving), saver
+        )
 
     # --- turns -------------------------------------------------------------------------------------
     async def astream(
@@ -119,7 +126,8 @@ class Runtime:
                 "route": "",
             }
             turn = TurnCollector(tid, agent)
-            async for event in self.graph.astream(inputs, config, stream_mode="custom"):
+            stream = self.graph.astream(inputs, config, stream_mode="custom", durability=self.settings.durability)
+            async for event in stream:
                 yield turn.add(event)
             state = await self.graph.aget_state(config)
             last = state.values["messages"][-1]
@@ -143,6 +151,31 @@ class Runtime:
         except Exception as e:  # noqa: BLE001 - logged with its traceback, reported as one line
             log.exception("turn failed")
             yield ErrorEvent(message=f"Internal error ({type(e).__name__}: {e}); see the log for details.")
+
+    async def aturn(self, message: str, **kwargs: Any) -> AsyncGenerator[Event, None]:
+        """`astream` for a caller on another event loop (the API's): each event crosses to the caller's loop
+        with one wake-up, no worker thread in between. Closing the iterator early cancels the run."""
+        caller = asyncio.get_running_loop()
+        q: asyncio.Queue[Any] = asyncio.Queue()
+
+        def deliver(item: Any) -> None:
+            with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody listens any more
+                caller.call_soon_threadsafe(q.put_nowait, item)
+
+        async def produce() -> None:
+            try:
+                async for event in self.astream(message, **kwargs):
+                    deliver(event)
+            finally:
+                deliver(_DONE)
+
+        future = asyncio.run_coroutine_threadsafe(produce(), self.loop)
+        try:
+            while (item := await q.get()) is not _DONE:
+                yield item
+        finally:
+            if not future.done():
+                future.cancel()
 
     def stream(self, message: str, **kwargs: Any) -> Iterator[Event]:
         q: queue.Queue[Any] = queue.Queue()
@@ -213,6 +246,7 @@ class Runtime:
             self._call(shutdown(), timeout=30)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
+            self.threads.close()
 
 
 _runtime: Runtime | None = None

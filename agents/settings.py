@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from serving.settings import ServingSettings
 
 Routing = Literal["auto", "router", "llm"]
+Durability = Literal["sync", "async", "exit"]
 
 
 class AgentSettings(BaseSettings):
@@ -29,6 +30,10 @@ class AgentSettings(BaseSettings):
     tool_output_chars: int = 6000
     history_messages: int = 12
     checkpoint_url: str | None = None  # postgresql://… for Postgres; default SQLite under the data dir
+    # When a turn's checkpoint is written (LangGraph `durability`). `exit`: once, when the turn ends, fails
+    # or pauses (an interrupt) — a crash mid-turn loses only that unfinished turn, which no front end could
+    # resume anyway; `async`/`sync`: after every superstep (4 writes for a handoff turn).
+    durability: Durability = "exit"
 
     mcp_rag_url: str | None = None
     mcp_kg_url: str | None = None

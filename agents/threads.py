@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 import uuid
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,8 @@ class ThreadStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or ServingSettings().home / "threads.db"
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
         with self._db() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS threads (id TEXT PRIMARY KEY, title TEXT, created REAL, updated REAL)"
@@ -57,17 +61,31 @@ class ThreadStore:
             )
             db.execute("CREATE INDEX IF NOT EXISTS turns_by_thread ON turns (thread_id, seq)")
 
-    def _db(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """The store's one connection (opened once: a connect costs more than the write), one thread at a
+        time, one transaction per block. WAL without an fsync per commit: a process crash loses nothing
+        committed."""
+        with self._lock:
+            if self._conn is None:
+                self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            with self._conn:
+                yield self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def touch(self, thread_id: str | None, first_message: str = "") -> str:
         """Create the thread if new (titled after its first message), bump its time; return its id."""
         thread_id = thread_id or uuid.uuid4().hex[:12]
         now = time.time()
         title = " ".join(first_message.split())[:60] or "New chat"
-        with closing(self._db()) as db, db:
+        with self._db() as db:
             db.execute(
                 "INSERT INTO threads VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET updated=excluded.updated",
                 (thread_id, title, now, now),
@@ -77,34 +95,34 @@ class ThreadStore:
     def record_turn(self, thread_id: str, turn: TurnRecord) -> None:
         """Keep a finished turn's record (written once per turn, after the checkpoint)."""
         turn = turn.model_copy(update={"created": turn.created or time.time()})
-        with closing(self._db()) as db, db:
+        with self._db() as db:
             db.execute("INSERT INTO turns (thread_id, record) VALUES (?, ?)", (thread_id, turn.model_dump_json()))
 
     def turns(self, thread_id: str) -> list[TurnRecord]:
-        with closing(self._db()) as db:
+        with self._db() as db:
             rows = db.execute("SELECT record FROM turns WHERE thread_id=? ORDER BY seq", (thread_id,)).fetchall()
         return [TurnRecord.model_validate(json.loads(r[0])) for r in rows]
 
     def list(self) -> list[ThreadInfo]:
-        with closing(self._db()) as db:
+        with self._db() as db:
             rows = db.execute("SELECT id, title, created, updated FROM threads ORDER BY updated DESC").fetchall()
         return [ThreadInfo(id=r[0], title=r[1], created=r[2], updated=r[3]) for r in rows]
 
     def get(self, thread_id: str) -> ThreadInfo:
-        with closing(self._db()) as db:
+        with self._db() as db:
             r = db.execute("SELECT id, title, created, updated FROM threads WHERE id=?", (thread_id,)).fetchone()
         if r is None:
             raise ThreadNotFound(thread_id)
         return ThreadInfo(id=r[0], title=r[1], created=r[2], updated=r[3])
 
     def rename(self, thread_id: str, title: str) -> None:
-        with closing(self._db()) as db, db:
+        with self._db() as db:
             if db.execute("UPDATE threads SET title=? WHERE id=?", (title.strip()[:200], thread_id)).rowcount == 0:
                 raise ThreadNotFound(thread_id)
 
     def delete(self, thread_id: str) -> None:
         """Forget the thread's entry; the runtime also deletes its checkpoints."""
-        with closing(self._db()) as db, db:
+        with self._db() as db:
             if db.execute("DELETE FROM threads WHERE id=?", (thread_id,)).rowcount == 0:
                 raise ThreadNotFound(thread_id)
             db.execute("DELETE FROM turns WHERE thread_id=?", (thread_id,))

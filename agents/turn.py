@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 from agents.events import Event
@@ -25,6 +25,28 @@ def run_turn(
     from agents.runtime import get_runtime
 
     yield from get_runtime().stream(message, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent)
+
+
+async def arun_turn(
+    message: str,
+    *,
+    thread_id: str | None = None,
+    attachments: Sequence[str | Path] = (),
+    sources: list[str] | None = None,
+    agent: str | None = None,
+) -> AsyncIterator[Event]:
+    """`run_turn` for async callers (the API): the events arrive on the caller's event loop."""
+    import asyncio
+
+    from agents.runtime import get_runtime
+
+    runtime = await asyncio.to_thread(get_runtime)  # the first call builds the runtime: seconds
+    turn = runtime.aturn(message, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent)
+    try:
+        async for event in turn:
+            yield event
+    finally:
+        await turn.aclose()
 
 
 def thread_messages(thread_id: str) -> list[dict[str, str]]:

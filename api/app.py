@@ -119,12 +119,12 @@ def create_app(
         given = thread_id_of(body, x_thread_id)
         attachments = save_images(last.images(), ServingSettings())
         message = compose_message(body.messages, given is None, settings.history_chars)
-        from agents.turn import run_turn
+        from agents.turn import arun_turn
 
         # Named here, not by the runtime, so the X-Thread-Id header can go out before the first event;
         # the runtime records the thread (titled after the user's own request) when the turn starts.
         reply = Reply(model=body.model, thread_id=given or uuid.uuid4().hex[:12])
-        gen = run_turn(message, thread_id=reply.thread_id, attachments=attachments, agent=MODELS[body.model])
+        gen = arun_turn(message, thread_id=reply.thread_id, attachments=attachments, agent=MODELS[body.model])
         if body.stream:
             return stream_response(app, gen, reply, settings.emit_events)
         return await complete_response(app, request, gen, reply)

@@ -75,10 +75,10 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
     @router.post("/turns", responses={200: {"content": {"text/event-stream": {}}}})
     async def turn(body: TurnRequest) -> StreamingResponse:
         """One turn; its events stream as SSE (`data: {"type": "token" | "handoff" | ... }`)."""
-        from agents.turn import run_turn
+        from agents.turn import arun_turn
 
         thread_id = body.thread_id or uuid.uuid4().hex[:12]
-        gen = run_turn(
+        gen = arun_turn(
             body.message,
             thread_id=thread_id,
             attachments=body.attachments,

@@ -1,7 +1,7 @@
 """Driving a turn's event generator and answering with it: as SSE `chat.completion.chunk`s or one JSON answer.
 
-`run_turn` is a blocking generator; each step runs in a worker thread, and the generator is always closed
-(freeing the run) when the answer is done, fails, or the client goes away. What the answer *is* comes from
+`arun_turn` yields the events on the API's event loop; the iterator is always closed (freeing the run) when
+the answer is done, fails, or the client goes away. What the answer *is* comes from
 `agents.collector.TurnCollector`, as for every other adapter.
 """
 
@@ -11,12 +11,11 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from openai.types.chat.chat_completion import Choice
@@ -32,7 +31,7 @@ from core.errors import SparkAgentsError
 
 log = logging.getLogger(__name__)
 
-_END = object()
+Turn = AsyncGenerator[Event, None]  # a turn's events, from agents.turn.arun_turn
 NO_ANSWER = "the run ended without an answer"
 
 
@@ -50,53 +49,47 @@ class Reply:
         return {"X-Thread-Id": self.thread_id}
 
 
-def _next(gen: Iterator[Any]) -> Any:
-    return next(gen, _END)
-
-
 class _Run:
-    """One run_turn generator, driven from worker threads, always closed (which frees the run).
+    """One turn's event iterator (`agents.turn.arun_turn`), always closed, which frees the run.
 
-    `app.state.active_runs` counts the open runs (`/health` shows it); the worker threads come from one
-    limiter per app sized by `run_threads`, so concurrent turns do not queue behind anyio's default 40.
+    `app.state.active_runs` counts the open runs (`/health` shows it); one limiter per app, sized by
+    `run_threads`, caps how many run at once. Events arrive on this loop from the runtime's, no worker
+    thread in between.
     """
 
-    def __init__(self, app: FastAPI, gen: Iterator[Any]) -> None:
-        self.app, self.gen = app, gen
+    def __init__(self, app: FastAPI, turn: Turn) -> None:
+        self.app, self.turn = app, turn
 
     async def __aenter__(self) -> _Run:
         if getattr(self.app.state, "run_limiter", None) is None:
             self.app.state.run_limiter = anyio.CapacityLimiter(self.app.state.settings.run_threads)
-        self.limiter = self.app.state.run_limiter
+        await self.app.state.run_limiter.acquire_on_behalf_of(self)
         self.app.state.active_runs += 1
         return self
 
-    async def events(self) -> AsyncIterator[Any]:
-        while True:
-            # Not abandoned on cancel: a cancelled request waits for the current step, then closes the run.
-            event = await anyio.to_thread.run_sync(_next, self.gen, limiter=self.limiter)
-            if event is _END:
-                return
+    async def events(self) -> AsyncIterator[Event]:
+        async for event in self.turn:
             yield event
 
     async def __aexit__(self, *exc: object) -> None:
         with anyio.CancelScope(shield=True):
             try:
-                await anyio.to_thread.run_sync(self.gen.close, limiter=self.limiter)
+                await self.turn.aclose()
             except Exception:  # noqa: BLE001 - closing is best effort; the run is gone either way
                 log.exception("closing a run failed")
             finally:
                 self.app.state.active_runs -= 1
+                self.app.state.run_limiter.release_on_behalf_of(self)
 
 
-async def run_events(app: FastAPI, gen: Iterator[Event]) -> AsyncIterator[Event]:
+async def run_events(app: FastAPI, turn: Turn) -> AsyncIterator[Event]:
     """A turn's events, driven like the chat endpoints drive theirs (for routes that stream raw events)."""
-    async with _Run(app, gen) as run:
+    async with _Run(app, turn) as run:
         async for event in run.events():
             yield event
 
 
-async def complete_response(app: FastAPI, request: Request, gen: Iterator[Event], reply: Reply) -> JSONResponse:
+async def complete_response(app: FastAPI, request: Request, gen: Turn, reply: Reply) -> JSONResponse:
     """The whole turn as one `chat.completion` (502 with the run's error when it fails)."""
     turn = TurnCollector(reply.thread_id)
     async with _Run(app, gen) as run:
@@ -136,7 +129,7 @@ def _run_failed(message: str, reply: Reply) -> JSONResponse:
     return error_response(502, message, "upstream_error", "run_failed", **reply.headers)
 
 
-def stream_response(app: FastAPI, gen: Iterator[Event], reply: Reply, emit_events: bool) -> StreamingResponse:
+def stream_response(app: FastAPI, gen: Turn, reply: Reply, emit_events: bool) -> StreamingResponse:
     """The turn as SSE: a role chunk, content chunks, event chunks (when `emit_events`), a last chunk with
     the thread and citations, then `[DONE]`; a failure ends the stream with an `error` payload instead."""
     return StreamingResponse(
@@ -164,7 +157,7 @@ def _error(message: str, type_: str) -> bytes:
     return _sse({"error": {"message": message, "type": type_, "code": "run_failed"}})
 
 
-async def _sse_events(app: FastAPI, gen: Iterator[Event], reply: Reply, emit_events: bool) -> AsyncIterator[bytes]:
+async def _sse_events(app: FastAPI, gen: Turn, reply: Reply, emit_events: bool) -> AsyncIterator[bytes]:
     turn = TurnCollector(reply.thread_id)
     async with _Run(app, gen) as run:
         yield _chunk(reply, ChoiceDelta(role="assistant", content=""))

@@ -158,8 +158,8 @@ def test_cancelled_stream_frees_the_run(api: str, scripted_roles: ScriptedServer
     with httpx.stream("POST", api + URL, json=body, timeout=30) as r:
         for line in r.iter_lines():
             if '"content": "w0' in line:
-                break
-        assert health(api)["active_runs"] == 1
+                assert health(api)["active_runs"] == 1  # while the stream is open
+                break  # leaving iter_lines closes the connection
     assert wait_until(lambda: health(api)["active_runs"] == 0, timeout=15)
     scripted_roles.default = text("next answer")
     r = httpx.post(api + URL, json=OK_BODY, timeout=30)

@@ -141,6 +141,9 @@ class ScriptedServer:
 class _RequestHandler(BaseHTTPRequestHandler):
     scripted: ScriptedServer
     protocol_version = "HTTP/1.1"  # keep-alive, and streams use chunked encoding as llama.cpp's server does
+    # Each SSE chunk is a small write: with Nagle's algorithm the next one waits for the client's delayed
+    # ACK (40 ms), which benchmarks would count as orchestration overhead.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args: Any) -> None:  # keep test output clean
         pass
