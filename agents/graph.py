@@ -114,6 +114,18 @@ def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
                     "snippet": str(item.get("text", ""))[:300],
                 }
             )
+    for fact in data.get("graph_facts") or [] if isinstance(data, dict) else []:
+        found.append(
+            {
+                "label": str(start + len(found) + 1),
+                "citation": f"knowledge graph · {fact.get('citation', '')}",
+                "source_id": fact.get("source_id"),
+                "title": None,
+                "path": None,
+                "page": None,
+                "snippet": str(fact.get("text", ""))[:300],
+            }
+        )
     return found
 
 
@@ -244,6 +256,30 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         parts.append("Tell the user that describing the image needs the vision model; report what OCR found.")
         return ToolOutcome(text="\n\n".join(parts), is_error=True)
 
+    async def with_graph_facts(found: ToolOutcome, question: str, writer: Any) -> ToolOutcome:
+        """Mixed retrieval (the LightRAG idea): the documents agent's hits, plus what the knowledge graph
+        knows about the entities the question and the hits name, each fact cited to its chunk. Nothing is
+        added when there is no graph, it knows none of them, or the kg server fails."""
+        hits = [h for h in (found.structured or {}).get("hits") or [] if isinstance(h, dict)]
+        if not hits:
+            return found
+        keep = ("text", "source_id", "chunk_id", "citation")
+        args = {"question": question[:2000], "hits": [{k: str(h.get(k) or "") for k in keep} for h in hits]}
+        try:
+            extra = await deps.pool.call("kg", "graph_facts", args)
+        except SparkAgentsError:
+            return found
+        facts = (extra.structured or {}).get("facts") or [] if not extra.is_error else []
+        if not facts:
+            return found
+        writer(ToolCallEvent(server="kg", tool="graph_facts", arguments={"question": question[:200]}, agent="rag"))
+        writer(ToolResultEvent(server="kg", tool="graph_facts", summary=extra.text[:500], is_error=False))
+        lines = "\n".join(f"- {f['text']} ({f['citation']})" for f in facts)
+        return ToolOutcome(
+            text=f"{found.text}\n\nFacts from the knowledge graph:\n{lines}",
+            structured={**(found.structured or {}), "graph_facts": facts},
+        )
+
     def specialist(agent: str) -> Callable[[TurnState], Any]:
         server = server_of(agent)
 
@@ -364,6 +400,8 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                         if small and step == 0:
                             args = grounding.with_request(args, tool.inputSchema.get("properties", {}), user_text)
                         outcome = await use_tool(tool, args)
+                        if tool.name == "search_documents" and settings.graph_facts and not outcome.is_error:
+                            outcome = await with_graph_facts(outcome, user_text, writer)
                         citations += citations_from(outcome, len(citations))
                         if tool.name == "describe_image" and outcome.is_error:
                             outcome = await vision_fallback(outcome, by_name, state, writer)

@@ -62,7 +62,13 @@ def _hits(data: dict[str, Any]) -> str:
     for i, hit in enumerate(data.get("hits") or [], 1):
         passage = best_passage(str(hit.get("text", "")), query, str(hit.get("title") or ""))
         lines.append(f"[{i}] {passage} — {hit.get('citation', '')}")
-    return "\n".join(lines) if len(lines) > 1 else "Nothing in your documents matches that."
+    if len(lines) == 1:
+        return "Nothing in your documents matches that."
+    facts = data.get("graph_facts") or []
+    if facts:
+        lines.append("From your knowledge graph:")
+        lines += [f"- {f.get('text', '')} — {f.get('citation', '')}" for f in facts]
+    return "\n".join(lines)
 
 
 def _run(data: dict[str, Any]) -> str:

@@ -34,6 +34,9 @@ class AgentSettings(BaseSettings):
     # or pauses (an interrupt) — a crash mid-turn loses only that unfinished turn, which no front end could
     # resume anyway; `async`/`sync`: after every superstep (4 writes for a handoff turn).
     durability: Durability = "exit"
+    # the documents agent adds the knowledge graph's facts about the entities its hits name (when a graph
+    # knows them): mixed retrieval, one call to the kg server per search
+    graph_facts: bool = True
 
     mcp_rag_url: str | None = None
     mcp_kg_url: str | None = None

@@ -318,13 +318,8 @@ def score(pred: list[tuple[str, str, str]], gold: list[tuple[str, str, str]]) ->
     return tp_triple, tp_pair, len(pred), len(gold)
 
 
-def evaluate(extract, sample) -> dict[str, float]:  # noqa: ANN001
-    tp = tpp = npred = ngold = 0
-    for i, (passage, gold) in enumerate(sample):
-        triples = extract(Chunk(text=passage, source_id="gold", chunk_id=f"gold#{i}"))
-        pred = [(t.subject, t.relation, t.object) for t in triples]
-        a, b, c, d = score(pred, gold)
-        tp, tpp, npred, ngold = tp + a, tpp + b, npred + c, ngold + d
+def metrics(tp: int, tpp: int, npred: int, ngold: int) -> dict[str, float]:
+    """Precision, recall and F1 of whole facts (tp) and of (subject, object) pairs (tpp)."""
     p, r = tp / max(npred, 1), tp / max(ngold, 1)
     pp, pr = tpp / max(npred, 1), tpp / max(ngold, 1)
     return {
@@ -337,6 +332,16 @@ def evaluate(extract, sample) -> dict[str, float]:  # noqa: ANN001
         "pair R": pr,
         "pair F1": 2 * pp * pr / max(pp + pr, 1e-9),
     }
+
+
+def evaluate(extract, sample) -> dict[str, float]:  # noqa: ANN001
+    tp = tpp = npred = ngold = 0
+    for i, (passage, gold) in enumerate(sample):
+        triples = extract(Chunk(text=passage, source_id="gold", chunk_id=f"gold#{i}"))
+        pred = [(t.subject, t.relation, t.object) for t in triples]
+        a, b, c, d = score(pred, gold)
+        tp, tpp, npred, ngold = tp + a, tpp + b, npred + c, ngold + d
+    return metrics(tp, tpp, npred, ngold)
 
 
 def load_document(name: str) -> tuple[str, str, list[tuple[str, str, str]]]:
@@ -372,18 +377,7 @@ def score_document(name: str, run: Run, graph: bool = False) -> dict[str, float]
     triples = run(chunks)
     pred = graph_facts(chunks, triples) if graph else {(t.subject, t.relation, t.object) for t in triples}
     tp, tpp, npred, ngold = score(sorted(pred), gold)
-    p, r = tp / max(npred, 1), tp / max(ngold, 1)
-    pp, pr = tpp / max(npred, 1), tpp / max(ngold, 1)
-    return {
-        "predicted": npred,
-        "gold": ngold,
-        "P": p,
-        "R": r,
-        "F1": 2 * p * r / max(p + r, 1e-9),
-        "pair P": pp,
-        "pair R": pr,
-        "pair F1": 2 * pp * pr / max(pp + pr, 1e-9),
-    }
+    return metrics(tp, tpp, npred, ngold)
 
 
 def document_rows(with_llm: bool) -> tuple[list[tuple[str, str, dict[str, float]]], list[str]]:

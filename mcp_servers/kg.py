@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
@@ -230,6 +230,53 @@ def _global(store: GraphStore, kg: KnowledgeGraph, question: str | None, top: in
         ],
         text=a.as_text(),
     )
+
+
+class HitIn(BaseModel):
+    text: str
+    source_id: str = ""
+    chunk_id: str = ""
+    citation: str = ""
+
+
+class GraphFact(BaseModel):
+    text: str = Field(description="the fact as a sentence")
+    citation: str = Field(description="the chunk it was extracted from")
+    source_id: str
+    chunk_id: str
+
+
+class GraphFacts(BaseModel):
+    entities: list[str] = Field(description="graph entities the question and the hits name")
+    facts: list[GraphFact]
+
+
+@mcp.tool()
+async def graph_facts(
+    question: str,
+    hits: list[HitIn] | None = None,
+    collection: str | None = None,
+    max_facts: Annotated[int, Field(ge=1, le=50)] = 8,
+) -> GraphFacts:
+    """Facts from a graph about the entities a question and its document search hits name (mixed retrieval:
+    what the graph knows beside the passages found). Empty when there is no graph or it knows none of them."""
+    import anyio
+
+    from core.errors import SparkAgentsError
+    from kg.mix import mix_retrieve
+    from kg.store import GraphStore
+
+    def run() -> GraphFacts:
+        mixed = mix_retrieve(GraphStore(collection).load(cached=True), question, hits or [], max_facts=max_facts)
+        facts = [
+            GraphFact(text=e.text, citation=e.citation, source_id=e.source_id, chunk_id=e.chunk_id) for e in mixed.facts
+        ]
+        return GraphFacts(entities=mixed.entities, facts=facts)
+
+    try:
+        return await anyio.to_thread.run_sync(run)
+    except SparkAgentsError as e:
+        raise _fail(e) from None
 
 
 @mcp.tool()

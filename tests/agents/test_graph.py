@@ -236,7 +236,7 @@ def test_mcp_sessions_are_opened_once_and_reused(llm_routing: ScriptedServer, wa
     for _ in range(3):
         llm_routing.script(tool("search_documents", {"query": "warranty"}), text("Three years."))
         assert turn("warranty?", agent="rag")[-1].text == "Three years."
-    assert get_runtime().pool.starts == {"rag": 1}
+    assert get_runtime().pool.starts == {"rag": 1, "kg": 1}  # kg: the graph's facts beside the hits
 
 
 def test_small_model_router_mode_forces_the_primary_tool(
@@ -409,3 +409,23 @@ def test_a_factual_question_the_documents_cover_goes_to_the_documents_agent(
     scripted_roles.script(text("Paris."))
     events = turn("What is the capital of France?")
     assert not of(events, "handoff") and events[-1].text == "Paris."
+
+
+def test_the_documents_agent_adds_the_graphs_facts_about_what_its_hits_name(
+    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch, warranty_doc: Path
+) -> None:
+    from kg.build import build_graph, text_chunks
+
+    build_graph(
+        text_chunks("The Spark Widget is made by Acme Corp. Acme Corp is headquartered in Berlin."), None, "offline"
+    )
+    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "true")
+    scripted_roles.script(tool("search_documents", {"query": "warranty"}))
+    events = turn("How long is the warranty on the Spark Widget?", agent="rag")
+    assert [(c.server, c.tool) for c in of(events, "tool_call")] == [("rag", "search_documents"), ("kg", "graph_facts")]
+    final = events[-1]
+    assert isinstance(final, FinalEvent)
+    passages, graph = final.text.split("From your knowledge graph:")
+    assert "warranty period of three years" in passages and "Spark Widget made by Acme Corp." in graph
+    assert final.citations[0]["path"].endswith("warranty.md")
+    assert any(c["citation"].startswith("knowledge graph") and "Acme" in c["snippet"] for c in final.citations)
