@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
@@ -250,20 +251,25 @@ class Runtime:
 
 
 _runtime: Runtime | None = None
-_runtime_key: tuple[str, str] | None = None
+_runtime_key: tuple[tuple[str, str], ...] | None = None
 _lock = threading.Lock()
 
 
+def _settings_key() -> tuple[tuple[str, str], ...]:
+    """The environment the runtime's settings are read from (microseconds, where reading them takes ms)."""
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SPARK_AGENTS_")))
+
+
 def get_runtime() -> Runtime:
-    """The runtime for the current data directory and profile (a new one when either changed)."""
+    """The runtime for the current configuration: it reads its settings once, and a changed `SPARK_AGENTS_*`
+    environment (another home, profile or model endpoint) gets a new one."""
     global _runtime, _runtime_key
-    serving = ServingSettings()
-    key = (str(serving.home), serving.profile)
+    key = _settings_key()
     with _lock:
         if _runtime is None or _runtime_key != key:
             if _runtime is not None:
                 _runtime.close()
-            _runtime, _runtime_key = Runtime(serving), key
+            _runtime, _runtime_key = Runtime(ServingSettings()), key
         return _runtime
 
 

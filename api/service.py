@@ -139,7 +139,11 @@ def ensure_service(settings: ServiceSettings | None = None) -> ServiceHandle:
         started = record is None
         if record is None:
             record = _start(settings)
-        _wait_healthy(settings, record)
+        if not _wait_healthy(settings, record, expect_exit=not started):
+            # the recorded service was dying (killed an instant ago, not yet reaped): start a new one
+            settings.record_file.unlink(missing_ok=True)
+            record, started = _start(settings), True
+            _wait_healthy(settings, record)
         return ServiceHandle(
             url=record.url,
             token=service_token(settings),
@@ -165,12 +169,16 @@ def _start(settings: ServiceSettings) -> ServiceRecord:
     raise ServiceStartError(f"The Spark Agents service did not start in time (log: {settings.log_file}).")
 
 
-def _wait_healthy(settings: ServiceSettings, record: ServiceRecord) -> None:
+def _wait_healthy(settings: ServiceSettings, record: ServiceRecord, expect_exit: bool = False) -> bool:
+    """True once the service answers; False if it exits while `expect_exit` (an already recorded one that
+    may be on its way out); else a clear error."""
     deadline = time.monotonic() + settings.service_start_timeout
     while time.monotonic() < deadline:
         if healthy(record.url):
-            return
+            return True
         if not pid_alive(record.pid):
+            if expect_exit:
+                return False
             raise ServiceStartError(f"The Spark Agents service exited:\n{log_tail(settings.log_file)}")
         time.sleep(0.1)
     raise ServiceStartError(f"The Spark Agents service at {record.url} does not answer (log: {settings.log_file}).")
