@@ -328,6 +328,15 @@ def _read_html(text: str, stem: str) -> ParsedDocument:
     title = title_tag.get_text(" ", strip=True) if title_tag else ""
     for tag in soup.find_all("a", class_="headerlink"):  # Sphinx's ¶ permalinks
         tag.decompose()
+    for table in soup.find_all("table"):  # as Markdown rows: cells stay apart, and the graph reads the rows
+        rows: list[str] = []
+        for tr in table.find_all("tr"):
+            cells = [c.get_text(" ", strip=True).replace("|", "/") for c in tr.find_all(["th", "td"])]
+            if cells:
+                rows.append("| " + " | ".join(cells) + " |")
+                if len(rows) == 1 and tr.find("th"):
+                    rows.append("|" + "---|" * len(cells))
+        table.replace_with(f"\n\n{chr(10).join(rows)}\n\n")
     first_h1 = None
     for h in soup.find_all(re.compile(r"^h[1-6]$")):
         heading = h.get_text(" ", strip=True)

@@ -47,3 +47,24 @@ def test_unknown_source_is_a_clear_error():
 
     with pytest.raises(SourceUnavailable, match="no-such-source"):
         source_chunks("no-such-source")
+
+
+def test_an_ingested_html_table_becomes_facts_with_units(tmp_path):
+    """HTML tables reach the chunks as Markdown rows (cells apart), so the graph reads them as a spec table."""
+    from kg.build import build_graph, source_chunks
+    from kg.store import GraphStore
+
+    doc = tmp_path / "aurora.html"
+    doc.write_text(
+        "<html><head><title>Aurora AX-7</title></head><body><h1>Aurora AX-7 reference</h1><h2>Hardware</h2>"
+        "<table><tr><th>Component</th><th>Specification</th></tr><tr><td>Memory</td><td>96 GB</td></tr>"
+        "<tr><td>Memory bandwidth</td><td>204 GB/s</td></tr></table></body></html>"
+    )
+    with library.Library(embedder=HashEmbedder()) as lib:
+        source = lib.ingest([doc]).added[0]
+    chunks = source_chunks(source.id)
+    assert "| Memory bandwidth | 204 GB/s |" in chunks[0].text
+    build_graph(chunks, collection="html")
+    facts = {(u, d["relation"], v) for u, v, d in GraphStore("html").load().graph.edges(data=True)}
+    assert ("Aurora AX-7", "memory bandwidth", "204 GB/s") in facts
+    assert ("Aurora AX-7", "memory", "96 GB") in facts
