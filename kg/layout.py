@@ -97,20 +97,7 @@ def read_layout(chunk: Chunk, extractor: str = "offline") -> tuple[list[Triple],
 
     def emit(s: str, st: str, r: str, o: str, ot: str, span: tuple[int, int]) -> None:
         if s and r and o and s != o:
-            triples.append(
-                Triple(
-                    subject=s,
-                    relation=r.lower(),
-                    object=o,
-                    subject_type=st,
-                    object_type=ot,
-                    source_id=chunk.source_id,
-                    chunk_id=chunk.chunk_id,
-                    span=span,
-                    evidence=text[span[0] : span[1]].strip()[:300],
-                    extractor=extractor,
-                )
-            )
+            triples.append(Triple.found((s, r.lower(), o), (st, ot), chunk, span, extractor))
 
     first_table = True
     for blk in parse(text):

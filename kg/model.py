@@ -5,7 +5,7 @@ Extractors produce these and the store, merge and query code consume them; neith
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -45,6 +45,25 @@ class Triple(BaseModel):
     span: tuple[int, int] = (0, 0)
     evidence: str = ""
     extractor: str = "offline"
+
+    @classmethod
+    def found(
+        cls, fact: tuple[str, str, str], types: tuple[str, str], chunk: Any, span: tuple[int, int], extractor: str
+    ) -> Triple:
+        """A fact found at `span` of `chunk`'s text (a kg Chunk), its evidence that stretch of the text."""
+        s, r, o = fact
+        return cls(
+            subject=s,
+            relation=r,
+            object=o,
+            subject_type=types[0],
+            object_type=types[1],
+            source_id=chunk.source_id,
+            chunk_id=chunk.chunk_id,
+            span=span,
+            evidence=chunk.text[span[0] : span[1]].strip()[:300],
+            extractor=extractor,
+        )
 
 
 def check_triple(t: Triple, max_chars: int) -> Triple:

@@ -184,20 +184,7 @@ class SentenceExtractor:
                 return
             st, ot = _type_from_relation(r, st, ot)
             seen.add((s, r, o))
-            triples.append(
-                Triple(
-                    subject=s,
-                    relation=r,
-                    object=o,
-                    subject_type=st,
-                    object_type=ot,
-                    source_id=chunk.source_id,
-                    chunk_id=chunk.chunk_id,
-                    span=span,
-                    evidence=text[span[0] : span[1]].strip()[:300],
-                    extractor=self.name,
-                )
-            )
+            triples.append(Triple.found((s, r, o), (st, ot), chunk, span, self.name))
 
         full_names: dict[str, str] = {}  # "Newton" -> "Isaac Newton", within this chunk
         for a, b in sentences(text):
