@@ -90,6 +90,11 @@ def conversation(state: TurnState, limit: int) -> list[BaseMessage]:
     return plain[-limit:]
 
 
+def hits_of(outcome: ToolOutcome) -> list[dict[str, Any]]:
+    """The hits of a search_documents result."""
+    return [h for h in (outcome.structured or {}).get("hits") or [] if isinstance(h, dict)]
+
+
 def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
     """Citations from a search tool's structured result (`hits`/`results`/`chunks` with a `citation`)."""
     data: Any = outcome.structured or {}
@@ -101,31 +106,17 @@ def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
         else next((data[k] for k in ("hits", "results", "chunks") if isinstance(data.get(k), list)), [])
     )
     found: list[dict[str, Any]] = []
+
+    def cite(citation: str, item: dict[str, Any]) -> None:
+        label = str(start + len(found) + 1)
+        where = {k: item.get(k) for k in ("source_id", "title", "path", "page")}
+        found.append({"label": label, "citation": citation, **where, "snippet": str(item.get("text", ""))[:300]})
+
     for item in items:
         if isinstance(item, dict) and item.get("citation"):
-            found.append(
-                {
-                    "label": str(start + len(found) + 1),
-                    "citation": item["citation"],
-                    "source_id": item.get("source_id"),
-                    "title": item.get("title"),
-                    "path": item.get("path"),
-                    "page": item.get("page"),
-                    "snippet": str(item.get("text", ""))[:300],
-                }
-            )
+            cite(item["citation"], item)
     for fact in data.get("graph_facts") or [] if isinstance(data, dict) else []:
-        found.append(
-            {
-                "label": str(start + len(found) + 1),
-                "citation": f"knowledge graph · {fact.get('citation', '')}",
-                "source_id": fact.get("source_id"),
-                "title": None,
-                "path": None,
-                "page": None,
-                "snippet": str(fact.get("text", ""))[:300],
-            }
-        )
+        cite(f"knowledge graph · {fact.get('citation', '')}", fact)  # a fact has no title, path or page
     return found
 
 
@@ -218,8 +209,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             outcome = await deps.pool.call("rag", "search_documents", {"query": text[:2000], "k": EVIDENCE_HITS})
         except SparkAgentsError:
             return []  # the documents agent would fail the same way: let the router's choice stand
-        hits = (outcome.structured or {}).get("hits") if not outcome.is_error else None
-        hits = [h for h in hits or [] if isinstance(h, dict)]
+        hits = [] if outcome.is_error else hits_of(outcome)
         return documents_cover(text, [str(h.get("text", "")) for h in hits], [str(h.get("title", "")) for h in hits])
 
     async def route_with_json(text: str) -> str:
@@ -238,6 +228,14 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             return "general"
         return agent if agent in (*SPECIALISTS, "general") else "general"
 
+    async def logged_call(writer: Any, agent: str, name: str, args: dict[str, Any]) -> ToolOutcome:
+        """A tool call on the agent's server, shown in the event stream as it starts and as it ends."""
+        server = server_of(agent)
+        writer(ToolCallEvent(server=server, tool=name, arguments=args, agent=agent))
+        outcome = await deps.pool.call(server, name, args)
+        writer(ToolResultEvent(server=server, tool=name, summary=outcome.text[:500], is_error=outcome.is_error))
+        return outcome
+
     async def vision_fallback(
         failed: ToolOutcome, by_name: dict[str, Any], state: TurnState, writer: Any
     ) -> ToolOutcome:
@@ -249,9 +247,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             args = policy.fix_arguments(by_name[name], {}, None, state.get("attachments") or [])
             if not args:
                 continue
-            writer(ToolCallEvent(server="vision", tool=name, arguments=args, agent="vision"))
-            result = await deps.pool.call("vision", name, args)
-            writer(ToolResultEvent(server="vision", tool=name, summary=result.text[:500], is_error=result.is_error))
+            result = await logged_call(writer, "vision", name, args)
             parts.append(f"{name}: {result.text}")
         parts.append("Tell the user that describing the image needs the vision model; report what OCR found.")
         return ToolOutcome(text="\n\n".join(parts), is_error=True)
@@ -260,7 +256,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         """Mixed retrieval (the LightRAG idea): the documents agent's hits, plus what the knowledge graph
         knows about the entities the question and the hits name, each fact cited to its chunk. Nothing is
         added when there is no graph, it knows none of them, or the kg server fails."""
-        hits = [h for h in (found.structured or {}).get("hits") or [] if isinstance(h, dict)]
+        hits = hits_of(found)
         if not hits:
             return found
         keep = ("text", "source_id", "chunk_id", "citation")
@@ -315,21 +311,18 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                 fixed = policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or [])
                 merged = {**args, **fixed}
                 # a small model's ids must be found in the conversation; a large model's are tried as given
-                grounded = grounding.ground(merged, grounding.evidence_text(messages), fixed) if small else None
-                grounded = grounded or grounding.Grounded(merged)
+                grounded = (
+                    grounding.ground(merged, grounding.evidence_text(messages), fixed)
+                    if small
+                    else grounding.Grounded(merged)
+                )
                 if grounded.dropped:
                     notes.append(grounded.note())
-                outcome = await logged(tool.name, grounded.args)
+                outcome = await logged_call(writer, agent, tool.name, grounded.args)
                 retry = grounding.retry_without_ids(grounded.args, fixed) if outcome.is_error else None
                 if retry:
                     notes.append(grounding.retry_note(retry, tool.name, outcome))
-                    outcome = await logged(tool.name, retry.args)
-                return outcome
-
-            async def logged(name: str, args: dict[str, Any]) -> ToolOutcome:
-                writer(ToolCallEvent(server=server, tool=name, arguments=args, agent=agent))
-                outcome = await deps.pool.call(server, name, args)
-                writer(ToolResultEvent(server=server, tool=name, summary=outcome.text[:500], is_error=outcome.is_error))
+                    outcome = await logged_call(writer, agent, tool.name, retry.args)
                 return outcome
 
             retried = False

@@ -88,9 +88,8 @@ def instrument(runtime: Runtime, server: ScriptedServer, profile: Profile) -> No
     saver = runtime.checkpointer
     saver.aput = profile.timed("checkpoint writes", saver.aput)  # type: ignore[method-assign]
     saver.aput_writes = profile.timed("checkpoint writes", saver.aput_writes)  # type: ignore[method-assign]
-    for name in ("touch", "record_turn", "finish_turn"):
-        if hasattr(runtime.threads, name):
-            setattr(runtime.threads, name, profile.timed("thread records", getattr(runtime.threads, name)))
+    for name in ("touch", "record_turn"):
+        setattr(runtime.threads, name, profile.timed("thread records", getattr(runtime.threads, name)))
 
     async def chat(*a: Any, **kw: Any) -> Any:
         busy0, start = server.busy_seconds, time.perf_counter()
