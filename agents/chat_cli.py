@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
         thread: Annotated[str | None, typer.Option("--thread", "-t", help="Resume this thread id.")] = None,
     ) -> None:
         """Chat interactively: streams answers, shows handoffs and tool calls."""
-        from agents.cli import emit_events
+        from agents.cli import decide, emit_events
         from core.errors import SparkAgentsError
 
         client = run_cli(_client)
@@ -115,14 +115,19 @@ def register(app: typer.Typer) -> None:
                     print(HELP)
                 continue
             print("assistant> ", end="", flush=True)
+            events = client.turn(line, thread_id=thread, attachments=attachments, agent=agent)
             try:
-                for event in client.turn(line, thread_id=thread, attachments=attachments, agent=agent):
-                    if event.type == "error":
-                        typer.secho(f"\nerror: {event.message}", fg=typer.colors.RED, err=True)
-                        continue
-                    if event.type == "final" and event.thread_id:
-                        thread = event.thread_id
-                    emit_events(iter([event]), as_json=False)
+                while events is not None:
+                    pending = None
+                    for event in events:
+                        if event.type == "error":
+                            typer.secho(f"\nerror: {event.message}", fg=typer.colors.RED, err=True)
+                            continue
+                        if event.type == "final" and event.thread_id:
+                            thread = event.thread_id
+                        pending = emit_events(iter([event]), as_json=False) or pending
+                    answer = decide(pending, yes=False) if pending is not None else None
+                    events = client.turn("", approval=answer) if answer is not None else None
             except SparkAgentsError as e:
                 typer.secho(f"\nerror: {e}", fg=typer.colors.RED, err=True)
             attachments = []

@@ -39,9 +39,13 @@ COMMAND_MODULES = [
 ]
 
 
-def emit_events(events: Iterator[Any], as_json: bool) -> None:
-    """Print a turn's events: JSON lines, or the streamed answer with progress on stderr."""
+def emit_events(events: Iterator[Any], as_json: bool) -> Any:
+    """Print a turn's events: JSON lines, or the streamed answer with progress on stderr. Returns the
+    ApprovalRequest the turn paused on, if it did."""
+    pending = None
     for event in events:
+        if event.type == "final":
+            pending = event.approval
         if as_json:
             print(event.model_dump_json(), flush=True)
             if event.type == "error":
@@ -59,7 +63,12 @@ def emit_events(events: Iterator[Any], as_json: bool) -> None:
         elif kind == "tool_result":
             color = typer.colors.RED if event.is_error else typer.colors.BLUE
             typer.secho(f"  ↳ {event.summary[:200]}", fg=color, err=True)
+        elif kind == "approval":
+            print(flush=True)
+            typer.secho(f"⏸ {event.prompt()}", fg=typer.colors.YELLOW, err=True)
         elif kind == "final":
+            if pending is not None:
+                continue  # the approval event has said it
             print(flush=True)
             if event.thread_id:
                 typer.secho(f"(thread {event.thread_id})", fg=typer.colors.BRIGHT_BLACK, err=True)
@@ -68,6 +77,42 @@ def emit_events(events: Iterator[Any], as_json: bool) -> None:
         elif kind == "error":
             print(flush=True)
             fail(event.message)
+    return pending
+
+
+PENDING_EXIT = 3  # `ask` leaves a turn waiting for an approval nobody could give here
+
+
+def decide(request: Any, yes: bool) -> Any:
+    """The user's answer to a paused turn: `--yes` (or SPARK_AGENTS_AGENT_ASSUME_YES) approves it, a
+    terminal asks, and with neither the turn stays paused (None) for a later `ask "approve <id>"`."""
+    from agents.approval import ApprovalAnswer
+    from agents.settings import AgentSettings
+
+    if yes or AgentSettings().assume_yes:
+        typer.secho(f"approved {request.tool} (--yes)", fg=typer.colors.YELLOW, err=True)
+        return ApprovalAnswer(id=request.id, approved=True)
+    if not sys.stdin.isatty():
+        typer.secho(
+            f'Not run: nobody here to approve it. `spark-agents ask "approve {request.id}"` runs it, '
+            f'`spark-agents ask "deny {request.id}"` skips it, `--yes` approves in scripts.',
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+        return None
+    reply = typer.prompt("Allow it? [y]es / yes for this [t]hread / [N]o", default="n", show_default=False, err=True)
+    choice = reply.strip().lower()[:1]
+    return ApprovalAnswer(id=request.id, approved=choice in ("y", "t"), scope="thread" if choice == "t" else "once")
+
+
+def run_turn_with_approvals(client: Any, events: Iterator[Any], as_json: bool, yes: bool) -> Any:
+    """Print a turn, answering each approval it pauses on; returns the request left waiting, if any."""
+    while (request := emit_events(events, as_json)) is not None:
+        answer = decide(request, yes)
+        if answer is None:
+            return request
+        events = client.turn("", approval=answer)
+    return None
 
 
 @app.command()
@@ -78,17 +123,24 @@ def ask(
     attach: Annotated[list[str] | None, typer.Option("--attach", "-a", help="Attach an image (repeatable).")] = None,
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Search only this source id.")] = None,
     agent: Annotated[str | None, typer.Option("--agent", help="Skip routing: coding, rag, vision or kg.")] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Approve every action the turn asks for (deleting, running code).")
+    ] = False,
 ) -> None:
-    """Ask one question; the supervisor routes it and the answer streams."""
+    """Ask one question; the supervisor routes it and the answer streams.
+
+    Before a tool deletes data or runs code the turn asks for approval: on a terminal it asks you; `--yes`
+    approves; otherwise it exits with status 3, leaving the turn waiting for `ask "approve <id>"`."""
     from api.client import ServiceClient
 
-    def body() -> None:
+    def body() -> Any:
         with ServiceClient() as client:
             images = [str(Path(a).expanduser().resolve()) for a in attach or ()]  # the service has its own cwd
             events = client.turn(question, thread_id=thread, attachments=images, sources=source or None, agent=agent)
-            emit_events(events, as_json)
+            return run_turn_with_approvals(client, events, as_json, yes)
 
-    run_cli(body)
+    if run_cli(body) is not None:
+        raise typer.Exit(PENDING_EXIT)
 
 
 @models_app.command("up")

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from agents.approval import ApprovalRequest
 from agents.events import Event, FinalEvent
 
 
@@ -51,8 +52,16 @@ class TurnCollector:
 
     @property
     def answer(self) -> str:
-        """The final text, or what streamed when the final event carried none."""
+        """The final text, or what streamed when the final event carried none. A paused turn's answer is
+        what streamed before the pause, then how to approve or deny the call it waits on."""
+        if self.final is not None and self.final.approval is not None:
+            return "\n\n".join(part for part in (self.streamed.strip(), self.final.text) if part)
         return (self.final.text if self.final else "") or self.streamed
+
+    @property
+    def approval(self) -> ApprovalRequest | None:
+        """The request the turn is paused on, if it is."""
+        return self.final.approval if self.final is not None else None
 
     def trace(self) -> list[dict[str, Any]]:
         return [step.model_dump(mode="json") for step in self.steps]

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from agents.approval import ApprovalRequest
 from agents.capabilities import SPECIALISTS
 
 
@@ -37,11 +38,19 @@ class ToolResultEvent(BaseModel):
     is_error: bool = False
 
 
+class ApprovalEvent(ApprovalRequest):
+    """The turn pauses here until the user approves or denies the call (agents/approval.py); its
+    FinalEvent follows, carrying the same request and a text that says how to answer."""
+
+    type: Literal["approval"] = "approval"
+
+
 class FinalEvent(BaseModel):
     type: Literal["final"] = "final"
     text: str
     citations: list[dict[str, Any]] = Field(default_factory=list)
     thread_id: str | None = None
+    approval: ApprovalRequest | None = None  # set when the turn is paused, waiting for the user
 
 
 class ErrorEvent(BaseModel):
@@ -50,7 +59,7 @@ class ErrorEvent(BaseModel):
 
 
 Event = Annotated[
-    TokenEvent | HandoffEvent | ToolCallEvent | ToolResultEvent | FinalEvent | ErrorEvent,
+    TokenEvent | HandoffEvent | ToolCallEvent | ToolResultEvent | ApprovalEvent | FinalEvent | ErrorEvent,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -10,17 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
-from langgraph.types import Command
+from langgraph.types import Command, interrupt
 from mcp.types import Tool
 
-from agents import grounding, policy, prompts
+from agents import approval, grounding, policy, prompts
 from agents.capabilities import CAPABILITIES, SPECIALISTS, server_of
 from agents.events import HandoffEvent, TokenEvent, ToolCallEvent, ToolResultEvent
 from agents.llm import chat
@@ -42,6 +42,10 @@ class TurnState(TypedDict, total=False):
     hops: int
     citations: list[dict[str, Any]]
     route: str
+    scratch: dict[str, Any] | None  # a specialist's visit, kept while it waits for an approval
+    pending_approval: dict[str, Any] | None  # the ApprovalRequest the turn is paused on
+    approval: dict[str, Any] | None  # the user's answer to it, on resume
+    approved_tools: list[str]  # tools the user allowed for the rest of this thread
 
 
 @dataclass
@@ -50,6 +54,38 @@ class Deps:
     router: SemanticRouter
     settings: AgentSettings
     serving: ServingSettings  # read once with the runtime: a settings object costs ~2 ms to build
+
+
+@dataclass
+class Scratch:
+    """A specialist's visit: its private messages, the model's tool calls not made yet, what it found.
+    Kept in the thread's state (plain data, checkpointed) only while the visit waits for an approval."""
+
+    agent: str
+    messages: list[BaseMessage]
+    citations: list[dict[str, Any]]
+    outcomes: list[ToolOutcome] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # arguments dropped or retried, calls declined
+    last_tool: str = ""
+    reason: str = ""  # what the model said with its tool calls
+    retried: bool = False  # an invalid tool call was sent back once
+    step: int = 0  # model calls made
+    waiting: str = ""  # the id of the approval asked for
+
+    @classmethod
+    def start(cls, agent: str, messages: list[BaseMessage], citations: list[dict[str, Any]]) -> Scratch:
+        return cls(agent=agent, messages=messages, citations=citations)
+
+    @classmethod
+    def restore(cls, saved: dict[str, Any] | None, agent: str) -> Scratch | None:
+        if not saved or saved.get("agent") != agent:
+            return None
+        outcomes = [ToolOutcome.model_validate(o) for o in saved.get("outcomes") or []]
+        return cls(**{**saved, "outcomes": outcomes})
+
+    def dump(self) -> dict[str, Any]:
+        return {**self.__dict__, "outcomes": [o.model_dump() for o in self.outcomes]}
 
 
 HANDOFF_TOOLS = [
@@ -284,26 +320,29 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             sv = serving()
             small = settings.is_small(sv)
             user_text = _last_user_text(state)
-            tools = policy.allowed_tools(await deps.pool.tools(server), user_text)
+            tools = await deps.pool.tools(server)
             by_name = {t.name: t for t in tools}
             vision_up = endpoint(Role.VISION, sv).configured
             primary = policy.primary_tool(agent, tools, vision_up)
             ep = endpoint(Role.CODER if agent == "coding" else Role.SUPERVISOR, sv)
-            messages: list[BaseMessage] = [
-                SystemMessage(prompts.specialist(agent)),
-                *conversation(state, settings.history_messages),
-            ]
             task = state.get("route", "")
-            if (
+            supervisor_task = (
                 task
+                if task
                 and task not in ("requested", "image attached", "model")
                 and not task.startswith(("router", "model ("))
-            ):
-                messages.append(HumanMessage(f"Task from the supervisor: {task}"))
-            citations = list(state.get("citations") or [])
-            outcomes: list[ToolOutcome] = []
-            notes: list[str] = []  # arguments dropped or retried, told to the user with the answer
-            last_tool = ""
+                else ""
+            )
+            # A visit resumed after an approval pause picks up its scratch where it stopped.
+            run = Scratch.restore(state.get("scratch"), agent) or Scratch.start(
+                agent,
+                [SystemMessage(prompts.specialist(agent)), *conversation(state, settings.history_messages)]
+                + ([HumanMessage(f"Task from the supervisor: {supervisor_task}")] if supervisor_task else []),
+                list(state.get("citations") or []),
+            )
+            messages = run.messages
+            answer_given = approval.answer_of(state.get("approval"), run.waiting)
+            allowed_in_thread = set(state.get("approved_tools") or [])
 
             async def use_tool(tool: Tool, args: dict[str, Any]) -> ToolOutcome:
                 """One tool call, a small model's ids grounded (agents/grounding.py); a call that fails
@@ -317,29 +356,93 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     else grounding.Grounded(merged)
                 )
                 if grounded.dropped:
-                    notes.append(grounded.note())
+                    run.notes.append(grounded.note())
                 outcome = await logged_call(writer, agent, tool.name, grounded.args)
                 retry = grounding.retry_without_ids(grounded.args, fixed) if outcome.is_error else None
                 if retry:
-                    notes.append(grounding.retry_note(retry, tool.name, outcome))
+                    run.notes.append(grounding.retry_note(retry, tool.name, outcome))
                     outcome = await logged_call(writer, agent, tool.name, retry.args)
                 return outcome
 
-            retried = False
+            def pause(tool: Tool, args: dict[str, Any]) -> Command:
+                request = approval.ApprovalRequest(
+                    id=approval.new_id(),
+                    agent=agent,
+                    server=server,
+                    tool=tool.name,
+                    arguments=args,
+                    reason=run.reason or supervisor_task or user_text[:200],
+                )
+                run.waiting = request.id
+                return Command(
+                    goto="approve",
+                    update={"scratch": run.dump(), "pending_approval": request.model_dump(), "approval": None},
+                )
+
             answer = ""
-            for step in range(settings.step_limit):
-                if small and outcomes:
+            superseded = False
+            while True:
+                if run.pending:  # the model's tool calls, one at a time
+                    call = run.pending[0]
+                    tool = by_name.get(call["name"])
+                    if tool is None:
+                        text = f"Error: there is no tool {call['name']!r}; available: {', '.join(by_name)}."
+                        outcome = ToolOutcome(text=text, is_error=True)
+                        writer(ToolResultEvent(server=server, tool=call["name"], summary=text, is_error=True))
+                    else:
+                        args = call["args"]
+                        if small and run.step == 1:
+                            args = grounding.with_request(args, tool.inputSchema.get("properties", {}), user_text)
+                        if approval.needs_approval(tool, settings.approval, allowed_in_thread):
+                            if answer_given is None:
+                                return pause(tool, args)
+                            decided, answer_given, run.waiting = answer_given, None, ""
+                            if approval.covers_thread(tool, settings.approval, decided):
+                                allowed_in_thread.add(tool.name)
+                            if not decided.approved:
+                                superseded = decided.superseded
+                                run.notes.append(approval.declined_note(tool.name, superseded))
+                        else:
+                            decided = None
+                        if decided is not None and not decided.approved:
+                            text = "The user declined this call; do not try it again. Answer without it."
+                            outcome = ToolOutcome(text=text, is_error=True)
+                            writer(ToolResultEvent(server=server, tool=tool.name, summary=text, is_error=True))
+                        else:
+                            outcome = await use_tool(tool, args)
+                            if tool.name == "search_documents" and settings.graph_facts and not outcome.is_error:
+                                outcome = await with_graph_facts(outcome, user_text, writer)
+                            run.citations += citations_from(outcome, len(run.citations))
+                            if tool.name == "describe_image" and outcome.is_error:
+                                outcome = await vision_fallback(outcome, by_name, state, writer)
+                    run.pending.pop(0)
+                    run.outcomes.append(outcome)
+                    run.last_tool = call["name"]
+                    messages.append(
+                        ToolMessage(
+                            content=outcome.text[: settings.tool_output_chars],
+                            tool_call_id=call["id"],
+                            status="error" if outcome.is_error else "success",
+                        )
+                    )
+                    if superseded:
+                        break
+                    continue
+                if small and run.outcomes:
                     # A tiny model paraphrases tool results badly: the evidence itself is the answer.
-                    last = outcomes[-1]
+                    last = run.outcomes[-1]
                     answer = (
-                        grounding.failure_answer(agent, last_tool, last, small)
+                        grounding.failure_answer(agent, run.last_tool, last, small)
                         if last.is_error
-                        else render(last_tool, last)
+                        else render(run.last_tool, last)
                     )
                     writer(TokenEvent(text=answer, agent=agent))
                     break
+                if run.step >= settings.step_limit:
+                    answer = f"I stopped after {settings.step_limit} steps without a final answer."
+                    break
                 choice: Any = "auto"
-                if small and primary and step == 0:
+                if small and primary and run.step == 0:
                     choice = {"type": "function", "function": {"name": primary}}
                 ai = await chat(
                     ep,
@@ -350,6 +453,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     max_tokens=settings.max_tokens,
                     on_token=emit_tokens(agent),
                 )
+                run.step += 1
                 if ai.invalid_tool_calls:
                     bad = ai.invalid_tool_calls[0]
                     writer(
@@ -360,13 +464,13 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                             summary=f"invalid arguments: {bad['error']}",
                         )
                     )
-                    if retried:
+                    if run.retried:
                         answer = (
                             f"I could not call {bad['name']} with valid arguments twice in a row, so I "
                             "stopped. Please rephrase the request."
                         )
                         break
-                    retried = True
+                    run.retried = True
                     messages.append(ai)
                     messages.extend(
                         ToolMessage(
@@ -382,58 +486,44 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     answer = str(ai.content)
                     break
                 messages.append(ai)
-                for call in ai.tool_calls:
-                    tool = by_name.get(call["name"])
-                    if tool is None:
-                        text = f"Error: there is no tool {call['name']!r}; available: {', '.join(by_name)}."
-                        outcome = ToolOutcome(text=text, is_error=True)
-                        writer(ToolResultEvent(server=server, tool=call["name"], summary=text, is_error=True))
-                    else:
-                        args = call["args"]
-                        if small and step == 0:
-                            args = grounding.with_request(args, tool.inputSchema.get("properties", {}), user_text)
-                        outcome = await use_tool(tool, args)
-                        if tool.name == "search_documents" and settings.graph_facts and not outcome.is_error:
-                            outcome = await with_graph_facts(outcome, user_text, writer)
-                        citations += citations_from(outcome, len(citations))
-                        if tool.name == "describe_image" and outcome.is_error:
-                            outcome = await vision_fallback(outcome, by_name, state, writer)
-                    outcomes.append(outcome)
-                    last_tool = call["name"]
-                    messages.append(
-                        ToolMessage(
-                            content=outcome.text[: settings.tool_output_chars],
-                            tool_call_id=call["id"],
-                            status="error" if outcome.is_error else "success",
-                        )
-                    )
-            else:
-                answer = answer or f"I stopped after {settings.step_limit} steps without a final answer."
-            if not answer.strip() and outcomes:  # the model said nothing: show the evidence, or what failed
-                last = outcomes[-1]
+                run.pending = [dict(c) for c in ai.tool_calls]
+                run.reason = str(ai.content).strip()[:300]
+            if not answer.strip() and run.outcomes:  # the model said nothing: show the evidence, or what failed
+                last = run.outcomes[-1]
                 answer = (
-                    grounding.failure_answer(agent, last_tool, last, small)
+                    grounding.failure_answer(agent, run.last_tool, last, small)
                     if last.is_error
                     else last.text[: settings.tool_output_chars]
                 )
-            if notes:
-                answer = "\n\n".join([answer, *notes])
-                writer(TokenEvent(text="\n\n" + "\n\n".join(notes), agent=agent))
+            if run.notes:
+                answer = "\n\n".join([a for a in (answer, *run.notes) if a])
+                writer(TokenEvent(text="\n\n" + "\n\n".join(run.notes), agent=agent))
             return Command(
-                goto="supervisor",
+                goto=END if superseded else "supervisor",
                 update={
                     "messages": [AIMessage(content=answer, name=agent)],
                     "hops": state.get("hops", 0) + 1,
-                    "citations": citations,
+                    "citations": run.citations,
+                    "scratch": None,
+                    "approval": None,
+                    "approved_tools": sorted(allowed_in_thread),
                 },
             )
 
         node.__name__ = agent
         return node
 
+    async def approve(state: TurnState) -> Command:
+        """The pause: the interrupt carries the request to the front end; on resume, the user's answer
+        goes back to the specialist that asked (which runs on from its scratch)."""
+        request = state["pending_approval"] or {}
+        answer = interrupt(request)
+        return Command(goto=request["agent"], update={"approval": answer, "pending_approval": None})
+
     graph: Any = StateGraph(TurnState)  # LangGraph's node typing cannot express our async node factories
     graph.add_node("supervisor", supervisor, destinations=(*SPECIALISTS, END))
     for agent in SPECIALISTS:
-        graph.add_node(agent, specialist(agent), destinations=("supervisor",))
+        graph.add_node(agent, specialist(agent), destinations=("supervisor", "approve", END))
+    graph.add_node("approve", approve, destinations=SPECIALISTS)
     graph.add_edge(START, "supervisor")
     return graph.compile(checkpointer=checkpointer)

@@ -1,29 +1,17 @@
-"""Which tools a specialist may use this turn, and the arguments the user's choices fix.
+"""The tools a specialist is offered, and the arguments the user's choices fix.
 
-Destructive or side-effecting tools are offered only when the user's own message asks for that action,
-so text inside a retrieved document or a tool result cannot trigger them (prompt injection).
+Every tool is offered; those that change or run things wait for the user's approval (agents/approval.py),
+so text inside a retrieved document or a tool result cannot make them happen (prompt injection).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from mcp.types import Tool
 
 from agents.capabilities import CAPABILITIES
 
-GUARDED: dict[str, re.Pattern[str]] = {
-    # A delete verb alone is not enough ("how do I remove weeds?"): it must name what to delete, close by.
-    "delete_source": re.compile(
-        r"\b(delete|remove|forget|drop)\b(?:\W+\w+){0,3}?\W+"
-        r"(sources?|documents?|docs?|files?|pdfs?|notes?|papers?|reports?|manuals?|[0-9a-f]{6,})\b",
-        re.I,
-    ),
-    "ingest_documents": re.compile(r"\b(ingest|add|upload|index|import)\b", re.I),
-    "run_python": re.compile(r"\b(run|execute|exec|test|try it|output)\b", re.I),
-    "run_tests": re.compile(r"\b(run|execute|test|tests)\b", re.I),
-}
 IMAGE_PARAMS = ("path", "image_path", "image", "paths", "image_paths", "images")
 
 
@@ -32,15 +20,11 @@ EARLIER, CURRENT = "[Earlier conversation]\n", "\n[Current message]\n"  # how th
 
 def own_request(user_text: str) -> str:
     """The user's current request. A transcript of earlier turns sent along with it (the API does that for
-    clients without a thread) can quote documents and answers, so it never unlocks a guarded tool."""
+    clients without a thread) can quote documents and answers, so it never counts as the user's words
+    (the thread's title, an approval typed as a message)."""
     if user_text.startswith(EARLIER) and CURRENT in user_text:
         return user_text.rsplit(CURRENT, 1)[1]
     return user_text
-
-
-def allowed_tools(tools: list[Tool], user_text: str) -> list[Tool]:
-    request = own_request(user_text)
-    return [t for t in tools if t.name not in GUARDED or GUARDED[t.name].search(request)]
 
 
 def primary_tool(agent: str, tools: list[Tool], vision_available: bool) -> str | None:

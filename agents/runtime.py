@@ -19,17 +19,19 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.errors import GraphRecursionError
+from langgraph.types import Command
 from mcp.shared.session import ProgressFnT
 
+from agents.approval import ApprovalAnswer, ApprovalRequest, parse_answer
 from agents.capabilities import SPECIALISTS
 from agents.collector import TurnCollector
-from agents.events import ErrorEvent, Event, FinalEvent
+from agents.events import ApprovalEvent, ErrorEvent, Event, FinalEvent
 from agents.graph import Deps, build_graph
 from agents.mcp_pool import MCPPool, ToolOutcome
 from agents.policy import own_request
 from agents.router import SemanticRouter
 from agents.settings import AgentSettings
-from agents.threads import ThreadStore, TurnRecord
+from agents.threads import PendingApproval, ThreadStore, TurnRecord
 from core.errors import SparkAgentsError
 from serving.registry import Role, ensure_endpoint
 from serving.settings import ServingSettings
@@ -103,8 +105,14 @@ class Runtime:
         attachments: Sequence[str | Path] = (),
         sources: list[str] | None = None,
         agent: str | None = None,
+        approval: ApprovalAnswer | None = None,
     ) -> AsyncIterator[Event]:
         try:
+            answer = approval or parse_answer(own_request(message))
+            if answer is not None:  # the user answers a paused turn: it runs on from its pause
+                async for event in self._resume(answer):
+                    yield event
+                return
             if not message.strip() and not attachments:
                 raise SparkAgentsError("The message is empty.")
             if agent is not None and agent not in SPECIALISTS:
@@ -116,7 +124,8 @@ class Runtime:
             await asyncio.to_thread(ensure_endpoint, Role.SUPERVISOR, self.serving)
             # The one place a turn's thread is recorded; a transcript sent along never becomes its title.
             tid = await asyncio.to_thread(self.threads.touch, thread_id, own_request(message))
-            config = {"configurable": {"thread_id": tid}, "recursion_limit": 4 * self.settings.hop_limit + 8}
+            if waiting := await asyncio.to_thread(self.threads.pending, tid):
+                await self._supersede(waiting)  # a new message instead of an answer: the paused call is skipped
             inputs = {
                 "messages": [HumanMessage(message or "What is in the attached image?")],
                 "attachments": images,
@@ -125,24 +134,13 @@ class Runtime:
                 "hops": 0,
                 "citations": [],
                 "route": "",
+                "scratch": None,
+                "pending_approval": None,
+                "approval": None,
             }
-            turn = TurnCollector(tid, agent)
-            stream = self.graph.astream(inputs, config, stream_mode="custom", durability=self.settings.durability)
-            async for event in stream:
-                yield turn.add(event)
-            state = await self.graph.aget_state(config)
-            last = state.values["messages"][-1]
-            text = last.content if isinstance(last, AIMessage) else ""
-            final = turn.add(FinalEvent(text=str(text), citations=state.values.get("citations") or [], thread_id=tid))
-            record = TurnRecord(
-                user=own_request(message) or "What is in the attached image?",
-                answer=turn.answer,
-                agent=turn.agent,
-                trace=turn.trace(),
-                citations=turn.citations,
-            )
-            await asyncio.to_thread(self.threads.record_turn, tid, record)
-            yield final
+            user = own_request(message) or "What is in the attached image?"
+            async for event in self._run(inputs, tid, TurnCollector(tid, agent), user):
+                yield event
         except SparkAgentsError as e:
             yield ErrorEvent(message=str(e))
         except GraphRecursionError:
@@ -152,6 +150,61 @@ class Runtime:
         except Exception as e:  # noqa: BLE001 - logged with its traceback, reported as one line
             log.exception("turn failed")
             yield ErrorEvent(message=f"Internal error ({type(e).__name__}: {e}); see the log for details.")
+
+    def _config(self, tid: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": tid}, "recursion_limit": 4 * self.settings.hop_limit + 8}
+
+    async def _run(
+        self, inputs: Any, tid: str, turn: TurnCollector, user: str, before: list[dict[str, Any]] | None = None
+    ) -> AsyncIterator[Event]:
+        """Run the graph from `inputs` (a new message, or a resume) and end with the FinalEvent: the answer,
+        or — when the turn pauses for an approval — the request and how to answer it."""
+        config = self._config(tid)
+        stream = self.graph.astream(inputs, config, stream_mode="custom", durability=self.settings.durability)
+        async for event in stream:
+            yield turn.add(event)
+        state = await self.graph.aget_state(config)
+        citations = state.values.get("citations") or []
+        if state.next and state.values.get("pending_approval"):
+            request = ApprovalRequest.model_validate({**state.values["pending_approval"], "thread_id": tid})
+            asked = turn.add(ApprovalEvent(**request.model_dump()))
+            trace = [*(before or []), *turn.trace()]
+            pending = PendingApproval(request=request, user=user, agent=turn.agent, trace=trace)
+            await asyncio.to_thread(self.threads.add_pending, pending)
+            yield asked
+            yield turn.add(FinalEvent(text=request.prompt(), citations=citations, thread_id=tid, approval=request))
+            return
+        trace = [*(before or []), *turn.trace()]
+        last = state.values["messages"][-1]
+        text = last.content if isinstance(last, AIMessage) else ""
+        final = turn.add(FinalEvent(text=str(text), citations=citations, thread_id=tid))
+        record = TurnRecord(user=user, answer=turn.answer, agent=turn.agent, trace=trace, citations=turn.citations)
+        await asyncio.to_thread(self.threads.record_turn, tid, record)
+        yield final
+
+    async def _resume(self, answer: ApprovalAnswer) -> AsyncIterator[Event]:
+        pending = await asyncio.to_thread(self.threads.claim_pending, answer.id)
+        if pending is None:
+            raise SparkAgentsError(
+                f"Nothing is waiting for approval under {answer.id!r}: it was answered already, or a newer "
+                "message in its thread replaced it."
+            )
+        tid = pending.request.thread_id
+        await asyncio.to_thread(self.threads.touch, tid)
+        turn = TurnCollector(tid, pending.agent)
+        async for event in self._run(Command(resume=answer.model_dump()), tid, turn, pending.user, pending.trace):
+            yield event
+
+    async def _supersede(self, pending: PendingApproval) -> None:
+        """End a paused turn without its call (the user wrote something else instead of answering)."""
+        if await asyncio.to_thread(self.threads.claim_pending, pending.request.id) is None:
+            return
+        denial = ApprovalAnswer(id=pending.request.id, approved=False, superseded=True)
+        tid = pending.request.thread_id
+        async for _ in self._run(
+            Command(resume=denial.model_dump()), tid, TurnCollector(tid), pending.user, pending.trace
+        ):
+            pass
 
     async def aturn(self, message: str, **kwargs: Any) -> AsyncGenerator[Event, None]:
         """`astream` for a caller on another event loop (the API's): each event crosses to the caller's loop

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agents.approval import Rule
 from serving.settings import ServingSettings
 
 Routing = Literal["auto", "router", "llm"]
@@ -37,6 +38,12 @@ class AgentSettings(BaseSettings):
     # the documents agent adds the knowledge graph's facts about the entities its hits name (when a graph
     # knows them): mixed retrieval, one call to the kg server per search
     graph_facts: bool = True
+    # Human approval per tool, as JSON: {"run_python": "thread", "ingest_documents": "always"}. `ask` before
+    # every call (the default for delete_source, ingest_documents, run_python, run_tests and any tool its
+    # server marks destructive), `thread` once per thread, `always` never asks (agents/approval.py).
+    approval: dict[str, Rule] = Field(default_factory=dict)
+    # the CLI approves every pending action without asking (`ask --yes`), for scripts
+    assume_yes: bool = False
 
     mcp_rag_url: str | None = None
     mcp_kg_url: str | None = None

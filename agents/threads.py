@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agents.approval import ApprovalRequest
 from core.errors import SparkAgentsError
 from serving.settings import ServingSettings
 
@@ -43,6 +44,15 @@ class TurnRecord(BaseModel):
     created: float = 0.0
 
 
+class PendingApproval(BaseModel):
+    """A turn paused for the user's approval: the request, and what the resumed turn's record needs."""
+
+    request: ApprovalRequest
+    user: str  # the user's message that started the turn
+    agent: str = "supervisor"
+    trace: list[dict[str, Any]] = Field(default_factory=list)  # the steps before the pause
+
+
 class ThreadStore:
     """A small SQLite table of threads under the data directory (`<home>/threads.db`)."""
 
@@ -60,6 +70,10 @@ class ThreadStore:
                 "record TEXT NOT NULL)"
             )
             db.execute("CREATE INDEX IF NOT EXISTS turns_by_thread ON turns (thread_id, seq)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS approvals (id TEXT PRIMARY KEY, thread_id TEXT NOT NULL, "
+                "record TEXT NOT NULL)"
+            )
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -103,6 +117,26 @@ class ThreadStore:
             rows = db.execute("SELECT record FROM turns WHERE thread_id=? ORDER BY seq", (thread_id,)).fetchall()
         return [TurnRecord.model_validate(json.loads(r[0])) for r in rows]
 
+    def add_pending(self, pending: PendingApproval) -> None:
+        """Remember a paused turn (one per thread: the turn waits on one call at a time)."""
+        request = pending.request
+        with self._db() as db:
+            db.execute("DELETE FROM approvals WHERE thread_id=?", (request.thread_id,))
+            db.execute(
+                "INSERT INTO approvals VALUES (?, ?, ?)", (request.id, request.thread_id, pending.model_dump_json())
+            )
+
+    def pending(self, thread_id: str) -> PendingApproval | None:
+        with self._db() as db:
+            row = db.execute("SELECT record FROM approvals WHERE thread_id=?", (thread_id,)).fetchone()
+        return PendingApproval.model_validate_json(row[0]) if row else None
+
+    def claim_pending(self, approval_id: str) -> PendingApproval | None:
+        """Take a paused turn to resume it: only the first of two answers to the same request gets it."""
+        with self._db() as db:
+            row = db.execute("DELETE FROM approvals WHERE id=? RETURNING record", (approval_id,)).fetchone()
+        return PendingApproval.model_validate_json(row[0]) if row else None
+
     def list(self) -> list[ThreadInfo]:
         with self._db() as db:
             rows = db.execute("SELECT id, title, created, updated FROM threads ORDER BY updated DESC").fetchall()
@@ -126,3 +160,4 @@ class ThreadStore:
             if db.execute("DELETE FROM threads WHERE id=?", (thread_id,)).rowcount == 0:
                 raise ThreadNotFound(thread_id)
             db.execute("DELETE FROM turns WHERE thread_id=?", (thread_id,))
+            db.execute("DELETE FROM approvals WHERE thread_id=?", (thread_id,))

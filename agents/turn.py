@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
+from agents.approval import ApprovalAnswer
 from agents.events import Event
 
 
@@ -15,16 +16,22 @@ def run_turn(
     attachments: Sequence[str | Path] = (),
     sources: list[str] | None = None,
     agent: str | None = None,
+    approval: ApprovalAnswer | None = None,
 ) -> Iterator[Event]:
     """Run one turn and yield its events; the last is a FinalEvent or an ErrorEvent.
 
     `thread_id` continues a thread (a new one is made when None; FinalEvent.thread_id names it),
     `attachments` are image paths for the vision agent, `sources` limits RAG to those source ids, and
     `agent` forces one specialist ("coding", "rag", "vision", "kg") instead of letting the supervisor route.
+    A turn that pauses for the user's approval ends with a FinalEvent whose `approval` names the request;
+    `approval` answers it (so does a message that is only `approve <id>` or `deny <id>`), and the paused
+    turn runs on in its own thread.
     """
     from agents.runtime import get_runtime
 
-    yield from get_runtime().stream(message, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent)
+    yield from get_runtime().stream(
+        message, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent, approval=approval
+    )
 
 
 async def arun_turn(
@@ -34,6 +41,7 @@ async def arun_turn(
     attachments: Sequence[str | Path] = (),
     sources: list[str] | None = None,
     agent: str | None = None,
+    approval: ApprovalAnswer | None = None,
 ) -> AsyncIterator[Event]:
     """`run_turn` for async callers (the API): the events arrive on the caller's event loop."""
     import asyncio
@@ -41,7 +49,9 @@ async def arun_turn(
     from agents.runtime import get_runtime
 
     runtime = await asyncio.to_thread(get_runtime)  # the first call builds the runtime: seconds
-    turn = runtime.aturn(message, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent)
+    turn = runtime.aturn(
+        message, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent, approval=approval
+    )
     try:
         async for event in turn:
             yield event

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
+from agents.approval import ApprovalAnswer
 from agents.events import EVENT_ADAPTER, ErrorEvent, Event
 from api.service import ServiceHandle, ServiceSettings, ensure_service, healthy, tls_verify
 from core.errors import SparkAgentsError
@@ -122,14 +123,17 @@ class ServiceClient:
         attachments: list[str] | None = None,
         sources: list[str] | None = None,
         agent: str | None = None,
+        approval: ApprovalAnswer | None = None,
     ) -> Iterator[Event]:
-        """A turn's typed events as the service streams them; the last is a final or an error event."""
+        """A turn's typed events as the service streams them; the last is a final or an error event.
+        `approval` answers a paused turn (see agents/approval.py): the events are the rest of that turn."""
         body = {
             "message": message,
             "thread_id": thread_id,
             "attachments": attachments or [],
             "sources": sources,
             "agent": agent,
+            "approval": approval.model_dump() if approval else None,
         }
         yield from self._events("/api/turns", body)
 

@@ -1,7 +1,9 @@
 """The native API: what the front ends need from the resident service, beside the OpenAI endpoints.
 
 - `POST /api/turns` runs a turn and streams its typed events (`agents.events`) as SSE, one JSON event a
-  `data:` line — the same serialization `spark-agents ask --json` prints.
+  `data:` line — the same serialization `spark-agents ask --json` prints. A turn that pauses for the user's
+  approval streams an `approval` event and a final event naming it; `{"approval": {"id", "approved",
+  "scope"}}` in a later request answers it, and the rest of that turn streams.
 - `/api/threads` lists, shows (each turn with its trace and citations), renames and deletes threads.
 - `POST /api/tools/{server}/{tool}` calls a capability tool (documents, graphs, code, vision) through the
   service's persistent MCP sessions, so the service's servers are the only owners of the stores;
@@ -27,6 +29,7 @@ from fastapi import APIRouter, Body, Depends, File, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from agents.approval import ApprovalAnswer, ApprovalRequest
 from agents.capabilities import SERVERS, SPECIALISTS
 from agents.threads import ThreadInfo
 from serving.settings import ServingSettings
@@ -35,16 +38,20 @@ THREAD_ID = r"^[A-Za-z0-9_.:@-]{1,128}$"
 
 
 class TurnRequest(BaseModel):
-    message: str = Field(max_length=200_000, description="the user's message")
+    message: str = Field("", max_length=200_000, description="the user's message (empty with `approval`)")
     thread_id: str | None = Field(None, pattern=THREAD_ID, description="continue this thread (new when empty)")
     agent: str | None = Field(None, description=f"skip routing: one of {', '.join(SPECIALISTS)}")
     sources: list[str] | None = Field(None, description="limit document search to these source ids")
     attachments: list[str] = Field(default_factory=list, description="image paths on the service's machine")
+    approval: ApprovalAnswer | None = Field(
+        None, description="answer a paused turn (its final event's `approval.id`); the rest of it streams"
+    )
 
 
 class ThreadDetail(BaseModel):
     thread: ThreadInfo
     messages: list[dict[str, Any]] = Field(description="user and assistant messages; answers carry trace and citations")
+    pending_approval: ApprovalRequest | None = Field(None, description="the call the thread's last turn waits on")
 
 
 class Rename(BaseModel):
@@ -84,6 +91,7 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
             attachments=body.attachments,
             sources=body.sources,
             agent=body.agent,
+            approval=body.approval,
         )
 
         async def events() -> AsyncIterator[bytes]:
@@ -102,7 +110,8 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
         runtime = await _runtime()
         info = await anyio.to_thread.run_sync(runtime.threads.get, thread_id)
         messages = await anyio.to_thread.run_sync(runtime.history, thread_id)
-        return ThreadDetail(thread=info, messages=messages)
+        pending = await anyio.to_thread.run_sync(runtime.threads.pending, thread_id)
+        return ThreadDetail(thread=info, messages=messages, pending_approval=pending.request if pending else None)
 
     @router.patch("/threads/{thread_id}", response_model=ThreadInfo)
     async def rename(thread_id: str, body: Rename) -> ThreadInfo:

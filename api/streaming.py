@@ -168,7 +168,9 @@ async def _sse_events(app: FastAPI, gen: Turn, reply: Reply, emit_events: bool) 
                     if event.text:
                         yield _chunk(reply, ChoiceDelta(content=event.text))
                 elif event.type == "final":
-                    if not turn.streamed and turn.answer:
+                    if turn.approval is not None:  # a paused turn: say what waits and how to answer
+                        yield _chunk(reply, ChoiceDelta(content=("\n\n" if turn.streamed else "") + event.text))
+                    elif not turn.streamed and turn.answer:
                         yield _chunk(reply, ChoiceDelta(content=turn.answer))
                     info = ChunkInfo(thread_id=turn.thread_id or reply.thread_id, citations=turn.citations)
                     yield _chunk(reply, ChoiceDelta(), "stop", info)

@@ -27,7 +27,7 @@ from coding.results import RunResult, TestsResult
 from coding.sandbox import Sandbox
 from coding.settings import CodeSettings
 from core.errors import SparkAgentsError
-from mcp_servers.common import serve
+from mcp_servers.common import READS, RUNS_CODE, serve
 
 T = TypeVar("T")
 
@@ -99,7 +99,7 @@ async def _call(fn: Callable[[], T], limiter: anyio.CapacityLimiter | None = Non
         raise ToolError(str(e)) from e
 
 
-@mcp.tool()
+@mcp.tool(annotations=READS)
 async def generate_code(
     task: Annotated[str, Field(description="what the code must do")],
     ctx: Context,  # type: ignore[type-arg]
@@ -111,7 +111,7 @@ async def generate_code(
     return await _call(lambda: generate(language, task, context, settings))
 
 
-@mcp.tool()
+@mcp.tool(annotations=RUNS_CODE)
 async def run_python(
     ctx: Context,  # type: ignore[type-arg]
     code: Annotated[str, Field(description="a Python program, run as main.py")],
@@ -137,7 +137,7 @@ async def run_python(
     return await _call(go, tools.limiter)
 
 
-@mcp.tool()
+@mcp.tool(annotations=RUNS_CODE)
 async def run_tests(
     ctx: Context,  # type: ignore[type-arg]
     code: Annotated[str, Field(description="the code under test, saved as <module>.py")],
@@ -150,7 +150,7 @@ async def run_tests(
     return await _call(lambda: tools.sandbox().run_tests(code, tests, module=module, files=files), tools.limiter)
 
 
-@mcp.tool()
+@mcp.tool(annotations=READS)
 async def explain_error(
     error: Annotated[str, Field(description="the traceback or error message")],
     ctx: Context,  # type: ignore[type-arg]

@@ -10,9 +10,17 @@ from typing import Any
 
 from mcp.server.fastmcp import FastMCP
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import ToolAnnotations
 
 from core.errors import ConfigError
 from core.net import bearer_token, check_bind, token_matches
+
+# What each tool does to the world, for clients (and agents/approval.py: a destructive tool asks first).
+READS = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
+WRITES = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+DELETES = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=False)
+RUNS_CODE = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False)
+ASKS = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False)
 
 DEFAULT_PORTS = {"gateway": 8810, "rag": 8811, "kg": 8812, "code": 8813, "vision": 8814}
 

@@ -22,13 +22,14 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
-from mcp.types import CallToolResult, ContentBlock, TextContent
+from mcp.types import CallToolResult, ClientCapabilities, ContentBlock, ElicitationCapability, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field
 
+from agents.approval import ApprovalAnswer, ApprovalRequest, parse_answer
 from agents.capabilities import SERVERS
 from api.client import ServiceClient, ToolResult
-from mcp_servers.common import serve
+from mcp_servers.common import ASKS, serve
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ mcp = Gateway(
 )
 
 
-@mcp.tool()
+@mcp.tool(annotations=ASKS)
 async def ask_assistant(
     question: Annotated[str, Field(description="the question or task, in plain language")],
     thread_id: Annotated[str | None, Field(description="continue this conversation (from an earlier answer)")] = None,
@@ -143,30 +144,67 @@ async def ask_assistant(
     """
     if not question.strip():
         raise ToolError("question is empty")
+    if parse_answer(question) is not None:
+        # The question is written by the client's model: it must not approve what its own request set off.
+        raise ToolError(
+            "Approvals are not taken through ask_assistant (the calling model could approve its own request); "
+            "the user answers in the client's approval prompt, the Spark Agents UI or `spark-agents ask`."
+        )
     from agents.collector import TurnCollector, trace_line
 
     tid = thread_id or uuid.uuid4().hex[:12]
     gen = mcp.service.turn(question, thread_id=tid, attachments=attachments or [], sources=sources, agent=agent)
-    turn = TurnCollector(tid)
-    try:
-        while (event := await anyio.to_thread.run_sync(next, gen, None)) is not None:
-            turn.add(event)
-            if turn.error is not None:
-                raise ToolError(turn.error)
-            if turn.final is not None:
-                return AskResult(
-                    answer=turn.answer,
-                    thread_id=turn.thread_id or tid,
-                    citations=turn.citations,
-                    trace=turn.trace_lines(),
-                )
-            if event.type != "token":  # each step is a progress notification (when the client asked for them)
-                await ctx.report_progress(len(turn.steps), None, trace_line(event))
-    finally:
-        # Also on cancellation: wait for the current step, then close the run so it stops.
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(gen.close)
-    raise ToolError("the assistant's run ended without an answer")
+    steps: list[str] = []
+    while True:
+        turn = TurnCollector(tid)
+        try:
+            while (event := await anyio.to_thread.run_sync(next, gen, None)) is not None:
+                turn.add(event)
+                if turn.error is not None:
+                    raise ToolError(turn.error)
+                if turn.final is not None:
+                    break
+                if event.type != "token":  # each step is a progress notification (when the client asked)
+                    await ctx.report_progress(len(steps) + len(turn.steps), None, trace_line(event))
+        finally:
+            # Also on cancellation: wait for the current step, then close the run so it stops.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(gen.close)
+        if turn.final is None:
+            raise ToolError("the assistant's run ended without an answer")
+        steps += turn.trace_lines()
+        tid = turn.thread_id or tid
+        request = turn.approval
+        answer = await ask_the_user(ctx, request) if request is not None else None
+        if answer is None:
+            text = turn.answer if request is None else f"{turn.answer}\n\n{NO_ELICITATION.format(id=request.id)}"
+            return AskResult(answer=text, thread_id=tid, citations=turn.citations, trace=steps)
+        gen = mcp.service.turn("", approval=answer)
+
+
+NO_ELICITATION = (
+    "This MCP client cannot ask you to approve it (it does not support elicitation), so nothing was run. "
+    "The action stays pending: the user approves or denies it in the Spark Agents UI (this thread), or in a "
+    'terminal with `spark-agents ask "approve {id}"` or `spark-agents ask "deny {id}"`.'
+)
+
+
+class ApprovalForm(BaseModel):
+    """What the client's approval prompt asks the user."""
+
+    approve: bool = Field(description="allow this action")
+    for_this_thread: bool = Field(False, description="also allow this tool for the rest of the conversation")
+
+
+async def ask_the_user(ctx: Context, request: ApprovalRequest) -> ApprovalAnswer | None:  # type: ignore[type-arg]
+    """The user's answer through MCP elicitation; None when the client cannot elicit."""
+    wanted = ClientCapabilities(elicitation=ElicitationCapability())
+    if not ctx.session.check_client_capability(wanted):
+        return None
+    result = await ctx.elicit(message=request.prompt().split("\n\n")[0], schema=ApprovalForm)
+    if result.action == "accept" and result.data.approve:
+        return ApprovalAnswer(id=request.id, approved=True, scope="thread" if result.data.for_this_thread else "once")
+    return ApprovalAnswer(id=request.id, approved=False)  # declined, cancelled or not approved
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from mcp_servers.common import serve
+from mcp_servers.common import READS, WRITES, serve
 
 if TYPE_CHECKING:
     from kg.build import BuildReport
@@ -101,7 +101,7 @@ def _fact(f: object) -> FactOut:
     )
 
 
-@mcp.tool()
+@mcp.tool(annotations=WRITES)
 async def extract_graph(
     text: str | None = None,
     source_id: str | None = None,
@@ -141,7 +141,7 @@ async def extract_graph(
     )
 
 
-@mcp.tool()
+@mcp.tool(annotations=READS)
 async def query_graph(
     mode: Literal["neighbours", "path", "subgraph", "global"] | None = None,
     entity: str | None = None,
@@ -251,7 +251,7 @@ class GraphFacts(BaseModel):
     facts: list[GraphFact]
 
 
-@mcp.tool()
+@mcp.tool(annotations=READS)
 async def graph_facts(
     question: str,
     hits: list[HitIn] | None = None,
@@ -279,7 +279,7 @@ async def graph_facts(
         raise _fail(e) from None
 
 
-@mcp.tool()
+@mcp.tool(annotations=READS)
 def graph_stats(collection: str | None = None) -> StatsResult:
     """Size, relation and type counts, and the most central entities of a graph."""
     from core.errors import SparkAgentsError
@@ -305,7 +305,7 @@ def graph_stats(collection: str | None = None) -> StatsResult:
     )
 
 
-@mcp.tool()
+@mcp.tool(annotations=WRITES)
 def render_graph(collection: str | None = None, max_nodes: int | None = None) -> RenderOut:
     """Write an offline HTML view (pyvis, no CDN) of the graph, keeping the most central entities, and
     return the file's path."""

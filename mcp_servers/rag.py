@@ -22,7 +22,7 @@ from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from core.errors import SparkAgentsError
-from mcp_servers.common import serve
+from mcp_servers.common import DELETES, READS, WRITES, serve
 from rag.models import Hit, IngestReport, Source
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Deleted(BaseModel):
     deleted: Source
 
 
-@mcp.tool()
+@mcp.tool(annotations=WRITES)
 async def ingest_documents(
     paths: Annotated[list[str], Field(min_length=1, description="files or folders on the server's machine")],
     ctx: Context,  # type: ignore[type-arg]
@@ -112,7 +112,7 @@ async def ingest_documents(
     return await _call(lambda: library(ctx).ingest(paths, progress=on_progress))
 
 
-@mcp.tool()
+@mcp.tool(annotations=READS)
 async def search_documents(
     query: Annotated[str, Field(description="the question or keywords to look for")],
     k: Annotated[int, Field(ge=1, le=50, description="how many chunks to return")] = 5,
@@ -128,13 +128,13 @@ async def search_documents(
     return SearchResult(query=query, hits=hits)
 
 
-@mcp.tool()
+@mcp.tool(annotations=READS)
 async def list_sources(ctx: Context) -> SourceList:  # type: ignore[type-arg]
     """Every ingested document: id, title, path, type, pages, chunk count and when it was ingested."""
     return SourceList(sources=await _call(lambda: library(ctx).sources()))
 
 
-@mcp.tool()
+@mcp.tool(annotations=DELETES)
 async def delete_source(
     source_id: Annotated[str, Field(min_length=1, description="a source id from list_sources (or a unique prefix)")],
     ctx: Context,  # type: ignore[type-arg]

@@ -14,7 +14,7 @@ import anyio.to_thread
 from mcp.server.fastmcp import FastMCP
 from pydantic import Field
 
-from mcp_servers.common import serve
+from mcp_servers.common import READS, serve
 from vision import (
     Description,
     ImageInfo,
@@ -47,7 +47,7 @@ class TextResult(OcrResult):
     notes: list[str] = Field(default_factory=list)
 
 
-@mcp.tool()
+@mcp.tool(annotations=READS)
 async def describe_image(
     question: Annotated[str, Field(description="what to ask about the image(s)")] = "Describe this image.",
     path: PathArg = None,
@@ -71,7 +71,7 @@ async def describe_image(
     return await anyio.to_thread.run_sync(run)
 
 
-@mcp.tool()
+@mcp.tool(annotations=READS)
 async def extract_text(path: PathArg = None, image_base64: Base64Arg = None) -> TextResult:
     """Read the text in an image offline (OCR, no VLM needed): full text in reading order plus each box.
 
@@ -87,7 +87,7 @@ async def extract_text(path: PathArg = None, image_base64: Base64Arg = None) -> 
     return await anyio.to_thread.run_sync(run)
 
 
-@mcp.tool()
+@mcp.tool(annotations=READS)
 async def image_info(
     path: PathArg = None,
     image_base64: Base64Arg = None,

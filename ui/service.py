@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from agents.approval import ApprovalAnswer
 from agents.events import Event
 from agents.threads import ThreadInfo
 from api.client import ServiceClient
@@ -36,6 +37,7 @@ def run_turn(
     attachments: list[Path],
     sources: list[str] | None,
     agent: str | None,
+    approval: ApprovalAnswer | None = None,
 ) -> Iterator[Event]:
     return client().turn(
         message,
@@ -43,6 +45,7 @@ def run_turn(
         attachments=[str(p) for p in attachments],
         sources=sources,
         agent=agent,
+        approval=approval,
     )
 
 
@@ -52,7 +55,12 @@ def threads() -> list[ThreadInfo]:
 
 def thread_history(thread_id: str) -> list[dict[str, Any]]:
     """The thread's messages, each answer with its trace and citations."""
-    return list(client().request("GET", f"/api/threads/{thread_id}")["messages"])
+    return list(thread_detail(thread_id)["messages"])
+
+
+def thread_detail(thread_id: str) -> dict[str, Any]:
+    """The thread's messages and the approval its last turn waits on (`pending_approval`, or None)."""
+    return dict(client().request("GET", f"/api/threads/{thread_id}"))
 
 
 def rename_thread(thread_id: str, title: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from agents.approval import ApprovalAnswer
 from agents.events import ErrorEvent, FinalEvent
 from agents.runtime import get_runtime
 from agents.threads import ThreadStore
@@ -67,9 +68,9 @@ def test_rag_route_calls_search_and_returns_citations(llm_routing: ScriptedServe
     # The rag agent's second model call saw the retrieved chunk as a tool result.
     tool_messages = [m for m in llm_routing.chat_requests[2]["messages"] if m["role"] == "tool"]
     assert "three years" in tool_messages[0]["content"]
-    # The destructive tool was not offered: the user did not ask to delete anything.
+    # Every tool of the server is offered: deleting waits for the user's approval (test_approval.py).
     offered = {t["function"]["name"] for t in llm_routing.chat_requests[1]["tools"]}
-    assert "search_documents" in offered and "delete_source" not in offered
+    assert {"search_documents", "delete_source"} <= offered
 
 
 def test_selected_sources_override_the_model(llm_routing: ScriptedServer, warranty_doc: Path) -> None:
@@ -85,8 +86,10 @@ def test_coding_route_runs_code_in_the_sandbox(llm_routing: ScriptedServer) -> N
         text("It prints 42."),
         text("6 × 7 = 42."),
     )
-    events = turn("Run print(6 * 7) and tell me the output")
-    assert [e.agent for e in of(events, "handoff")] == ["coding"]
+    paused = turn("Run print(6 * 7) and tell me the output")
+    assert [e.agent for e in of(paused, "handoff")] == ["coding"]
+    request = paused[-1].approval  # running code waits for the user (tests/agents/test_approval.py)
+    events = turn("", approval=ApprovalAnswer(id=request.id, approved=True))
     call = of(events, "tool_call")[0]
     assert (call.server, call.tool, call.arguments) == ("code", "run_python", {"code": "print(6 * 7)"})
     result = of(events, "tool_result")[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import re
 from pathlib import Path
 
 from PIL import Image
@@ -11,7 +12,7 @@ from PIL import Image
 from agents.threads import ThreadStore
 from mcp_servers.gateway import CAPABILITY_SERVERS, exported_name
 from tests.support.mcp_client import http_server, http_session, post_initialize, stdio_session
-from tests.support.scripted_server import Reply, ScriptedServer, text
+from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
 ANSWER = "The gateway answers through the whole assistant."
 
@@ -104,3 +105,44 @@ def test_http_transport_and_dns_rebinding_protection(scripted_roles: ScriptedSer
         assert foreign_host.status_code == 421
         foreign_origin = post_initialize(url, Origin="http://evil.example")
         assert foreign_origin.status_code == 403
+
+
+def test_an_action_waits_for_the_user_through_elicitation(scripted_roles: ScriptedServer, monkeypatch) -> None:
+    """A client that supports elicitation asks its user; one that does not gets the pending action explained,
+    and nothing runs. The calling model cannot approve through ask_assistant."""
+    from mcp.types import ElicitResult
+
+    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "false")
+    asked: list[str] = []
+    answers = [True, False]  # "the user" approves the first action and declines the second
+
+    async def approval_prompt(context, params):  # the client's approval prompt
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"approve": answers.pop(0), "for_this_thread": False})
+
+    async def scenario() -> None:
+        scripted_roles.script(tool("run_python", {"code": "print(6 * 7)"}), text("It prints 42."))
+        async with stdio_session("mcp_servers.gateway", elicitation_callback=approval_prompt) as session:
+            done = await session.call_tool("ask_assistant", {"question": "Run print(6 * 7)", "agent": "coding"})
+            assert not done.isError, done.content
+            assert done.structuredContent["answer"] == "It prints 42."
+            assert "run_python" in asked[0]
+            assert any("call code.run_python" in line for line in done.structuredContent["trace"])
+
+            scripted_roles.script(tool("run_python", {"code": "print(1)"}), text("Not run."))
+            denied = await session.call_tool("ask_assistant", {"question": "Run print(1)", "agent": "coding"})
+            assert not any("call code.run_python" in line for line in denied.structuredContent["trace"])
+            assert "you declined it" in denied.structuredContent["answer"] and len(asked) == 2
+
+        scripted_roles.script(tool("run_python", {"code": "print(2)"}))
+        async with stdio_session("mcp_servers.gateway") as session:  # no elicitation capability
+            waiting = await session.call_tool("ask_assistant", {"question": "Run print(2)", "agent": "coding"})
+            answer = waiting.structuredContent["answer"]
+            assert "cannot ask you to approve it" in answer and "nothing was run" in answer
+            approve = re.search(r"approve ([0-9a-f]+)", answer)
+            assert approve
+            self_approval = await session.call_tool("ask_assistant", {"question": approve[0]})
+            assert self_approval.isError and "not taken through ask_assistant" in self_approval.content[0].text
+            assert ThreadStore().pending(waiting.structuredContent["thread_id"]) is not None  # still waiting
+
+    asyncio.run(scenario())

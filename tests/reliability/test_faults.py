@@ -101,7 +101,8 @@ def _code_server_children() -> list[psutil.Process]:
     return found
 
 
-def test_mcp_server_killed_mid_call(llm_routing: ScriptedServer) -> None:
+def test_mcp_server_killed_mid_call(llm_routing: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARK_AGENTS_AGENT_APPROVAL", '{"run_python": "always"}')  # about the crash, not approval
     tid = first_turn(llm_routing)
     llm_routing.script(
         tool("transfer_to_coding"),

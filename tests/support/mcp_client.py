@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import httpx
 from mcp import ClientSession, StdioServerParameters
@@ -17,10 +18,11 @@ from tests.support.processes import serving_process
 
 
 @asynccontextmanager
-async def stdio_session(module: str, env: dict[str, str] | None = None) -> AsyncIterator[ClientSession]:
-    """`python -m <module>` as a stdio MCP server, with an initialized client session."""
+async def stdio_session(module: str, env: dict[str, str] | None = None, **options: Any) -> AsyncIterator[ClientSession]:
+    """`python -m <module>` as a stdio MCP server, with an initialized client session (`options`: the
+    ClientSession's own, e.g. an `elicitation_callback`)."""
     params = StdioServerParameters(command=sys.executable, args=["-m", module], env={**os.environ, **(env or {})})
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+    async with stdio_client(params) as (read, write), ClientSession(read, write, **options) as session:
         await session.initialize()
         yield session
 

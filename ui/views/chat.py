@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from agents.approval import ApprovalAnswer
 from agents.capabilities import CAPABILITIES
 from core.errors import SparkAgentsError
 from core.uploads import IMAGE_TYPES, save_image
@@ -79,7 +80,8 @@ def _delete_thread(thread_id: str) -> None:
 def _restore(thread_id: str) -> list[dict[str, Any]]:
     """A thread's messages after a restart, each answer with its trace and citations, from the service."""
     out = []
-    for m in service.thread_history(thread_id):
+    detail = service.thread_detail(thread_id)
+    for m in detail["messages"]:
         get = m.get if isinstance(m, dict) else lambda k, default=None, m=m: getattr(m, k, default)
         role, content = get("role"), get("content") or ""
         if role not in ("user", "assistant") or not isinstance(content, str):
@@ -93,6 +95,20 @@ def _restore(thread_id: str) -> list[dict[str, Any]]:
                 "error": None,
                 "agent": get("agent", None) or "supervisor",
                 "attachments": [],
+            }
+        )
+    if detail.get("pending_approval"):  # the last turn waits: its question, then the card to answer it
+        pending = detail["pending_approval"]
+        out.append(
+            {
+                "role": "assistant",
+                "content": "",
+                "trace": [],
+                "citations": [],
+                "error": None,
+                "agent": pending.get("agent") or "supervisor",
+                "attachments": [],
+                "approval": pending,
             }
         )
     return out
@@ -133,6 +149,43 @@ def render_step(step: dict[str, Any]) -> None:
         mark = "❌ **tool error**" if step.get("is_error") else "↳ **tool result**"
         st.markdown(f"{mark} `{step['server']}.{step['tool']}`")
         st.code(step.get("summary", ""), language="text", wrap_lines=True)
+    elif kind == "approval":
+        st.markdown(f"⏸ **approval asked** `{step['server']}.{step['tool']}`")
+
+
+def _answer_approval(approval_id: str, approved: bool, scope: str) -> None:
+    st.session_state["approval_answer"] = {"id": approval_id, "approved": approved, "scope": scope}
+
+
+ANSWERED = {True: "✅ Approved", False: "🚫 Denied"}
+
+
+def render_approval(msg: dict[str, Any]) -> None:
+    """The card of a paused turn: what the agent wants to do and why, with approve and deny buttons."""
+    request = msg["approval"]
+    rid = request["id"]
+    with st.container(border=True, key=f"approval_{rid}"):
+        st.markdown(
+            f"⏸ **Approval needed** — the {request.get('agent', '')} agent wants to call "
+            f"`{request.get('server', '')}.{request.get('tool', '')}`"
+        )
+        st.code(json.dumps(request.get("arguments", {}), indent=2, ensure_ascii=False), language="json")
+        if request.get("reason"):
+            st.caption(f"Why: {request['reason']}")
+        if "answered" in msg:
+            st.caption(ANSWERED[bool(msg["answered"])])
+            return
+        approve, thread, deny = st.columns(3)
+        approve.button(
+            "Approve", key=f"approve_{rid}", type="primary", on_click=_answer_approval, args=(rid, True, "once")
+        )
+        thread.button(
+            "Approve for this thread",
+            key=f"approve_thread_{rid}",
+            on_click=_answer_approval,
+            args=(rid, True, "thread"),
+        )
+        deny.button("Deny", key=f"deny_{rid}", on_click=_answer_approval, args=(rid, False, "once"))
 
 
 def render_trace(msg: dict[str, Any]) -> None:
@@ -183,6 +236,8 @@ def render_message(msg: dict[str, Any]) -> None:
         if msg.get("error"):
             st.error(msg["error"], icon="⚠️")
         render_citations(msg.get("citations", []))
+        if msg.get("approval"):
+            render_approval(msg)
 
 
 # --- one turn --------------------------------------------------------------------------------------
@@ -193,8 +248,10 @@ def stream_turn(
     attachments: list[Path],
     sources: list[str] | None,
     agent: str | None,
+    approval: ApprovalAnswer | None = None,
 ) -> dict[str, Any]:
-    """Run the turn, drawing tokens and trace steps as they arrive; return the finished message."""
+    """Run the turn (or, with `approval`, the rest of a paused one), drawing tokens and trace steps as they
+    arrive; return the finished message."""
     from agents.collector import TurnCollector
 
     msg: dict[str, Any] = {
@@ -210,7 +267,10 @@ def stream_turn(
     answer = st.empty()
     turn = TurnCollector(thread_id, agent)
     try:
-        for event in service.run_turn(text, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent):
+        events = service.run_turn(
+            text, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent, approval=approval
+        )
+        for event in events:
             turn.add(event)
             msg["agent"] = turn.agent
             if event.type == "token":
@@ -227,9 +287,11 @@ def stream_turn(
     except Exception as e:  # noqa: BLE001 - a bug below the UI: show it as a banner, log the traceback
         log.exception("the turn failed")
         msg["error"] = f"The turn failed unexpectedly ({type(e).__name__}: {e}). The server log has the details."
-    msg["content"] = turn.answer
+    msg["content"] = turn.streamed.strip() if turn.approval else turn.answer  # a paused turn shows its card
     msg["citations"] = turn.citations
     msg["thread_id"] = turn.thread_id
+    if turn.approval is not None:
+        msg["approval"] = turn.approval.model_dump()
     if not msg["trace"]:
         with box:
             st.caption("No handoffs or tool calls: the supervisor answered directly.")
@@ -241,7 +303,28 @@ def stream_turn(
     if msg["error"]:
         st.error(msg["error"], icon="⚠️")
     render_citations(msg["citations"])
+    if msg.get("approval"):
+        render_approval(msg)
     return msg
+
+
+def resume(answer: dict[str, Any]) -> None:
+    """Send the user's answer to a paused turn and stream the rest of it."""
+    history = transcript(current_thread())
+    for m in history:
+        if (m.get("approval") or {}).get("id") == answer["id"]:
+            m["answered"] = answer["approved"]
+    with st.chat_message("assistant", avatar=AGENT_ICONS["supervisor"]):
+        msg = stream_turn(
+            "",
+            thread_id=current_thread(),
+            attachments=[],
+            sources=None,
+            agent=None,
+            approval=ApprovalAnswer.model_validate(answer),
+        )
+    history.append(msg)
+    st.rerun()
 
 
 def send(text: str, files: list[Any], agent: str | None) -> None:
@@ -260,6 +343,9 @@ def send(text: str, files: list[Any], agent: str | None) -> None:
     history = transcripts.pop(NEW, []) if thread_id == NEW else transcript(thread_id)
     transcripts[new_id] = history
     st.session_state.thread_id = new_id
+    for m in history:  # a new message instead of an answer skips the call a turn waits on
+        if m.get("approval") and "answered" not in m:
+            m["answered"] = False
     user = {"role": "user", "content": text, "attachments": [str(p) for p in attachments]}
     history.append(user)
     render_message(user)
@@ -357,7 +443,9 @@ def render() -> None:
         sample_prompts(forced)
     for msg in history:
         render_message(msg)
-    if prompt:
+    if answer := st.session_state.pop("approval_answer", None):
+        resume(answer)
+    elif prompt:
         text = prompt if isinstance(prompt, str) else (prompt.text or "")
         files = [] if isinstance(prompt, str) else list(prompt.files)
         if text.strip() or files:

@@ -1,0 +1,78 @@
+"""`spark-agents ask` and approvals, as users run it: a real subprocess, the resident service, a real
+sandbox. On a terminal it asks; `--yes` approves; a script without either gets exit status 3 and the
+command that answers later."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import subprocess
+
+import pytest
+
+from tests.support.scripted_server import ScriptedServer, text, tool
+from tests.test_cli import CLI, run
+
+QUESTION = "What does print(6 * 7) print? Run it."
+
+
+@pytest.fixture
+def coder() -> ScriptedServer:
+    with ScriptedServer() as server:
+        server.script(tool("run_python", {"code": "print(6 * 7)"}), text("It prints 42."))
+        yield server
+
+
+def env_for(server: ScriptedServer) -> dict[str, str]:
+    return {
+        "SPARK_AGENTS_SUPERVISOR_URL": server.url,
+        "SPARK_AGENTS_CODER_URL": server.url,
+        "SPARK_AGENTS_AGENT_SMALL_MODEL": "false",
+    }
+
+
+def test_a_script_without_yes_leaves_it_waiting_and_says_how_to_answer(coder: ScriptedServer) -> None:
+    env = env_for(coder)
+    first = run("ask", "--agent", "coding", QUESTION, env=env)
+    assert first.returncode == 3, first.stderr
+    assert "Approval needed" in first.stderr and "code.run_python" in first.stderr
+    approve = re.search(r'spark-agents ask "(approve [0-9a-f]+)"', first.stderr)
+    assert approve, first.stderr
+    assert "42" not in first.stdout and len(coder.chat_requests) == 1
+    second = run("ask", approve[1], env=env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "It prints 42."
+
+
+def test_yes_approves_in_one_go_and_json_shows_both_parts(coder: ScriptedServer) -> None:
+    r = run("ask", "--json", "--yes", "--agent", "coding", QUESTION, env=env_for(coder))
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    kinds = [e["type"] for e in events]
+    assert "approval" in kinds and kinds.index("approval") < kinds.index("tool_call")
+    assert events[-1] == {**events[-1], "type": "final", "text": "It prints 42.", "approval": None}
+
+
+@pytest.mark.parametrize(("reply", "ran"), [("y", True), ("n", False)])
+def test_a_terminal_is_asked(coder: ScriptedServer, reply: str, ran: bool) -> None:
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*CLI, "ask", "--agent", "coding", QUESTION],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **env_for(coder)},
+        )
+        os.write(controller, f"{reply}\n".encode())
+        out, err = proc.communicate(timeout=300)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert proc.returncode == 0, err
+    assert "Allow it?" in err
+    assert ("42" in [m for m in coder.chat_requests[-1]["messages"] if m["role"] == "tool"][0]["content"]) is ran
+    assert out.strip().startswith("It prints 42.")
