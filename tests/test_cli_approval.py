@@ -76,3 +76,18 @@ def test_a_terminal_is_asked(coder: ScriptedServer, reply: str, ran: bool) -> No
     assert "Allow it?" in err
     assert ("42" in [m for m in coder.chat_requests[-1]["messages"] if m["role"] == "tool"][0]["content"]) is ran
     assert out.strip().startswith("It prints 42.")
+
+
+def test_a_pause_survives_a_service_restart(coder: ScriptedServer) -> None:
+    """The resident service is stopped while the turn waits; the next command starts a new one, which
+    resumes the turn from the checkpoint on disk."""
+    env = env_for(coder)
+    first = run("ask", "--agent", "coding", QUESTION, env=env)
+    assert first.returncode == 3, first.stderr
+    approve = re.search(r'spark-agents ask "(approve [0-9a-f]+)"', first.stderr)
+    assert approve, first.stderr
+    down = run("service", "down", env=env)
+    assert down.returncode == 0, down.stderr
+    second = run("ask", approve[1], env=env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "It prints 42."

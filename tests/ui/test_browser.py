@@ -65,12 +65,12 @@ class App:
 
 
 @contextmanager
-def running_app(root: Path, supervisor_url: str | None) -> Iterator[tuple[str, Path]]:
+def running_app(root: Path, supervisor_url: str | None, **extra_env: str) -> Iterator[tuple[str, Path]]:
     """`spark-agents ui --port P` in its own process group, with its own data directory; yields (url, home).
     The model roles point at `supervisor_url`, or stay on the local profile's own llama.cpp model (None)."""
     home, log = root / "home", root / "streamlit.log"
     env = {k: v for k, v in os.environ.items() if k not in ROLE_VARS}
-    env.update(SPARK_AGENTS_HOME=str(home), SPARK_AGENTS_PROFILE="local", HF_HUB_OFFLINE="1")
+    env.update(SPARK_AGENTS_HOME=str(home), SPARK_AGENTS_PROFILE="local", HF_HUB_OFFLINE="1", **extra_env)
     if supervisor_url:
         env.update(
             SPARK_AGENTS_SUPERVISOR_URL=supervisor_url,
@@ -188,6 +188,50 @@ def test_chat_streams_the_answer_and_shows_the_trace(ui_app: App, page: Any) -> 
     # the local profile's small model: its forced call searches with the user's own words
     assert pg.get_by_text('"query": "Summarise the main points of my documents, with citations."').first.is_visible()
     shot(pg, "chat-trace")
+
+
+def approval_handler(request: dict[str, Any]) -> Reply:
+    """A gpt-oss-like model: the supervisor hands off to the coding agent, which wants to run code; each
+    answers once it has a tool result, the supervisor passing on what the coding agent said."""
+    tools = [t["function"]["name"] for t in request.get("tools") or []]
+    messages = request["messages"]
+    if "transfer_to_coding" in tools:
+        if messages[-1]["role"] == "user":
+            return tool("transfer_to_coding", {"task": "run the user's code"})
+        return text(str(messages[-1]["content"]))
+    if not any(m["role"] == "tool" for m in messages):
+        return tool("run_python", {"code": "print(6 * 7)"}, content="I will run it in the sandbox.")
+    result = next(m["content"] for m in reversed(messages) if m["role"] == "tool")
+    return text("It printed 42." if "42" in result else "I did not run it.")
+
+
+def test_an_action_waits_for_approval_on_a_card(page: Any, tmp_path: Path) -> None:
+    pg = page
+    env = {"SPARK_AGENTS_AGENT_ROUTING": "llm", "SPARK_AGENTS_AGENT_SMALL_MODEL": "false"}
+    with ScriptedServer(handler=approval_handler) as scripted, running_app(tmp_path, scripted.url, **env) as (url, _):
+        pg.goto(url)
+        pg.get_by_text("Try one of these").wait_for()
+        send(pg, "What does print(6 * 7) print? Run it.")
+        card = pg.locator("[class*='st-key-approval_']").first  # the card's container (keyed by the request)
+        card.get_by_text("Approval needed").wait_for()
+        card.get_by_text("code.run_python").wait_for()
+        card.get_by_text("Why: I will run it in the sandbox.").wait_for()
+        assert not [r for r in scripted.chat_requests if any(m["role"] == "tool" for m in r["messages"][2:])]
+        shot(pg, "chat-approval")
+        pg.get_by_role("button", name="Approve", exact=True).click()
+        pg.get_by_text("It printed 42.").last.wait_for()
+        pg.get_by_text("✅ Approved").wait_for()
+        assert not pg.get_by_role("button", name="Deny").count()  # an answered card has no buttons
+
+        send(pg, "Run it once more.")
+        pg.get_by_role("button", name="Deny").wait_for()
+        shot(pg, "chat-approval-second")
+        pg.get_by_role("button", name="Deny").click()
+        pg.get_by_text("I did not run it.").last.wait_for()
+        pg.get_by_text("🚫 Denied").wait_for()
+        ran = [m for r in scripted.chat_requests for m in r["messages"] if m["role"] == "tool" and "42" in m["content"]]
+        assert ran  # the approved run happened, in the sandbox
+        shot(pg, "chat-approval-answered")
 
 
 def test_the_model_server_down_shows_a_banner_not_a_stack_trace(page: Any, tmp_path: Path) -> None:

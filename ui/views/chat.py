@@ -311,16 +311,18 @@ def stream_turn(
 def resume(answer: dict[str, Any]) -> None:
     """Send the user's answer to a paused turn and stream the rest of it."""
     history = transcript(current_thread())
+    agent = "supervisor"  # who asked: the rest of the turn is theirs
     for m in history:
         if (m.get("approval") or {}).get("id") == answer["id"]:
             m["answered"] = answer["approved"]
-    with st.chat_message("assistant", avatar=AGENT_ICONS["supervisor"]):
+            agent = m["approval"].get("agent") or agent
+    with st.chat_message("assistant", avatar=AGENT_ICONS.get(agent, "🤖")):
         msg = stream_turn(
             "",
             thread_id=current_thread(),
             attachments=[],
             sources=None,
-            agent=None,
+            agent=agent,
             approval=ApprovalAnswer.model_validate(answer),
         )
     history.append(msg)
