@@ -80,6 +80,9 @@ def together(monkeypatch: pytest.MonkeyPatch, spark_home: Path, tmp_path: Path) 
     monkeypatch.setenv("SPARK_AGENTS_EMBEDDINGS_MODEL", "scripted-embedding")
     monkeypatch.setenv("SPARK_AGENTS_AGENT_ROUTING", "llm")
     monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "false")
+    # the agents ingest through the gateway and the OpenAI API at once: this test is about sharing one
+    # home, not about approval (tests/agents/test_approval.py), so ingesting does not ask here
+    monkeypatch.setenv("SPARK_AGENTS_AGENT_APPROVAL", '{"ingest_documents": "always"}')
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     for name, body in DOCS.items():
         (tmp_path / f"{name}.md").write_text(body, encoding="utf-8")
