@@ -6,6 +6,7 @@ import importlib.util
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from core.home import HomeSettings, Profile
@@ -53,6 +54,18 @@ class ServingSettings(HomeSettings):
     local_start_timeout: float = 180.0
 
     embedding_model_path: Path | None = None
+
+    # `models pull` / `models list`: where GGUF files go (compose.yaml mounts the same folder), which catalog
+    # names them, and which Hub endpoint serves them (HF_ENDPOINT, as huggingface_hub reads it, for a mirror).
+    models_dir: Path = Path("models")
+    catalog_path: Path | None = None
+    hf_endpoint: str | None = Field(None, validation_alias=AliasChoices("SPARK_AGENTS_HF_ENDPOINT", "HF_ENDPOINT"))
+    hf_token: str | None = Field(None, validation_alias=AliasChoices("SPARK_AGENTS_HF_TOKEN", "HF_TOKEN"))
+    pull_min_free_gib: float = 1.0  # disk left free after a pull
+
+    # Live admission: the plan's figure for a server (with llama.cpp's load peak) against MemAvailable now.
+    meminfo_path: Path = Path("/proc/meminfo")
+    admission: bool = True
     request_timeout: float = 120.0
     health_timeout: float = 3.0
 
