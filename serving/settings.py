@@ -51,6 +51,12 @@ class ServingSettings(HomeSettings):
     local_port: int | None = None  # None: pick a free port at start
     local_ctx: int = 4096
     local_threads: int | None = None
+    local_mmap: bool = True  # false: load the weights with --no-mmap (read into memory, no page-cache mapping)
+    coder_model_path: Path | None = None  # a GGUF for the coder's own llama.cpp server (default: shares `local`)
+    # On-demand servers (comma-separated: local, coder): stopped after this many idle minutes, started again on
+    # the next request, within live admission (idle on-demand servers are stopped first to make room).
+    on_demand: str = ""
+    on_demand_idle_minutes: float = Field(10.0, gt=0)
     local_start_timeout: float = 180.0
 
     embedding_model_path: Path | None = None
@@ -81,6 +87,10 @@ class ServingSettings(HomeSettings):
     embeddings_url: str | None = None
     embeddings_model: str | None = None
     embeddings_api_key: str | None = None
+
+    @property
+    def on_demand_servers(self) -> set[str]:
+        return {n.strip() for n in self.on_demand.split(",") if n.strip()}
 
     @cached_property
     def model_path(self) -> Path | None:
