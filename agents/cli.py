@@ -24,7 +24,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-models_app = typer.Typer(help="Start, stop and inspect the model servers.", no_args_is_help=True)
+# `models up|down|status|pull|list|admit` live in serving/cli.py, next to the code they drive.
+models_app = typer.Typer(help="Start, stop, fetch and inspect the model servers.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
 # Packages that contribute commands; a missing module is skipped, a broken one is reported.
@@ -141,46 +142,6 @@ def ask(
 
     if run_cli(body) is not None:
         raise typer.Exit(PENDING_EXIT)
-
-
-@models_app.command("up")
-def models_up() -> None:
-    """Start the local profile's llama.cpp server (no-op when it is running)."""
-    from serving.llama_server import LocalModelServer
-    from serving.settings import ServingSettings
-
-    settings = ServingSettings()
-    if settings.profile != "local":
-        fail(f"profile {settings.profile!r} runs its servers with compose: `docker compose up -d`")
-    server = LocalModelServer(settings)
-    state = run_cli(lambda: server.start(wait=True))
-    print(f"llama.cpp server up: {state.base_url} model={state.model_name} pid={state.pid}")
-
-
-@models_app.command("down")
-def models_down() -> None:
-    """Stop the local profile's llama.cpp server."""
-    from serving.llama_server import LocalModelServer
-
-    print("stopped" if LocalModelServer().stop() else "not running")
-
-
-@models_app.command("status")
-def models_status(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Each role's endpoint, health and model."""
-    from serving.health import status
-
-    rows = status()
-    if as_json:
-        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
-        return
-    for r in rows:
-        color = typer.colors.GREEN if r.up else typer.colors.RED
-        mark = typer.style(f"{r.status:<14}", fg=color)
-        detail = f"  ({r.detail})" if r.detail else ""
-        print(f"{r.role.value:<11} {mark} {r.url or '-':<32} {r.model}{detail}")
 
 
 @app.command()

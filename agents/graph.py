@@ -227,6 +227,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             tool_choice="auto",
             max_tokens=settings.max_tokens,
             on_token=emit_tokens("supervisor"),
+            repair_tool_calls=True,  # a broken handoff is asked for again (agents/llm.py), not dropped
         )
         calls = [c for c in ai.tool_calls if c["name"].removeprefix("transfer_to_") in SPECIALISTS]
         if calls:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,6 +23,7 @@ from serving.registry import Endpoint
 from serving.settings import ServingSettings
 
 TokenSink = Callable[[str], Awaitable[None] | None]
+log = logging.getLogger(__name__)
 
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str, float], openai.AsyncOpenAI]] = (
@@ -65,6 +68,42 @@ def to_openai(messages: list[BaseMessage]) -> list[dict[str, Any]]:
     return out
 
 
+# Harmony's control tokens: in content they mean llama.cpp's or vLLM's gpt-oss parser let raw output through.
+HARMONY_TOKEN = re.compile(r"<\|(?:start|end|message|channel|constrain|call|return)\|>")
+_FINAL = re.compile(r"<\|channel\|>\s*final\s*<\|message\|>(.*?)(?:<\|(?:end|return|call)\|>|$)", re.DOTALL)
+
+
+def unparseable(ai: AIMessage, *, tool_calls_too: bool) -> str | None:
+    """Why this answer is neither text nor tool calls (None: it is usable)."""
+    text = str(ai.content)
+    if HARMONY_TOKEN.search(text):
+        return "its text held raw Harmony control tokens (<|channel|>…), an answer the server failed to parse"
+    if tool_calls_too and ai.invalid_tool_calls and not ai.tool_calls:
+        bad = ai.invalid_tool_calls[0]
+        return f"its call to {bad['name'] or 'a tool'} had {bad['error']}"
+    if not text.strip() and not ai.tool_calls and not ai.invalid_tool_calls:
+        return "it was empty (no text and no tool call)"
+    return None
+
+
+def salvage_harmony(ai: AIMessage) -> AIMessage:
+    """Keep the final channel's text when a leaked Harmony answer has one (nothing to repair then)."""
+    text = str(ai.content)
+    if not HARMONY_TOKEN.search(text):
+        return ai
+    finals = _FINAL.findall(text)
+    if finals and finals[-1].strip() and not HARMONY_TOKEN.search(finals[-1]):
+        return ai.model_copy(update={"content": finals[-1].strip()})
+    return ai
+
+
+def repair_instruction(reason: str) -> HumanMessage:
+    return HumanMessage(
+        f"(Your previous reply could not be used: {reason}. Reply again to the conversation above, either with "
+        "plain text only, or with exactly one tool call whose arguments are a valid JSON object.)"
+    )
+
+
 async def chat(
     ep: Endpoint,
     messages: list[BaseMessage],
@@ -75,9 +114,65 @@ async def chat(
     max_tokens: int = 1024,
     on_token: TokenSink | None = None,
     timeout: float | None = None,
+    repair_tool_calls: bool = False,
 ) -> AIMessage:
-    """One streamed model call. Tool calls with arguments that are not valid JSON come back as
-    `invalid_tool_calls` (with the parse error) so the caller can feed the error back to the model."""
+    """One model answer that is text or tool calls. An answer that is neither (empty, raw Harmony tokens from
+    a gpt-oss parse failure; with `repair_tool_calls`, also tool-call arguments that are not JSON) is asked
+    for once more with a repair instruction; a second such answer is one ModelServerError. Without
+    `repair_tool_calls`, invalid arguments come back as `invalid_tool_calls` (with the parse error) so the
+    caller can feed the error back to the model itself."""
+    if ep.managed == "llama-cpp":
+        ep = await asyncio.to_thread(_ready, ep)
+    kwargs = dict(
+        tools=tools,
+        tool_choice=tool_choice,
+        response_format=response_format,
+        max_tokens=max_tokens,
+        on_token=on_token,
+        timeout=timeout,
+    )
+    ai = salvage_harmony(await chat_once(ep, messages, **kwargs))  # type: ignore[arg-type]
+    reason = unparseable(ai, tool_calls_too=repair_tool_calls)
+    if reason is None:
+        return ai
+    log.warning("%s model answer unusable (%s): asking once more", ep.role.value, reason)
+    retry = salvage_harmony(await chat_once(ep, [*messages, repair_instruction(reason)], **kwargs))  # type: ignore[arg-type]
+    again = unparseable(retry, tool_calls_too=repair_tool_calls)
+    if again is None:
+        return retry
+    raise ModelServerError(
+        ep.role,
+        ep.base_url,
+        f"the model's answer could not be used twice in a row ({reason}; then {again}). "
+        "Try again, rephrase, or lower the sampling temperature.",
+    )
+
+
+def _ready(ep: Endpoint) -> Endpoint:
+    """An on-demand local server is started (within admission) for the call and its idle clock reset."""
+    settings = ServingSettings()
+    if not settings.on_demand_servers:
+        return ep
+    from serving.lifecycle import ready, server_for
+
+    server = server_for(ep.role, settings)
+    if server is None or not server.on_demand:
+        return ep
+    return ready(ep.role, settings).model_copy(update={"model": ep.model})
+
+
+async def chat_once(
+    ep: Endpoint,
+    messages: list[BaseMessage],
+    *,
+    tools: list[dict[str, Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    response_format: dict[str, Any] | None = None,
+    max_tokens: int = 1024,
+    on_token: TokenSink | None = None,
+    timeout: float | None = None,
+) -> AIMessage:
+    """One streamed model call, as the server answered it."""
     if ep.base_url is None:
         raise ModelServerUnavailable(ep.role, None, "this role is not configured for the active profile")
     client = _client(ep.base_url, ep.api_key or "not-needed", timeout or ServingSettings().request_timeout)

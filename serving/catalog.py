@@ -48,6 +48,15 @@ class Weights(BaseModel):
     file: str | None = None
     source: str
     estimated: bool = False  # True: computed from the architecture, no published file size
+    repo: str | None = None  # Hugging Face repo `models pull` fetches `file` (and `shards`) from
+    revision: str = "main"
+    shards: list[str] = []  # files after `file` that llama.cpp loads with it
+    sha256: dict[str, str] = {}  # pinned digests per file name, enforced by `models pull`
+
+    @property
+    def files(self) -> list[str]:
+        """Every file of these weights, the one llama.cpp is pointed at first."""
+        return ([self.file] if self.file else []) + self.shards
 
     @field_validator("size", mode="before")
     @classmethod

@@ -39,7 +39,120 @@ def parse_overrides(**flags: list[str] | None) -> dict[str, dict[str, object]]:
     return out
 
 
+def models_group(app: typer.Typer) -> typer.Typer:
+    """The `models` command group agents/cli.py declares; serving adds its commands to it."""
+    for group in app.registered_groups:
+        if group.name == "models" and group.typer_instance is not None:
+            return group.typer_instance
+    models = typer.Typer(help="Start, stop, fetch and inspect the model servers.", no_args_is_help=True)
+    app.add_typer(models, name="models")
+    return models
+
+
+def register_models(models: typer.Typer) -> None:
+    @models.command("up")
+    def models_up(
+        roles: Annotated[
+            list[str] | None, typer.Argument(help="Roles (supervisor, coder) or servers (local, coder); default: all.")
+        ] = None,
+    ) -> None:
+        """Start the local profile's llama.cpp servers (a running one is left as it is), after live admission."""
+        from serving.lifecycle import up
+
+        for state in run_cli(lambda: up(roles or [])):
+            mode = " (on demand)" if state.on_demand else ""
+            print(f"{state.name}: up {state.base_url} model={state.model_name} pid={state.pid}{mode}")
+
+    @models.command("down")
+    def models_down(
+        roles: Annotated[list[str] | None, typer.Argument(help="Roles or servers; default: all.")] = None,
+    ) -> None:
+        """Stop the local profile's llama.cpp servers."""
+        from serving.lifecycle import down
+
+        stopped = run_cli(lambda: down(roles or []))
+        print(f"stopped {', '.join(stopped)}" if stopped else "not running")
+
+    @models.command("status")
+    def models_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+        """Each role's endpoint, health and model."""
+        from serving.health import status
+
+        rows = status()
+        if as_json:
+            print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+            return
+        for r in rows:
+            color = typer.colors.GREEN if r.up else typer.colors.RED
+            mark = typer.style(f"{r.status:<14}", fg=color)
+            detail = f"  ({r.detail})" if r.detail else ""
+            print(f"{r.role.value:<11} {mark} {r.url or '-':<32} {r.model}{detail}")
+
+    @models.command("admit")
+    def models_admit(
+        profile: Annotated[str | None, typer.Option(help="Default: SPARK_AGENTS_PROFILE.")] = None,
+        roles: Annotated[list[str] | None, typer.Argument(help="Servers to check; default: all of the plan.")] = None,
+    ) -> None:
+        """Live admission: do the plan's servers (with load peaks) fit MemAvailable now? Exit 1 with the cuts if not.
+
+        compose.yaml runs this once before any model server starts."""
+        from serving.admission import check, mem_available
+        from serving.plan import make_plan
+        from serving.settings import ServingSettings
+
+        settings = ServingSettings()
+
+        def body() -> None:
+            plan = make_plan(profile or settings.profile, settings=settings, suggest=False)
+            servers = [s for s in plan.servers if not roles or s.config.name in roles]
+            result = check(servers, mem_available(settings.meminfo_path), plan.profile)
+            if not result.ok:
+                fail(result.message())
+            print(
+                f"admitted {', '.join(result.servers)}: {result.need / 2**30:.2f} GiB needed, "
+                f"{result.available / 2**30:.2f} GiB available"
+            )
+
+        run_cli(body)
+
+    @models.command("pull")
+    def models_pull(
+        names: Annotated[
+            list[str] | None,
+            typer.Argument(help="Roles (supervisor, coder, embeddings) or catalog models NAME[:QUANT]; default: all."),
+        ] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    ) -> None:
+        """Download the catalog's GGUF files into SPARK_AGENTS_MODELS_DIR (resumes; verifies sha256)."""
+        from serving.pull import pull
+        from serving.settings import ServingSettings
+
+        settings = ServingSettings()
+        for f in run_cli(lambda: pull(names or [], settings, progress=not quiet)):
+            how = f"fetched {f.downloaded / 2**30:.2f} GiB" if f.downloaded else "already here"
+            print(f"{f.name}  {f.size / 2**30:.2f} GiB  sha256 {f.sha256[:12]}…  {how}  {f.path}")
+            if f.note:
+                typer.secho(f"  note: {f.note}", fg=typer.colors.YELLOW, err=True)
+
+    @models.command("list")
+    def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+        """Every GGUF file the catalog names and whether it is in SPARK_AGENTS_MODELS_DIR."""
+        from serving.pull import list_models
+
+        rows = run_cli(list_models)
+        if as_json:
+            print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+            return
+        colors = {"verified": typer.colors.GREEN, "packaged": typer.colors.GREEN, "present": typer.colors.YELLOW}
+        for r in rows:
+            mark = typer.style(f"{r.status:<9}", fg=colors.get(r.status, typer.colors.RED))
+            size = f"{r.size / 2**30:.2f}" if r.size else "-"
+            print(f"{mark} {r.model + ':' + r.quant:<38} {size:>7} GiB  {r.name}")
+
+
 def register(app: typer.Typer) -> None:
+    register_models(models_group(app))
+
     @app.command()
     def plan(
         profile: Annotated[

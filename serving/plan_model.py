@@ -31,6 +31,7 @@ class ServerConfig(BaseModel):
     ubatch: int = 512
     flash_attn: bool = True
     device: Device = "cuda"
+    mmap: bool = True  # llama.cpp maps the file; the spark plans pass --no-mmap (see ServerPlan.load_peak)
     model_path: str | None = None  # local profile: plan from this GGUF's own metadata
 
 
@@ -71,11 +72,17 @@ class ServerPlan(BaseModel):
     overhead: int
     kv_detail: KVBreakdown
     trtllm: TrtKV | None = None
+    load_peak: int = 0  # transient bytes while the weights load, on top of `total` (admission counts them)
     why: list[str] = []
 
     @property
     def total(self) -> int:
         return self.weights + self.cpu_repack + self.kv + self.compute + self.overhead
+
+    @property
+    def peak(self) -> int:
+        """What starting this server needs free: its steady total plus the load-time peak."""
+        return self.total + self.load_peak
 
 
 class Suggestion(BaseModel):

@@ -60,9 +60,14 @@ def _local_profile(settings: ServingSettings) -> dict[Role, Endpoint]:
     state = LocalModelServer(settings).state()
     url = state.base_url if state else None
     name = settings.local_model_name
+    coder_url, coder_name = url, name
+    if settings.coder_model_path:  # the coder has a llama.cpp server of its own
+        coder = LocalModelServer(settings, "coder")
+        coder_state = coder.state()
+        coder_url, coder_name = (coder_state.base_url if coder_state else None), coder.model_name
     return {
         Role.SUPERVISOR: Endpoint(role=Role.SUPERVISOR, base_url=url, model=name, managed="llama-cpp"),
-        Role.CODER: Endpoint(role=Role.CODER, base_url=url, model=name, managed="llama-cpp"),
+        Role.CODER: Endpoint(role=Role.CODER, base_url=coder_url, model=coder_name, managed="llama-cpp"),
         Role.VISION: Endpoint(role=Role.VISION, base_url=None, model="(none: no local VLM)"),
         Role.EMBEDDINGS: Endpoint(
             role=Role.EMBEDDINGS,
@@ -108,8 +113,9 @@ def ensure_endpoint(role: Role | str, settings: ServingSettings | None = None) -
     settings = settings or ServingSettings()
     ep = endpoint(role, settings)
     if ep.managed == "llama-cpp" and ep.base_url is None:
-        log.info("starting the local model server (llama.cpp)")
-        print("Starting the local model server (llama.cpp)…", file=sys.stderr, flush=True)
-        LocalModelServer(settings).start(wait=True)
-        ep = endpoint(role, settings)
+        from serving.lifecycle import ready
+
+        log.info("starting the local model server for %s (llama.cpp)", ep.role.value)
+        print(f"Starting the local model server for {ep.role.value} (llama.cpp)…", file=sys.stderr, flush=True)
+        ep = ready(role, settings)
     return ep

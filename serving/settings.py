@@ -6,6 +6,7 @@ import importlib.util
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from core.home import HomeSettings, Profile
@@ -50,9 +51,27 @@ class ServingSettings(HomeSettings):
     local_port: int | None = None  # None: pick a free port at start
     local_ctx: int = 4096
     local_threads: int | None = None
+    local_mmap: bool = True  # false: load the weights with --no-mmap (read into memory, no page-cache mapping)
+    coder_model_path: Path | None = None  # a GGUF for the coder's own llama.cpp server (default: shares `local`)
+    # On-demand servers (comma-separated: local, coder): stopped after this many idle minutes, started again on
+    # the next request, within live admission (idle on-demand servers are stopped first to make room).
+    on_demand: str = ""
+    on_demand_idle_minutes: float = Field(10.0, gt=0)
     local_start_timeout: float = 180.0
 
     embedding_model_path: Path | None = None
+
+    # `models pull` / `models list`: where GGUF files go (compose.yaml mounts the same folder), which catalog
+    # names them, and which Hub endpoint serves them (HF_ENDPOINT, as huggingface_hub reads it, for a mirror).
+    models_dir: Path = Path("models")
+    catalog_path: Path | None = None
+    hf_endpoint: str | None = Field(None, validation_alias=AliasChoices("SPARK_AGENTS_HF_ENDPOINT", "HF_ENDPOINT"))
+    hf_token: str | None = Field(None, validation_alias=AliasChoices("SPARK_AGENTS_HF_TOKEN", "HF_TOKEN"))
+    pull_min_free_gib: float = 1.0  # disk left free after a pull
+
+    # Live admission: the plan's figure for a server (with llama.cpp's load peak) against MemAvailable now.
+    meminfo_path: Path = Path("/proc/meminfo")
+    admission: bool = True
     request_timeout: float = 120.0
     health_timeout: float = 3.0
 
@@ -68,6 +87,10 @@ class ServingSettings(HomeSettings):
     embeddings_url: str | None = None
     embeddings_model: str | None = None
     embeddings_api_key: str | None = None
+
+    @property
+    def on_demand_servers(self) -> set[str]:
+        return {n.strip() for n in self.on_demand.split(",") if n.strip()}
 
     @cached_property
     def model_path(self) -> Path | None:

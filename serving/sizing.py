@@ -31,6 +31,9 @@ ENGINE_KV_TYPES = {"llama.cpp": ("f16", "q8_0", "q4_0"), "tensorrt-llm": ("bf16"
 # Weight types llama.cpp's AMX CPU backend repacks into its own buffer (ggml-cpu/amx: qtype_has_amx_kernels).
 AMX_REPACKED = {"Q4_0", "Q4_1", "Q8_0", "Q4_K_M", "Q5_K_M", "Q6_K"}
 SWA_PAD = 256
+# llama.cpp's --no-mmap load on a GPU streams the file through 4 pinned upload buffers of 1 MiB
+# (llama_model_loader::load_all_data).
+NO_MMAP_STAGING = 4 * 1024 * 1024
 MAX_SLOTS = 64
 DEFAULT_BUDGET_GIB = 120.0
 PlanProfile = Literal["local", "spark-120b", "spark-20b"]
@@ -147,13 +150,16 @@ def default_configs(profile: str, settings: ServingSettings | None = None) -> li
                 ubatch=512,
                 flash_attn=False,
                 device="cpu",
+                mmap=s.local_mmap,
                 model_path=str(path),
             )
         ]
     if profile not in SPARK_SERVERS:
         raise ConfigError(f"Unknown profile {profile!r}: choose one of local, {', '.join(SPARK_SERVERS)}.")
     return [
-        ServerConfig(name=role.value, roles=[role], model=SPARK_PROFILES[profile][role][1], **knobs)
+        # --no-mmap: on the Spark's unified memory a mapped file's page cache sits beside the loaded copy (twice
+        # the weights until the kernel drops the cache) and loads ~10x slower
+        ServerConfig(name=role.value, roles=[role], model=SPARK_PROFILES[profile][role][1], mmap=False, **knobs)
         for role, knobs in SPARK_SERVERS[profile].items()
     ]
 
@@ -247,6 +253,17 @@ def plan_server(cfg: ServerConfig, catalog: Catalog | None = None) -> ServerPlan
             repack = w.size
             why.append(f"CPU repack: llama.cpp's AMX backend keeps a repacked copy of the weights = {gib(repack)} GiB")
     why.append(f"overhead: {model.engine} runtime on {cfg.device} (estimate) = {gib(overhead)} GiB")
+    load_peak = 0
+    if model.engine == "llama.cpp" and cfg.device == "cuda":
+        if cfg.mmap:
+            load_peak = w.size
+            why.append(
+                f"load peak: mmap keeps the file's page cache beside the GPU copy = {gib(load_peak)} GiB "
+                "(--no-mmap avoids it)"
+            )
+        else:
+            load_peak = NO_MMAP_STAGING
+            why.append(f"load peak: --no-mmap, 4 x 1 MiB upload buffers = {gib(load_peak)} GiB")
     return ServerPlan(
         config=cfg,
         engine=model.engine,
@@ -258,6 +275,7 @@ def plan_server(cfg: ServerConfig, catalog: Catalog | None = None) -> ServerPlan
         overhead=overhead,
         kv_detail=kv,
         trtllm=trt,
+        load_peak=load_peak,
         why=why,
     )
 

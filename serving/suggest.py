@@ -13,7 +13,7 @@ from serving.sizing import assemble
 _CTX_STEPS = [131072, 98304, 65536, 49152, 32768, 24576, 16384, 12288, 8192, 6144, 4096, 2048]
 
 
-def _candidates(plan: Plan, catalog: Catalog) -> list[tuple[int, str, list[str], dict[str, dict[str, object]]]]:
+def candidates(plan: Plan, catalog: Catalog) -> list[tuple[int, str, list[str], dict[str, dict[str, object]]]]:
     """(quality cost rank, description, CLI flags, overrides) for each single cut, cheapest kind first."""
     out: list[tuple[int, str, list[str], dict[str, dict[str, object]]]] = []
     for s in plan.servers:
@@ -52,7 +52,7 @@ def suggestions(plan: Plan, catalog: Catalog | None = None, per_kind: int = 4) -
     current = {s.config.name: s.config for s in plan.servers}
     found: list[tuple[int, Suggestion]] = []
     seen: set[tuple[int, str]] = set()
-    for rank, change, flags, upd in _candidates(plan, catalog):
+    for rank, change, flags, upd in candidates(plan, catalog):
         name = next(iter(upd))
         if (rank, name) in seen:  # candidates of one kind come mildest first: keep the first that fits
             continue
@@ -70,7 +70,7 @@ def suggestions(plan: Plan, catalog: Catalog | None = None, per_kind: int = 4) -
         # No single cut is enough: every KV cache quantized and one slot each, then the 20B supervisor.
         combined: dict[str, dict[str, object]] = {}
         all_flags: list[str] = []
-        for rank, _change, fl, upd in _candidates(plan, catalog):
+        for rank, _change, fl, upd in candidates(plan, catalog):
             name = next(iter(upd))
             if rank == 1 or (rank == 2 and upd[name].get("slots") == 1) or rank == 4:
                 combined.setdefault(name, {}).update(upd[name])

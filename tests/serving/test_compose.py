@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from serving.compose import active_services, compose_disagreements, render_compose
+from serving.compose import ADMISSION, active_services, compose_disagreements, render_compose
 from serving.plan import SPARK_PLAN_PROFILES, make_plan
 from serving.registry import SPARK_PROFILES, Role
 
@@ -47,6 +47,9 @@ def test_every_service_has_a_healthcheck_ports_and_the_needed_volumes(doc: dict)
     assert {"qdrant", "postgres", "api", "ui", "coder", "embeddings"} <= set(services)
     declared_volumes = set(doc.get("volumes") or {})
     for name, svc in services.items():
+        if name == ADMISSION:  # one-shot: runs `spark-agents models admit` and exits
+            assert svc["command"] == ["spark-agents", "models", "admit"] and svc["restart"] == "no"
+            continue
         hc = svc.get("healthcheck")
         assert hc and hc["test"][0] in ("CMD", "CMD-SHELL"), name
         assert svc.get("ports"), name
@@ -64,7 +67,7 @@ def test_each_spark_profile_runs_one_server_per_role_on_the_registry_port(doc: d
         active = active_services(doc, profile)
         for role, (url, model) in SPARK_PROFILES[profile].items():
             port = urlparse(url).port
-            serving = [s for s in active.values() if f"127.0.0.1:{port}:{port}" in s["ports"]]
+            serving = [s for s in active.values() if f"127.0.0.1:{port}:{port}" in s.get("ports", [])]
             assert len(serving) == 1, (profile, role)
             svc = serving[0]
             cmd = [str(x) for x in svc["command"]]
@@ -89,6 +92,21 @@ def test_llama_servers_carry_the_plan_flags(doc: dict, plans: dict) -> None:
     emb = [str(x) for x in doc["services"]["embeddings"]["command"]]
     emb_cfg = plan.server("embeddings").config
     assert "--embedding" in emb and emb[emb.index("-ub") + 1] == str(emb_cfg.ubatch) == str(emb_cfg.ctx)
+
+
+def test_every_model_server_waits_for_live_admission_and_loads_without_mmap(doc: dict) -> None:
+    for name, svc in doc["services"].items():
+        cmd = [str(x) for x in svc.get("command") or []]
+        if "-m" in cmd or cmd[:1] == ["trtllm-serve"]:
+            assert svc["depends_on"][ADMISSION]["condition"] == "service_completed_successfully", name
+        if "-m" in cmd:
+            assert "--no-mmap" in cmd, name
+    edited = copy.deepcopy(doc)
+    edited["services"]["coder"]["command"].remove("--no-mmap")
+    assert any(
+        "coder: --no-mmap is missing" in p
+        for p in compose_disagreements(edited, {p: make_plan(p) for p in SPARK_PLAN_PROFILES})
+    )
 
 
 def test_tensorrt_llm_kv_cache_is_explicit_in_compose(doc: dict, plans: dict) -> None:

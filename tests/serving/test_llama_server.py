@@ -36,6 +36,11 @@ def test_a_file_that_is_not_a_model_fails_start_with_its_log(tmp_path: Path, mon
     fake = tmp_path / "broken.gguf"
     fake.write_bytes(b"this is not a gguf file" * 100)
     monkeypatch.setenv("SPARK_AGENTS_LOCAL_MODEL_PATH", str(fake))
+    # live admission plans the file before anything starts, so the error comes first and plainly
+    with pytest.raises(ConfigError, match=r"broken\.gguf is not a GGUF model file"):
+        LocalModelServer().start()
+    assert LocalModelServer().state() is None
+    monkeypatch.setenv("SPARK_AGENTS_ADMISSION", "false")  # without admission the server itself refuses it
     with pytest.raises(ServerStartError, match="exited during start-up"):
         LocalModelServer().start()
     assert LocalModelServer().state() is None

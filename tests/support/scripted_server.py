@@ -20,7 +20,19 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-Fault = Literal["http_500", "malformed_tool_call", "drop_mid_stream", "garbage", "hang"]
+Fault = Literal[
+    "http_500",
+    "malformed_tool_call",
+    "drop_mid_stream",
+    "garbage",
+    "hang",
+    # what llama.cpp's and vLLM's servers return when gpt-oss's Harmony output fails to parse:
+    "empty_content",  # finish_reason "stop", no content, no tool calls
+    "reasoning_only",  # only reasoning_content (the answer never left the analysis channel)
+    "harmony_leak",  # raw Harmony control tokens in content (a tool call that was not parsed)
+]
+# llama.cpp's gpt-oss parser, when it fails, can pass the raw channel text through as content
+HARMONY_LEAK = '<|channel|>commentary to=functions.search_documents <|constrain|>json<|message|>{"query": "warranty'
 
 
 @dataclass
@@ -225,6 +237,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
             return
         calls = reply.tool_calls
+        if reply.fault in ("empty_content", "reasoning_only", "harmony_leak"):
+            content = HARMONY_LEAK if reply.fault == "harmony_leak" else ""
+            reasoning = reply.reasoning or (
+                "The user asks; I will answer." if reply.fault == "reasoning_only" else None
+            )
+            reply = Reply(content=content, reasoning=reasoning, token_delay=reply.token_delay)
+            calls = []
         if reply.fault == "malformed_tool_call":
             calls = calls or [ToolCall("unknown")]
             calls = [ToolCall(c.name, '{"query": "unterminated', c.id) for c in calls]
