@@ -47,7 +47,7 @@ def fuse(
         for hit, s in zip(hits, scale(hits), strict=True):
             total[hit.id] = total.get(hit.id, 0.0) + weight * s
             first.setdefault(hit.id, hit)
-    ranked = sorted(total, key=lambda i: total[i], reverse=True)
+    ranked = sorted(total, key=lambda i: (-total[i], i))  # ties in a fixed order, whatever the engine's
     return [Scored(i, total[i], first[i].payload) for i in ranked]
 
 
