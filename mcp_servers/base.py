@@ -14,10 +14,13 @@ On SDK 2.x this is a subclass of `MCPServer` (FastMCP renamed) with the same hoo
 from __future__ import annotations
 
 import importlib.metadata
+import threading
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
+import anyio
+import anyio.to_thread
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ResourceError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
@@ -36,12 +39,33 @@ from pydantic import AnyUrl
 
 from core.errors import SparkAgentsError
 
+T = TypeVar("T")
 RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for a resource that does not exist
 MAX_COMPLETIONS = 100  # the specification's cap on values in one completion result
 LEVELS: tuple[str, ...] = get_args(LoggingLevel)  # least to most severe
 DEFAULT_CLIENT_LEVEL: LoggingLevel = "warning"
 
 Completer = Callable[[Context, str, dict[str, str]], Awaitable[list[str]]]  # type: ignore[type-arg]
+
+
+class RequestCancelled(SparkAgentsError):
+    """The client cancelled the request; the work stopped at its next step."""
+
+
+async def cancellable(fn: Callable[[Callable[[], None]], T]) -> T:
+    """Run blocking `fn(check)` off the event loop; when the client cancels the request, the next
+    `check()` in `fn` (call it between steps) raises RequestCancelled, so the work ends there."""
+    stop = threading.Event()
+
+    def check() -> None:
+        if stop.is_set():
+            raise RequestCancelled("The request was cancelled.")
+
+    try:
+        return await anyio.to_thread.run_sync(fn, check, abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        stop.set()
+        raise
 
 
 def product_version() -> str:
@@ -125,9 +149,9 @@ def resource_error(uri: str, error: BaseException) -> McpError:
         cause = cause.__cause__ or cause.__context__
     if cause is None:
         return McpError(ErrorData(code=RESOURCE_NOT_FOUND, message=f"Resource not found: {uri}", data={"uri": uri}))
-    from kg.errors import UnknownEntity
+    from kg.errors import UnknownCollection, UnknownEntity
     from rag.errors import SourceNotFound
 
-    missing = isinstance(cause, SourceNotFound | UnknownEntity)
+    missing = isinstance(cause, SourceNotFound | UnknownEntity | UnknownCollection)
     code = RESOURCE_NOT_FOUND if missing else INVALID_PARAMS
     return McpError(ErrorData(code=code, message=str(cause), data={"uri": uri}))
