@@ -145,8 +145,10 @@ def capped(values: Iterable[str]) -> Completion:
 def resource_error(uri: str, error: BaseException) -> McpError:
     """The library's own message (FastMCP wraps it), coded not-found or invalid-params."""
     cause: BaseException | None = error
-    while cause is not None and not isinstance(cause, SparkAgentsError):
+    while cause is not None and not isinstance(cause, SparkAgentsError | McpError):
         cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, McpError):
+        return cause  # an adapter's own MCP error (the gateway's, from the service's answer)
     if cause is None:
         return McpError(ErrorData(code=RESOURCE_NOT_FOUND, message=f"Resource not found: {uri}", data={"uri": uri}))
     from kg.errors import UnknownCollection, UnknownEntity

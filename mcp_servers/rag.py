@@ -12,7 +12,7 @@ SPARK_AGENTS_HOME, or use a Qdrant server via SPARK_AGENTS_RAG_QDRANT_URL.
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import unquote
@@ -23,7 +23,7 @@ from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from core.errors import SparkAgentsError
-from mcp_servers.base import SparkMCP
+from mcp_servers.base import SparkMCP, cancellable
 from mcp_servers.common import DELETES, READS, WRITES, serve
 from mcp_servers.prompts import add_prompts
 from rag import resources
@@ -113,11 +113,18 @@ async def ingest_documents(
     Unchanged files are skipped, changed files replace their old version, unreadable files are listed in
     `skipped` with the reason."""
 
-    def on_progress(p: Any) -> None:
-        if p.stage in ("read", "done") and p.total:
-            anyio.from_thread.run(ctx.report_progress, float(p.done), float(p.total), p.path or p.message)
+    def run(check: Callable[[], None]) -> IngestReport:
+        def on_progress(p: Any) -> None:
+            check()  # cancelled: stop between files (what was stored stays whole)
+            if p.stage in ("read", "done") and p.total:
+                anyio.from_thread.run(ctx.report_progress, float(p.done), float(p.total), p.path or p.message)
 
-    report: IngestReport = await _call(lambda: library(ctx).ingest(paths, progress=on_progress))
+        return library(ctx).ingest(paths, progress=on_progress)
+
+    try:
+        report = await cancellable(run)
+    except SparkAgentsError as e:
+        raise ToolError(str(e)) from e
     for skipped in report.skipped:
         await mcp.notify_log(ctx, "warning", f"skipped {skipped.path}: {skipped.reason}")
     if report.added or report.replaced:
