@@ -145,7 +145,7 @@ def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
 
     def cite(citation: str, item: dict[str, Any]) -> None:
         label = str(start + len(found) + 1)
-        where = {k: item.get(k) for k in ("source_id", "title", "path", "page")}
+        where = {k: item.get(k) for k in ("source_id", "chunk_id", "title", "path", "page")}
         found.append({"label": label, "citation": citation, **where, "snippet": str(item.get("text", ""))[:300]})
 
     for item in items:

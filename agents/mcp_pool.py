@@ -11,21 +11,24 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamablehttp_client
+from mcp.shared.exceptions import McpError
 from mcp.shared.session import ProgressFnT
-from mcp.types import CallToolResult, TextContent, Tool
-from pydantic import BaseModel
+from mcp.types import CallToolResult, CompleteRequestParams, TextContent, Tool
+from pydantic import AnyUrl, BaseModel
 
 from agents.settings import AgentSettings
 from core.errors import SparkAgentsError
 from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A graph built from an ingested source reads the embedded document store, which admits one process at a
 # time: the rag server lets go of it first (its session restarts on the next rag call). With a Qdrant
@@ -38,6 +41,14 @@ class MCPServerUnavailable(SparkAgentsError):
     def __init__(self, server: str, reason: str) -> None:
         self.server = server
         super().__init__(f"The {server} MCP server is unavailable: {reason}. The next request restarts it.")
+
+
+class MCPRequestError(SparkAgentsError):
+    """A server answered a request (a resource read, a completion) with an MCP error: its code and message."""
+
+    def __init__(self, server: str, code: int, message: str) -> None:
+        self.server, self.code = server, code
+        super().__init__(message)
 
 
 class ToolOutcome(BaseModel):
@@ -166,6 +177,34 @@ class MCPPool:
             raise MCPServerUnavailable(server, f"{tool} failed ({_describe(e)})") from e
         text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
         return ToolOutcome(text=text, structured=result.structuredContent, is_error=bool(result.isError))
+
+    async def read_resource(self, server: str, uri: str) -> dict[str, Any]:
+        """A server's resource as the MCP result JSON (`contents`); MCPRequestError when it answers an error."""
+        result = await self._request(server, f"reading {uri}", lambda s: s.read_resource(AnyUrl(uri)))
+        return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    async def complete(self, server: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A server's completion (`params`: the MCP request's `ref`, `argument`, `context`) as its result JSON."""
+        p = CompleteRequestParams.model_validate(params)
+        context = p.context.arguments if p.context else None
+        result = await self._request(
+            server, "completing", lambda s: s.complete(p.ref, p.argument.model_dump(), context)
+        )
+        return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    async def _request(self, server: str, what: str, send: Callable[[ClientSession], Awaitable[T]]) -> T:
+        conn = await self._connection(server)
+        assert conn.session is not None
+        try:
+            return await asyncio.wait_for(send(conn.session), self.call_timeout)
+        except McpError as e:  # the server's answer: the session is fine
+            raise MCPRequestError(server, e.error.code, e.error.message) from None
+        except TimeoutError:
+            await self._drop(server, conn)
+            raise MCPServerUnavailable(server, f"{what} took over {self.call_timeout:.0f} s") from None
+        except Exception as e:  # noqa: BLE001 - the session is broken: drop it, report once
+            await self._drop(server, conn)
+            raise MCPServerUnavailable(server, f"{what} failed ({_describe(e)})") from e
 
     def _embedded_store(self) -> bool:
         from rag.settings import RagSettings

@@ -13,9 +13,9 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.errors import GraphRecursionError
@@ -35,6 +35,8 @@ from agents.threads import PendingApproval, ThreadStore, TurnRecord
 from core.errors import SparkAgentsError
 from serving.registry import Role, ensure_endpoint
 from serving.settings import ServingSettings
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 _DONE = object()
@@ -285,6 +287,10 @@ class Runtime:
         """Call a capability tool on the runtime's MCP sessions from any event loop (the API's, the gateway's)."""
         future = asyncio.run_coroutine_threadsafe(self.pool.call(server, tool, arguments, progress), self.loop)
         return await asyncio.wrap_future(future)
+
+    async def apool(self, use: Callable[[MCPPool], Coroutine[Any, Any, T]]) -> T:
+        """Run `use(pool)` on the runtime's loop from any event loop (reading a resource, completing)."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(use(self.pool), self.loop))
 
     def release(self, server: str) -> bool:
         """Close the session to one MCP server (restarted on next use); see MCPPool.release."""

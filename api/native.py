@@ -8,6 +8,9 @@
 - `POST /api/tools/{server}/{tool}` calls a capability tool (documents, graphs, code, vision) through the
   service's persistent MCP sessions, so the service's servers are the only owners of the stores;
   `?stream=true` streams the tool's progress notifications first.
+- `GET /api/resources/{server}?uri=` reads a capability server's MCP resource and
+  `POST /api/completions/{server}` asks it for completions, through the same sessions (the MCP gateway's
+  resources and completions).
 - `/api/models` (each role's health) and `/api/plan` (the memory plan).
 
 Every route needs `Authorization: Bearer <token>`: the home's token file for local clients, or
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,6 +38,7 @@ from agents.threads import ThreadInfo
 from serving.settings import ServingSettings
 
 THREAD_ID = r"^[A-Za-z0-9_.:@-]{1,128}$"
+RESOURCE_NOT_FOUND = -32002  # MCP's error code for a resource that does not exist
 
 
 class TurnRequest(BaseModel):
@@ -138,6 +142,18 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
             raise ApiError(404, f"unknown server {server!r}; use one of: {', '.join(SERVERS)}", code="not_found")
         return await _tool_response(server, tool, arguments, stream)
 
+    @router.get("/resources/{server}")
+    async def read_resource(
+        server: str, uri: Annotated[str, Query(min_length=1, description="the resource's URI")]
+    ) -> dict[str, Any]:
+        """Read a capability server's MCP resource (the MCP `resources/read` result: `contents`)."""
+        return await _mcp_request(server, lambda pool: pool.read_resource(server, uri))
+
+    @router.post("/completions/{server}")
+    async def complete(server: str, params: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+        """A capability server's MCP completion (`params`: `ref`, `argument`, `context` as in `completion/complete`)."""
+        return await _mcp_request(server, lambda pool: pool.complete(server, params))
+
     @router.post("/documents", response_model=ToolResult)
     async def upload_documents(
         files: Annotated[list[UploadFile], File(description="the documents (PDF, Word, HTML, Markdown, text)")],
@@ -184,6 +200,22 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
         return [r.model_dump(mode="json") for r in rows]
 
     return router
+
+
+async def _mcp_request(server: str, use: Callable[[Any], Coroutine[Any, Any, dict[str, Any]]]) -> dict[str, Any]:
+    """One MCP request through the service's session to `server`; the server's MCP error is 404 (a resource
+    that does not exist) or 400, with its message."""
+    from agents.mcp_pool import MCPRequestError
+    from api.errors import ApiError
+
+    if server not in SERVERS:
+        raise ApiError(404, f"unknown server {server!r}; use one of: {', '.join(SERVERS)}", code="not_found")
+    runtime = await _runtime()
+    try:
+        return await runtime.apool(use)
+    except MCPRequestError as e:
+        status, code = (404, "not_found") if e.code == RESOURCE_NOT_FOUND else (400, "bad_request")
+        raise ApiError(status, str(e), code=code) from None
 
 
 def _upload_outcomes(saved: list[tuple[str, Path]]) -> Callable[[dict[str, Any]], dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -119,10 +120,12 @@ def build_graph(
     collection: str | None = None,
     extractor: str | None = None,
     settings: KGSettings | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
     """Extract triples from every chunk, then merge them into the collection in one atomic save.
 
-    Any failure (model error, malformed answer, invalid triple) raises before the graph is touched.
+    Any failure (model error, malformed answer, invalid triple, or `progress(done, total)` raising because
+    the caller gave up) raises before the graph is touched.
     """
     settings = settings or KGSettings()
     name = extractor or settings.extractor
@@ -134,7 +137,7 @@ def build_graph(
             "(SPARK_AGENTS_KG_MAX_LLM_CHUNKS). Use --extractor offline or a smaller input."
         )
     ex = get_extractor(name, settings)
-    triples = extract_all(chunks, ex)
+    triples = extract_all(chunks, ex, progress)
     acronyms = document_acronyms(chunks)
     with store.update() as kg:
         added = kg.add_triples(triples, settings, acronyms)

@@ -40,3 +40,7 @@ class GraphCorrupted(KGError):
 
 class SourceUnavailable(KGError):
     """A RAG source cannot be read (the RAG library is missing or the source id is unknown)."""
+
+
+class UnknownCollection(KGError):
+    """No graph was built in the named collection."""

@@ -8,7 +8,7 @@ heading path and continued table header it inherits from the chunks before it (`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from kg.errors import ExtractionError
 from kg.llm_extract import LLMExtractor
@@ -29,26 +29,36 @@ def get_extractor(name: str, settings: KGSettings | None = None) -> OfflineExtra
     raise ExtractionError(f"Unknown extractor {name!r}: use 'offline' (rule-based) or 'llm' (supervisor model).")
 
 
-def extract_all(chunks: Iterable[Chunk], extractor: OfflineExtractor | LLMExtractor) -> list[Triple]:
+def extract_all(
+    chunks: Iterable[Chunk],
+    extractor: OfflineExtractor | LLMExtractor,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Triple]:
     """Every chunk's triples in chunk order, all or nothing: the first failure raises, nothing is returned.
 
     LLM calls run `SPARK_AGENTS_KG_LLM_CONCURRENCY` at a time (model servers batch concurrent requests).
+    `progress(done, total)` is called as each chunk is done; an exception it raises (the client cancelled)
+    stops the extraction: chunks not started are not sent.
     """
     chunks = with_context(list(chunks))
+    tick = progress or (lambda done, total: None)
     workers = getattr(extractor, "concurrency", 1)
     if workers <= 1 or len(chunks) <= 1:
         out: list[Triple] = []
-        for chunk in chunks:
+        for i, chunk in enumerate(chunks, 1):
             out.extend(extractor.extract(chunk))
+            tick(i, len(chunks))
         return out
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
         futures = [pool.submit(extractor.extract, c) for c in chunks]
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        failed = [f for f in futures if f.done() and f.exception() is not None]
-        if failed:
-            for f in pending:
+        try:
+            for i, done in enumerate(as_completed(futures), 1):
+                done.result()  # the first failure raises
+                tick(i, len(chunks))
+        except BaseException:
+            for f in futures:
                 f.cancel()
-            raise failed[0].exception()  # type: ignore[misc]
+            raise
         return [t for f in futures for t in f.result()]

@@ -27,7 +27,9 @@ from coding.results import RunResult, TestsResult
 from coding.sandbox import Sandbox
 from coding.settings import CodeSettings
 from core.errors import SparkAgentsError
+from mcp_servers.base import SparkMCP
 from mcp_servers.common import READS, RUNS_CODE, serve
+from mcp_servers.prompts import add_prompts
 
 T = TypeVar("T")
 
@@ -74,7 +76,7 @@ class _Lifespan:
                 self.tools = None
 
 
-mcp = FastMCP(
+mcp = SparkMCP(
     "code",
     lifespan=_Lifespan(),
     instructions=(
@@ -84,6 +86,7 @@ mcp = FastMCP(
         "sandbox; explain_error explains a traceback. Typical loop: generate, run_tests, explain_error, fix."
     ),
 )
+add_prompts(mcp, ("code",))
 
 
 def _tools(ctx: Context) -> CodeTools:  # type: ignore[type-arg]

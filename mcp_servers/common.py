@@ -27,7 +27,7 @@ DEFAULT_PORTS = {"gateway": 8810, "rag": 8811, "kg": 8812, "code": 8813, "vision
 
 def serve(mcp: FastMCP, argv: list[str] | None = None) -> None:
     """Run `mcp` over stdio, or streamable HTTP with `--http` (loopback by default, Host/Origin checked)."""
-    name = mcp.name
+    name = getattr(mcp, "key", mcp.name)
     parser = argparse.ArgumentParser(
         prog=f"python -m mcp_servers.{name}",
         description=f"Spark Agents {name} MCP server (stdio by default).",

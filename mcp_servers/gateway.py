@@ -7,29 +7,56 @@ resident service (`api.client.ServiceClient`, started on first use), whose persi
 real servers. So the gateway an IDE launches holds no runtime and no store: it works while the UI, the CLI
 and other IDEs use the same data directory. Servers not installed are left out.
 
+Resources, prompts and completions follow the same rule: the capability servers' resource templates
+(`rag://…`, `kg://…`) are listed beside the gateway's own (`spark-agents://threads/{thread_id}`,
+`spark-agents://plan`), and every read or completion goes to the service (`/api/resources`,
+`/api/completions`, `/api/threads`, `/api/plan`). The prompts are the capability servers', naming the
+tools as the gateway exports them.
+
 Run: `python -m mcp_servers.gateway` (stdio) or `python -m mcp_servers.gateway --http [--port 8810]`.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
 import importlib.util
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, unquote
 
 import anyio.to_thread
-from mcp.server.fastmcp import Context, FastMCP
+from mcp.server.fastmcp import Context
 from mcp.server.fastmcp.exceptions import ToolError
-from mcp.types import CallToolResult, ClientCapabilities, ContentBlock, ElicitationCapability, TextContent
+from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.shared.exceptions import McpError
+from mcp.types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    ClientCapabilities,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    ContentBlock,
+    ElicitationCapability,
+    ErrorData,
+    PromptReference,
+    ResourceTemplate,
+    ResourceTemplateReference,
+    TextContent,
+)
+from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
-from pydantic import BaseModel, Field
+from pydantic import AnyUrl, BaseModel, Field
 
 from agents.approval import ApprovalAnswer, ApprovalRequest, parse_answer
 from agents.capabilities import SERVERS
-from api.client import ServiceClient, ToolResult
+from api.client import ServiceClient, ServiceError, ToolResult
+from mcp_servers.base import RESOURCE_NOT_FOUND, SparkMCP
 from mcp_servers.common import ASKS, serve
+from mcp_servers.prompts import add_prompts
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +74,15 @@ def exported_name(server: str, tool: str) -> str:
     return tool if tool.startswith(f"{server}_") else f"{server}_{tool}"
 
 
-class Gateway(FastMCP):
-    """FastMCP with the capability servers' tools listed beside its own and forwarded to them."""
+class Gateway(SparkMCP):
+    """The server with the capability servers' tools, resources and completions beside its own, forwarded to
+    them through the service."""
 
     def __init__(self, servers: Sequence[str] = CAPABILITY_SERVERS, **kwargs: Any) -> None:
         super().__init__("gateway", **kwargs)
         self.servers = tuple(servers)
         self._remote: dict[str, tuple[str, str, MCPTool]] | None = None
+        self._remote_resources: RemoteResources | None = None
         self._service: ServiceClient | None = None
 
     @property
@@ -96,6 +125,67 @@ class Gateway(FastMCP):
         server, original, _ = remote[name]
         return await self._forward(server, original, arguments)  # type: ignore[return-value]
 
+    # --- resources and completions of the capability servers ------------------------------------------
+    async def remote_resources(self) -> RemoteResources:
+        if self._remote_resources is None:
+            found = RemoteResources()
+            for server in self.servers:
+                module = _server_module(server)
+                if module is None:
+                    continue
+                found.resources += await module.mcp.list_resources()
+                for t in await module.mcp.list_resource_templates():
+                    found.templates.append(t)
+                    found.owner[t.uriTemplate] = server
+                    found.schemes[_scheme(t)] = server
+            self._remote_resources = found
+        return self._remote_resources
+
+    async def list_resources(self) -> list[MCPResource]:
+        return await super().list_resources() + (await self.remote_resources()).resources
+
+    async def list_resource_templates(self) -> list[ResourceTemplate]:
+        return await super().list_resource_templates() + (await self.remote_resources()).templates
+
+    async def read_resource(self, uri: AnyUrl | str) -> Iterable[ReadResourceContents]:
+        server = (await self.remote_resources()).schemes.get(str(uri).split("://", 1)[0])
+        if server is None:
+            return await super().read_resource(uri)
+        try:
+            raw = await self._ask("GET", f"/api/resources/{server}", params={"uri": str(uri)})
+        except ServiceError as e:
+            code = RESOURCE_NOT_FOUND if e.status == 404 else INVALID_PARAMS
+            raise McpError(ErrorData(code=code, message=str(e), data={"uri": str(uri)})) from None
+        return [_contents(c) for c in raw["contents"]]
+
+    async def complete(
+        self,
+        ref: PromptReference | ResourceTemplateReference,
+        argument: CompletionArgument,
+        context: CompletionContext | None,
+    ) -> Completion | None:
+        """The gateway's own arguments here; the others from the server that owns the template, or (a prompt's
+        argument) from the server with a template of that argument (source ids: rag; entities: kg)."""
+        if argument.name in self._completers:
+            return await super().complete(ref, argument, context)
+        remote = await self.remote_resources()
+        template = ref.uri if isinstance(ref, ResourceTemplateReference) else remote.template_for(argument.name)
+        if template is None or template not in remote.owner:
+            return None
+        params = {
+            "ref": {"type": "ref/resource", "uri": template},
+            "argument": argument.model_dump(),
+            "context": context.model_dump() if context else None,
+        }
+        try:
+            raw = await self._ask("POST", f"/api/completions/{remote.owner[template]}", json=params)
+        except ServiceError:
+            return None  # nothing to offer (the service cannot start, the server failed): no values
+        return Completion.model_validate(raw["completion"])
+
+    async def _ask(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await anyio.to_thread.run_sync(lambda: self.service.request(method, path, **kwargs))
+
     async def _forward(self, server: str, tool: str, arguments: dict[str, Any]) -> CallToolResult:
         """Call the tool on the service's persistent MCP session to that server (one owner of its stores)."""
         try:
@@ -112,14 +202,103 @@ class Gateway(FastMCP):
         )
 
 
+class RemoteResources:
+    """The capability servers' resources and templates, and which server owns each (by template and scheme)."""
+
+    def __init__(self) -> None:
+        self.resources: list[MCPResource] = []
+        self.templates: list[ResourceTemplate] = []
+        self.owner: dict[str, str] = {}  # URI or URI template -> server
+        self.schemes: dict[str, str] = {}  # "rag" -> "rag"
+
+    def template_for(self, argument: str) -> str | None:
+        """The first template with this parameter (a prompt's `source_id` completes like rag's)."""
+        return next((t.uriTemplate for t in self.templates if f"{{{argument}}}" in t.uriTemplate), None)
+
+
+def _server_module(server: str) -> Any:
+    module_name = f"mcp_servers.{server}"
+    if importlib.util.find_spec(module_name) is None:
+        return None
+    try:
+        return importlib.import_module(module_name)
+    except Exception:  # noqa: BLE001 - one broken server must not take the gateway down
+        log.exception("cannot load the %s MCP server; leaving it out", server)
+        return None
+
+
+def _scheme(template: ResourceTemplate) -> str:
+    return template.uriTemplate.split("://", 1)[0]
+
+
+def _contents(item: dict[str, Any]) -> ReadResourceContents:
+    if "blob" in item:
+        return ReadResourceContents(content=base64.b64decode(item["blob"]), mime_type=item.get("mimeType"))
+    return ReadResourceContents(content=item.get("text", ""), mime_type=item.get("mimeType"))
+
+
 mcp = Gateway(
     instructions=(
         "ask_assistant puts a question to the whole Spark Agents assistant: a supervisor that routes to "
         "coding, document (RAG, with citations), image and knowledge-graph agents; pass the returned "
         "thread_id back to continue a conversation. The other tools are the capability servers' own tools, "
-        "named <server>_<tool>, for direct use."
+        "named <server>_<tool>, for direct use. Resources: documents and cited chunks (rag://), graphs "
+        "(kg://), conversations (spark-agents://threads/{thread_id}) and the memory plan (spark-agents://plan)."
     )
 )
+add_prompts(mcp, tuple(CAPABILITY_SERVERS), name=exported_name)
+
+
+@mcp.resource("spark-agents://threads", name="threads", title="Conversations", mime_type="application/json")
+async def threads_resource() -> list[dict[str, Any]]:
+    """Every conversation: id, title, when it was created and last updated."""
+    result: list[dict[str, Any]] = await mcp._ask("GET", "/api/threads")
+    return result
+
+
+@mcp.resource(
+    "spark-agents://threads/{thread_id}", name="thread", title="A conversation's transcript", mime_type="text/markdown"
+)
+async def thread_resource(thread_id: str) -> str:
+    """A conversation as Markdown: each question and answer, with the answer's agent and citations."""
+    tid = unquote(thread_id)
+    try:
+        detail = await mcp._ask("GET", f"/api/threads/{quote(tid, safe='')}")
+    except ServiceError as e:
+        code = RESOURCE_NOT_FOUND if e.status == 404 else INVALID_PARAMS
+        raise McpError(
+            ErrorData(code=code, message=str(e), data={"uri": f"spark-agents://threads/{thread_id}"})
+        ) from None
+    return transcript(detail)
+
+
+@mcp.resource("spark-agents://plan", name="plan", title="The memory plan", mime_type="application/json")
+async def plan_resource() -> dict[str, Any]:
+    """The serving profile's memory plan: each model server's weights, KV cache, buffers against the budget."""
+    result: dict[str, Any] = await mcp._ask("GET", "/api/plan")
+    return result
+
+
+@mcp.completes("thread_id")
+async def complete_thread(ctx: Context, partial: str, _: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
+    """Thread ids by id prefix or a word of the title, most recent first."""
+    p = unquote(partial).lower()
+    threads = sorted(await mcp._ask("GET", "/api/threads"), key=lambda t: -t["updated"])
+    return [t["id"] for t in threads if t["id"].lower().startswith(p) or p in t["title"].lower()]
+
+
+def transcript(detail: dict[str, Any]) -> str:
+    """A thread (the service's `/api/threads/{id}` answer) as Markdown."""
+    lines = [f"# {detail['thread']['title']}", ""]
+    for m in detail["messages"]:
+        who = "You" if m["role"] == "user" else f"Assistant ({m['agent']})" if m.get("agent") else "Assistant"
+        lines += [f"**{who}:** {m['content']}", ""]
+        for c in m.get("citations") or []:
+            target = f" — rag://chunks/{c['chunk_id']}" if c.get("chunk_id") else ""
+            lines.append(f"- [{c['label']}] {c['citation']}{target}")
+        if m.get("citations"):
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 @mcp.tool(annotations=ASKS)

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import unquote
 
-from mcp.server.fastmcp import FastMCP
+import anyio.to_thread
+from mcp.server.fastmcp import Context
 from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from mcp_servers.base import SparkMCP, cancellable
 from mcp_servers.common import READS, WRITES, serve
+from mcp_servers.prompts import add_prompts
 
 if TYPE_CHECKING:
     from kg.build import BuildReport
     from kg.store import GraphStore, KnowledgeGraph
 
-mcp = FastMCP(
+mcp = SparkMCP(
     "kg",
     instructions=(
         "Knowledge graphs built from the user's text and documents. Use extract_graph to add facts from text "
         "or an ingested source, query_graph to answer 'how is X related to Y' (mode 'path'), 'what do we know "
         "about X' (mode 'neighbours'), a free question (mode 'subgraph'), or a broad question no entity "
         "answers alone, from community summaries (mode 'global'); every fact carries its source and chunk. "
-        "graph_stats summarises a graph; render_graph writes an offline HTML view and returns its path."
+        "graph_stats summarises a graph; render_graph writes an offline HTML view and returns its path. "
+        "Resources: kg://graphs (the collections), kg://graphs/{collection} (stats), "
+        "kg://graphs/{collection}/entities/{entity} (an entity's neighbourhood), .../graphml and .../view.html."
     ),
 )
+add_prompts(mcp, ("kg",))
 
 
 class ExtractResult(BaseModel):
@@ -107,12 +115,13 @@ async def extract_graph(
     source_id: str | None = None,
     collection: str | None = None,
     extractor: Literal["offline", "llm"] | None = None,
+    *,
+    ctx: Context,  # type: ignore[type-arg]
 ) -> ExtractResult:
     """Extract (subject, relation, object) facts from `text` or an ingested RAG source and merge them into
     the collection's graph. extractor: 'offline' (rule-based, no model) or 'llm' (the supervisor model).
-    All or nothing: on any error the stored graph is unchanged."""
-    import anyio
-
+    All or nothing: on any error, or when the request is cancelled, the stored graph is unchanged. Reports
+    progress per chunk."""
     from core.errors import SparkAgentsError
     from kg.build import build_graph, source_chunks, text_chunks
 
@@ -120,12 +129,16 @@ async def extract_graph(
     if (text is None) == (source_id is None):
         raise ToolError("Give exactly one of text or source_id.")
 
-    def run() -> BuildReport:
+    def run(check: Callable[[], None]) -> BuildReport:
+        def progress(done: int, total: int) -> None:
+            check()  # cancelled: stop before the next chunk; nothing is saved
+            anyio.from_thread.run(ctx.report_progress, float(done), float(total), f"chunk {done} of {total}")
+
         chunks = source_chunks(source_id) if source_id is not None else text_chunks(text or "")
-        return build_graph(chunks, collection, extractor)
+        return build_graph(chunks, collection, extractor, progress=progress)
 
     try:  # extraction can take minutes with a model: keep the server's event loop free meanwhile
-        r = await anyio.to_thread.run_sync(run)
+        r = await cancellable(run)
     except SparkAgentsError as e:
         raise _fail(e) from None
     return ExtractResult(
@@ -159,8 +172,6 @@ async def query_graph(
     answered from the `top` best-matching community summaries, each fact cited [n] with its chunk. Without
     a mode: 'path' when entity and target are given, 'neighbours' for an entity alone, 'subgraph' for a
     question. Unknown entities and unconnected pairs are errors that say so."""
-    import anyio
-
     # The first global question summarises the communities (with a model: one call each): off the event loop.
     return await anyio.to_thread.run_sync(
         lambda: _query(mode, entity, target, question, hops, limit, max_hops, top, collection)
@@ -260,8 +271,6 @@ async def graph_facts(
 ) -> GraphFacts:
     """Facts from a graph about the entities a question and its document search hits name (mixed retrieval:
     what the graph knows beside the passages found). Empty when there is no graph or it knows none of them."""
-    import anyio
-
     from core.errors import SparkAgentsError
     from kg.mix import mix_retrieve
     from kg.store import GraphStore
@@ -326,6 +335,88 @@ def render_graph(collection: str | None = None, max_nodes: int | None = None) ->
     except SparkAgentsError as e:
         raise _fail(e) from None
     return RenderOut(**r.model_dump())
+
+
+# --- resources ---------------------------------------------------------------------------------------------
+# Entity names in URIs are percent-encoded ("Marie%20Curie"); the names complete.
+
+
+@mcp.resource("kg://graphs", name="graphs", title="Knowledge graphs", mime_type="application/json")
+async def graphs_resource() -> list[dict[str, object]]:
+    """Every stored collection with its entity and fact counts."""
+    from kg.resources import collections
+
+    return [c.model_dump() for c in await anyio.to_thread.run_sync(collections)]
+
+
+@mcp.resource("kg://graphs/{collection}", name="graph", title="A graph's statistics", mime_type="application/json")
+async def graph_resource(collection: str) -> StatsResult:
+    """Size, relation and type counts, and the most central entities."""
+    return await anyio.to_thread.run_sync(graph_stats, _known(unquote(collection)))
+
+
+@mcp.resource(
+    "kg://graphs/{collection}/entities/{entity}",
+    name="entity",
+    title="An entity's neighbourhood",
+    mime_type="application/json",
+)
+async def entity_resource(collection: str, entity: str) -> QueryResult:
+    """The facts about one entity (one hop), each with its source and chunk."""
+    name = _known(unquote(collection))
+    return await anyio.to_thread.run_sync(lambda: _query("neighbours", unquote(entity), None, None, 1, 200, 4, 3, name))
+
+
+@mcp.resource(
+    "kg://graphs/{collection}/graphml", name="graphml", title="GraphML export", mime_type="application/graphml+xml"
+)
+async def graphml_resource(collection: str) -> str:
+    """The whole graph as GraphML (for Gephi, yEd, networkx)."""
+    from kg.resources import graphml
+    from kg.store import GraphStore
+
+    name = _known(unquote(collection))
+    return await anyio.to_thread.run_sync(lambda: graphml(GraphStore(name).load(cached=True)))
+
+
+@mcp.resource("kg://graphs/{collection}/view.html", name="view", title="Graph view (HTML)", mime_type="text/html")
+async def view_resource(collection: str) -> bytes:
+    """The offline interactive view (pyvis, no CDN) of the most central entities, as a binary resource."""
+    from kg.resources import view_html
+    from kg.store import GraphStore
+
+    name = _known(unquote(collection))
+    return await anyio.to_thread.run_sync(lambda: view_html(GraphStore(name)))
+
+
+def _known(collection: str) -> str:
+    """A collection that exists (a resource of a graph never built is not found, not an empty graph)."""
+    from kg.errors import UnknownCollection
+    from kg.store import GraphStore
+
+    if not GraphStore(collection).exists:
+        raise UnknownCollection(f"No graph collection named {collection!r}; kg://graphs lists them.")
+    return collection
+
+
+# --- completions -------------------------------------------------------------------------------------------
+
+
+@mcp.completes("collection")
+async def complete_collection(ctx: Context, partial: str, _: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
+    from kg.resources import collections
+
+    return [c.name for c in await anyio.to_thread.run_sync(collections) if c.name.startswith(unquote(partial))]
+
+
+@mcp.completes("entity")
+async def complete_entity(ctx: Context, partial: str, others: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
+    """Entity names (and aliases) of the collection in the other arguments (default: the default one)."""
+    from kg.resources import entity_names
+    from kg.store import GraphStore
+
+    store = GraphStore(unquote(others.get("collection") or "") or None)
+    return await anyio.to_thread.run_sync(lambda: entity_names(store.load(cached=True), unquote(partial)))
 
 
 if __name__ == "__main__":

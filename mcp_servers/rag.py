@@ -12,9 +12,10 @@ SPARK_AGENTS_HOME, or use a Qdrant server via SPARK_AGENTS_RAG_QDRANT_URL.
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import unquote
 
 import anyio
 from mcp.server.fastmcp import Context, FastMCP
@@ -22,7 +23,11 @@ from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from core.errors import SparkAgentsError
+from mcp_servers.base import SparkMCP, cancellable
 from mcp_servers.common import DELETES, READS, WRITES, serve
+from mcp_servers.prompts import add_prompts
+from rag import resources
+from rag.errors import RagError
 from rag.models import Hit, IngestReport, Source
 
 if TYPE_CHECKING:
@@ -60,15 +65,18 @@ async def lifespan(server: FastMCP) -> AsyncIterator[Documents]:
         await anyio.to_thread.run_sync(documents.close)
 
 
-mcp = FastMCP(
+mcp = SparkMCP(
     "rag",
     lifespan=lifespan,
     instructions=(
         "Search the user's documents. Call search_documents with the user's question and answer only from the "
         "returned chunks, citing each fact with the chunk's `citation`. list_sources shows what is indexed; "
-        "ingest_documents adds files or folders by path; delete_source removes one."
+        "ingest_documents adds files or folders by path; delete_source removes one. Resources: rag://sources "
+        "(what is indexed), rag://sources/{source_id} (a source's pages and sections), its text whole, by page "
+        "or by section, and rag://chunks/{chunk_id}, the chunk a citation names."
     ),
 )
+add_prompts(mcp, ("rag",))
 
 
 def library(ctx: Context) -> Library:  # type: ignore[type-arg]
@@ -105,11 +113,23 @@ async def ingest_documents(
     Unchanged files are skipped, changed files replace their old version, unreadable files are listed in
     `skipped` with the reason."""
 
-    def on_progress(p: Any) -> None:
-        if p.stage in ("read", "done") and p.total:
-            anyio.from_thread.run(ctx.report_progress, float(p.done), float(p.total), p.path or p.message)
+    def run(check: Callable[[], None]) -> IngestReport:
+        def on_progress(p: Any) -> None:
+            check()  # cancelled: stop between files (what was stored stays whole)
+            if p.stage in ("read", "done") and p.total:
+                anyio.from_thread.run(ctx.report_progress, float(p.done), float(p.total), p.path or p.message)
 
-    return await _call(lambda: library(ctx).ingest(paths, progress=on_progress))
+        return library(ctx).ingest(paths, progress=on_progress)
+
+    try:
+        report = await cancellable(run)
+    except SparkAgentsError as e:
+        raise ToolError(str(e)) from e
+    for skipped in report.skipped:
+        await mcp.notify_log(ctx, "warning", f"skipped {skipped.path}: {skipped.reason}")
+    if report.added or report.replaced:
+        await ctx.session.send_resource_list_changed()
+    return report
 
 
 @mcp.tool(annotations=READS)
@@ -147,7 +167,98 @@ async def delete_source(
         lib.delete_source(source.id)
         return source
 
-    return Deleted(deleted=await _call(run))
+    deleted = Deleted(deleted=await _call(run))
+    await ctx.session.send_resource_list_changed()
+    return deleted
+
+
+# --- resources: what a client attaches or a citation points at -----------------------------------------
+# Ids in URIs are percent-decoded (a section path has spaces and '>').
+
+
+async def _read(fn: Any, *args: Any) -> Any:
+    """Resource reads run off the event loop; project errors reach the client as MCP errors (SparkMCP)."""
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
+@mcp.resource("rag://sources", name="sources", title="Ingested documents", mime_type="application/json")
+async def sources_resource() -> SourceList:
+    """Every ingested document: id, title, path, type, pages, chunk count, when it was ingested."""
+    lib = library(mcp.get_context())
+    return SourceList(sources=await _read(lib.sources))
+
+
+@mcp.resource("rag://sources/{source_id}", name="source", title="A document's outline", mime_type="application/json")
+async def source_resource(source_id: str, ctx: Context) -> resources.Outline:  # type: ignore[type-arg]
+    """A document's metadata, its pages and sections, and its chunk ids."""
+    return await _read(resources.outline, library(ctx), unquote(source_id))
+
+
+@mcp.resource("rag://sources/{source_id}/text", name="source_text", title="A document's text", mime_type="text/plain")
+async def source_text_resource(source_id: str, ctx: Context) -> str:  # type: ignore[type-arg]
+    """A document's whole indexed text."""
+    return await _read(resources.source_text, library(ctx), unquote(source_id))
+
+
+@mcp.resource("rag://sources/{source_id}/pages/{page}", name="source_page", title="One page", mime_type="text/plain")
+async def source_page_resource(source_id: str, page: str, ctx: Context) -> str:  # type: ignore[type-arg]
+    """One page of a paged document (PDF)."""
+    if not page.isdigit():
+        raise RagError(f"A page is a number (got {unquote(page)!r}).")
+    return await _read(lambda: resources.source_text(library(ctx), unquote(source_id), page=int(page)))
+
+
+@mcp.resource(
+    "rag://sources/{source_id}/sections/{section}", name="source_section", title="One section", mime_type="text/plain"
+)
+async def source_section_resource(source_id: str, section: str, ctx: Context) -> str:  # type: ignore[type-arg]
+    """One section of a document (with its subsections), by its path as the outline lists it."""
+    return await _read(lambda: resources.source_text(library(ctx), unquote(source_id), section=unquote(section)))
+
+
+@mcp.resource("rag://chunks/{chunk_id}", name="chunk", title="A cited chunk", mime_type="application/json")
+async def chunk_resource(chunk_id: str, ctx: Context) -> resources.CitedChunk:  # type: ignore[type-arg]
+    """The chunk a search hit or citation names (`chunk_id`), with its text, page, section and citation."""
+    return await _read(resources.read_chunk, library(ctx), unquote(chunk_id))
+
+
+# --- completions: one function per argument name, for every prompt and template that has it --------------
+
+
+@mcp.completes("source_id")
+async def complete_source(ctx: Context, partial: str, _: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
+    """Source ids by id prefix, title or file name."""
+    return [s.id for s in await _read(resources.matching_sources, library(ctx), unquote(partial))]
+
+
+@mcp.completes("chunk_id")
+async def complete_chunk(ctx: Context, partial: str, _: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
+    """Chunk ids: the matching sources' ids until a ':' is typed, then that source's chunks."""
+    partial = unquote(partial)
+    if ":" not in partial:
+        return [f"{s.id}:" for s in await _read(resources.matching_sources, library(ctx), partial)]
+    sid = partial.rpartition(":")[0]
+    outline = await _read(resources.outline, library(ctx), sid)
+    return [c for c in outline.chunk_ids if c.startswith(partial)]
+
+
+@mcp.completes("page")
+async def complete_page(ctx: Context, partial: str, others: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
+    """The pages of the source named in `source_id`."""
+    return [str(p) for p in (await _outline(ctx, others)).pages if str(p).startswith(partial)]
+
+
+@mcp.completes("section")
+async def complete_section(ctx: Context, partial: str, others: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
+    """The sections of the source named in `source_id`, by path prefix (case-insensitive)."""
+    p = unquote(partial).lower()
+    return [s for s in (await _outline(ctx, others)).sections if s.lower().startswith(p)]
+
+
+async def _outline(ctx: Context, others: dict[str, str]) -> resources.Outline:  # type: ignore[type-arg]
+    if not others.get("source_id"):
+        raise RagError("complete source_id first")  # the completer answers with no values
+    return await _read(resources.outline, library(ctx), unquote(others["source_id"]))
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio.to_thread
-from mcp.server.fastmcp import FastMCP
 from pydantic import Field
 
+from mcp_servers.base import SparkMCP
 from mcp_servers.common import READS, serve
 from vision import (
     Description,
@@ -28,7 +28,7 @@ from vision import (
 )
 from vision import image_info as read_image_info
 
-mcp = FastMCP(
+mcp = SparkMCP(
     "vision",
     instructions=(
         "Tools for images given as a file path or base64. describe_image asks the vision model (VLM) a "

@@ -2,7 +2,9 @@
 # Install Spark Agents into ./.venv.
 #   bash scripts/install.sh            Python packages only
 #   bash scripts/install.sh --system   also Debian packages: bubblewrap (code sandbox), chromium (UI tests),
-#                                      postgresql (the checkpointer tests)
+#                                      postgresql (the checkpointer tests), nodejs/npm (the MCP Inspector,
+#                                      Continue CLI and MCP conformance tests; the conformance suite and the
+#                                      Node 22 it needs go into ./.node)
 # torch is installed first, pinned to the CPU build, so no dependency pulls a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,7 @@ if [ "${1:-}" = "--system" ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq bubblewrap chromium chromium-driver postgresql fonts-dejavu-core fonts-noto-color-emoji python3.11-doc >/dev/null
+    $SUDO apt-get install -y -qq bubblewrap chromium chromium-driver postgresql fonts-dejavu-core fonts-noto-color-emoji python3.11-doc nodejs npm >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}
@@ -24,4 +26,9 @@ if [ "$(uname -m)" = "x86_64" ] && [ -z "${CMAKE_ARGS:-}" ]; then
     export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
 fi
 .venv/bin/python -m pip install -q -e ".[dev]"
+if [ "${1:-}" = "--system" ]; then
+    # Debian's Node 20 is too old for the conformance suite (fs.globSync): npm's node-linux-<arch>@22 is Node 22.
+    .venv/bin/python -c 'import subprocess, tests.support.conformance as c; subprocess.run(c.install_command(), check=True)' \
+        >/dev/null || echo "warning: could not install the MCP conformance suite (its tests will be skipped)" >&2
+fi
 echo "installed: $(.venv/bin/spark-agents --help >/dev/null && echo spark-agents ready in .venv/bin)"

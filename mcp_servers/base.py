@@ -1,0 +1,159 @@
+"""The SDK's decorator server as every Spark Agents server uses it.
+
+- serverInfo names the product (`spark-agents-<server>`) and its version, not the SDK's.
+- `logging/setLevel` is answered: it sets, per client session, the least severe level of the log
+  notifications the server sends that client (warnings and errors until a client asks). The servers'
+  own stderr is set separately (SPARK_AGENTS_MCP_LOG_LEVEL, see `common.serve`).
+- Completions are declared per argument name (`@server.completes("source_id")`): one function serves that
+  argument in every prompt and resource template, so the names stay consistent across them.
+- A resource that cannot be read is one MCP error with the library's message (-32002 when it does not exist).
+
+On SDK 2.x this is a subclass of `MCPServer` (FastMCP renamed) with the same hooks.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import threading
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar, get_args
+
+import anyio
+import anyio.to_thread
+from mcp.server.fastmcp import Context, FastMCP
+from mcp.server.fastmcp.exceptions import ResourceError
+from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.shared.exceptions import McpError
+from mcp.types import (
+    INVALID_PARAMS,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    ErrorData,
+    LoggingLevel,
+    PromptReference,
+    ResourceTemplateReference,
+)
+from pydantic import AnyUrl
+
+from core.errors import SparkAgentsError
+
+T = TypeVar("T")
+RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for a resource that does not exist
+MAX_COMPLETIONS = 100  # the specification's cap on values in one completion result
+LEVELS: tuple[str, ...] = get_args(LoggingLevel)  # least to most severe
+DEFAULT_CLIENT_LEVEL: LoggingLevel = "warning"
+
+Completer = Callable[[Context, str, dict[str, str]], Awaitable[list[str]]]  # type: ignore[type-arg]
+
+
+class RequestCancelled(SparkAgentsError):
+    """The client cancelled the request; the work stopped at its next step."""
+
+
+async def cancellable(fn: Callable[[Callable[[], None]], T]) -> T:
+    """Run blocking `fn(check)` off the event loop; when the client cancels the request, the next
+    `check()` in `fn` (call it between steps) raises RequestCancelled, so the work ends there."""
+    stop = threading.Event()
+
+    def check() -> None:
+        if stop.is_set():
+            raise RequestCancelled("The request was cancelled.")
+
+    try:
+        return await anyio.to_thread.run_sync(fn, check, abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        stop.set()
+        raise
+
+
+def product_version() -> str:
+    try:
+        return importlib.metadata.version("spark-agents")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"  # running from a checkout that was never installed
+
+
+class SparkMCP(FastMCP):  # type: ignore[type-arg]
+    def __init__(self, key: str, **kwargs: Any) -> None:
+        super().__init__(f"spark-agents-{key}", **kwargs)
+        self.key = key  # the short name: `python -m mcp_servers.<key>`, the service's server name
+        self._mcp_server.version = product_version()
+        self._client_levels: weakref.WeakKeyDictionary[Any, LoggingLevel] = weakref.WeakKeyDictionary()
+        self._completers: dict[str, Completer] = {}
+        self._mcp_server.set_logging_level()(self._set_level)  # type: ignore[no-untyped-call]
+        self.completion()(self.complete)
+
+    # --- logging ------------------------------------------------------------------------------------
+    async def _set_level(self, level: LoggingLevel) -> None:
+        self._client_levels[self._mcp_server.request_context.session] = level
+
+    async def notify_log(self, ctx: Context, level: LoggingLevel, message: str) -> None:  # type: ignore[type-arg]
+        """A log notification to the calling client, when it asked for `level` or less severe ones."""
+        wanted = self._client_levels.get(ctx.session, DEFAULT_CLIENT_LEVEL)
+        if LEVELS.index(level) >= LEVELS.index(wanted):
+            await ctx.session.send_log_message(level, message, logger=self.name, related_request_id=ctx.request_id)
+
+    # --- completions --------------------------------------------------------------------------------
+    def completes(self, *arguments: str) -> Callable[[Completer], Completer]:
+        """Register `fn(ctx, partial, other_arguments) -> values` for these argument names."""
+
+        def register(fn: Completer) -> Completer:
+            for name in arguments:
+                self._completers[name] = fn
+            return fn
+
+        return register
+
+    async def complete(
+        self,
+        ref: PromptReference | ResourceTemplateReference,
+        argument: CompletionArgument,
+        context: CompletionContext | None,
+    ) -> Completion | None:
+        fn = self._completers.get(argument.name)
+        if fn is None or not self._declares(ref, argument.name):
+            return None
+        try:
+            values = await fn(self.get_context(), argument.value, dict((context and context.arguments) or {}))
+        except SparkAgentsError:
+            values = []  # nothing to offer (no store yet, unknown collection): an empty list, not an error
+        return capped(values)
+
+    def _declares(self, ref: PromptReference | ResourceTemplateReference, argument: str) -> bool:
+        """Whether the prompt or template the client names has this argument (other refs get nothing)."""
+        if isinstance(ref, PromptReference):
+            prompt = self._prompt_manager.get_prompt(ref.name)
+            return prompt is not None and any(a.name == argument for a in prompt.arguments or [])
+        template = self._resource_manager._templates.get(ref.uri)
+        return template is not None and f"{{{argument}}}" in template.uri_template
+
+    # --- resources ----------------------------------------------------------------------------------
+    async def read_resource(self, uri: AnyUrl | str) -> Iterable[ReadResourceContents]:
+        try:
+            return await super().read_resource(uri)
+        except (ValueError, ResourceError) as e:
+            raise resource_error(str(uri), e) from None
+
+
+def capped(values: Iterable[str]) -> Completion:
+    values = list(values)
+    return Completion(values=values[:MAX_COMPLETIONS], total=len(values), hasMore=len(values) > MAX_COMPLETIONS)
+
+
+def resource_error(uri: str, error: BaseException) -> McpError:
+    """The library's own message (FastMCP wraps it), coded not-found or invalid-params."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, SparkAgentsError | McpError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, McpError):
+        return cause  # an adapter's own MCP error (the gateway's, from the service's answer)
+    if cause is None:
+        return McpError(ErrorData(code=RESOURCE_NOT_FOUND, message=f"Resource not found: {uri}", data={"uri": uri}))
+    from kg.errors import UnknownCollection, UnknownEntity
+    from rag.errors import SourceNotFound
+
+    missing = isinstance(cause, SourceNotFound | UnknownEntity | UnknownCollection)
+    code = RESOURCE_NOT_FOUND if missing else INVALID_PARAMS
+    return McpError(ErrorData(code=code, message=str(cause), data={"uri": uri}))
