@@ -75,6 +75,10 @@ def env(tmp_path: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SPARK_AGENTS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # tests/conftest.py sets it; this Hub is on loopback
+    # huggingface_hub reads it once, at import: a test that imported it earlier in this process froze it on
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     return models
 
 
