@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from core.console import run_cli
+from rag.display import safe
 
 sources_app = typer.Typer(help="List and delete ingested documents (sources).", no_args_is_help=True)
 
@@ -62,15 +63,15 @@ def ingest(
             return
         for s in report.added:
             pages = f", {s.pages} pages" if s.pages else ""
-            print(f"added      {s.id}  {s.title} ({s.type}{pages}, {s.chunks} chunks)  {s.path}")
+            print(f"added      {s.id}  {safe(s.title)} ({s.type}{pages}, {s.chunks} chunks)  {safe(s.path)}")
             for note in s.notes:
                 typer.secho(f"           note: {note}", err=True)
         for s in report.unchanged:
-            print(f"unchanged  {s.id}  {s.title}  {s.path}")
+            print(f"unchanged  {s.id}  {safe(s.title)}  {safe(s.path)}")
         for old in report.replaced:
             print(f"replaced   {old}")
         for sk in report.skipped:
-            typer.secho(f"skipped    {sk.path}: {sk.reason}", fg=typer.colors.YELLOW, err=True)
+            typer.secho(f"skipped    {safe(sk.path)}: {safe(sk.reason)}", fg=typer.colors.YELLOW, err=True)
         print(
             f"{len(report.added)} added, {len(report.unchanged)} unchanged, {len(report.replaced)} replaced, "
             f"{len(report.skipped)} skipped; {report.chunks} chunks in {report.seconds:.1f}s"
@@ -85,7 +86,7 @@ def ingest(
 def sources_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """One source a line: id, type, pages, chunks, title, path."""
+    """One source a line: id, type, pages, chunks, text encoding, title, path."""
     from rag.models import Source
 
     def body() -> None:
@@ -97,7 +98,8 @@ def sources_list(
             typer.secho("no sources yet: `spark-agents ingest PATH...` adds some", err=True)
         for s in sources:
             pages = f"{s.pages}p" if s.pages else "-"
-            print(f"{s.id}  {s.type:<8} {pages:>5} {s.chunks:>5}ch  {s.title}  {s.path}")
+            encoding = s.encoding or "-"
+            print(f"{s.id}  {s.type:<8} {pages:>5} {s.chunks:>5}ch  {encoding:<10} {safe(s.title)}  {safe(s.path)}")
 
     run_cli(body)
 
@@ -112,7 +114,7 @@ def sources_delete(
     def body() -> None:
         for sid in source_ids:
             source = Source.model_validate(_rag("delete_source", {"source_id": sid})["deleted"])
-            print(f"deleted {source.id}  {source.title}")
+            print(f"deleted {source.id}  {safe(source.title)}")
 
     run_cli(body)
 

@@ -271,6 +271,7 @@ class Library:
             bytes=len(data),
             ingested_at=datetime.now(UTC),
             notes=doc.notes,
+            encoding=doc.encoding,
         )
         return _Pending(source, pieces, old.id if old and old.id != sid else None)
 

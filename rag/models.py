@@ -26,6 +26,9 @@ class Source(BaseModel):
     bytes: int
     ingested_at: datetime
     notes: list[str] = Field(default_factory=list, description="e.g. OCR used, legacy text encoding")
+    encoding: str | None = Field(
+        None, description="text encoding the file was decoded with (utf-8, utf-16-le, cp1252...); None for PDF/Word"
+    )
 
 
 class Chunk(BaseModel):
@@ -42,8 +45,11 @@ class Chunk(BaseModel):
 
 
 def citation(title: str, path: str, page: int | None, heading: str | None) -> str:
-    """How a chunk is cited: title, file name, then page or section."""
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    """How a chunk is cited: title, file name, then page or section (invisible characters escaped)."""
+    from rag.display import safe
+
+    title, heading = safe(title), safe(heading) if heading else heading
+    name = safe(path.replace("\\", "/").rsplit("/", 1)[-1])
     parts = [title if title == name else f"{title} ({name})"]
     if page is not None:
         parts.append(f"p. {page}")

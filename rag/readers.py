@@ -65,6 +65,7 @@ class ParsedDocument:
     pages: list[Page]
     page_count: int | None = None  # None for formats without pages
     notes: list[str] = field(default_factory=list)  # e.g. "decoded as cp1252", "OCR on pages 2-3"
+    encoding: str | None = None  # the text encoding of a text/HTML/Markdown file; None for PDF and Word
 
 
 def detect_type(data: bytes, name: str) -> DocType:
@@ -103,44 +104,19 @@ def detect_type(data: bytes, name: str) -> DocType:
     return "text"
 
 
-def decode_text(data: bytes, name: str) -> tuple[str, str | None]:
-    """Text from bytes: UTF-8 (with or without BOM), UTF-16/32 with BOM, else the detected legacy encoding.
+def decode_text(data: bytes, name: str) -> tuple[str, str, str | None]:
+    """Text from bytes (see `rag.decoding` for the order of evidence): text, encoding, and a note when it
+    was not UTF-8. Binary data is refused with a DocumentError."""
+    from rag.decoding import NotText, decode
 
-    Returns the text and a note when it was not UTF-8. Binary data is refused.
-    """
-    for bom, enc in (
-        (b"\xef\xbb\xbf", "utf-8-sig"),
-        (b"\xff\xfe\x00\x00", "utf-32"),
-        (b"\x00\x00\xfe\xff", "utf-32"),
-        (b"\xff\xfe", "utf-16"),
-        (b"\xfe\xff", "utf-16"),
-    ):
-        if data.startswith(bom):
-            try:
-                return data.decode(enc), (None if enc == "utf-8-sig" else f"decoded as {enc}")
-            except UnicodeDecodeError:
-                raise DocumentError(name, f"starts with a {enc} byte-order mark but is not valid {enc}") from None
-    if b"\x00" in data[:8192]:
-        raise DocumentError(name, f"is binary data, not text; supported: {SUPPORTED}")
     try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    results = from_bytes(data)
-    best = results.best()
-    if best is not None:  # on a tie prefer Windows-1252, the most common legacy encoding for Western text
-        ties = [m for m in results if m.chaos == best.chaos and m.coherence == best.coherence]
-        best = next((m for m in ties if m.encoding == "cp1252"), best)
-    if best is None:
-        raise DocumentError(name, "is neither UTF-8 nor any text encoding we can recognise; convert it to UTF-8")
-    text = str(best)
-    controls = sum(1 for c in text[:10000] if ord(c) < 32 and c not in "\n\r\t\f")
-    if controls > 0.01 * min(len(text), 10000):
-        raise DocumentError(name, f"is binary data, not text; supported: {SUPPORTED}")
-    log.info("%s is not UTF-8: decoded as %s", name, best.encoding)
-    return text, f"not UTF-8: decoded as {best.encoding}"
+        decoded = decode(data)
+    except NotText as e:
+        reason = str(e)
+        raise DocumentError(name, f"{reason}; supported: {SUPPORTED}" if "binary" in reason else reason) from None
+    if decoded.note:
+        log.info("%s: %s", name, decoded.note)
+    return decoded.text, decoded.encoding, decoded.note
 
 
 def read_document(data: bytes, name: str, ocr: bool = True) -> ParsedDocument:
@@ -154,17 +130,18 @@ def read_document(data: bytes, name: str, ocr: bool = True) -> ParsedDocument:
     elif doc_type == "docx":
         doc = _read_docx(data, name, stem)
     elif doc_type == "html":
-        text, note = decode_text(data, name)
+        text, encoding, note = decode_text(data, name)
         doc = _read_html(text, stem)
+        doc.encoding = encoding
         if note:
             doc.notes.append(note)
     else:
-        text, note = decode_text(data, name)
+        text, encoding, note = decode_text(data, name)
         title = stem
         if doc_type == "markdown":
             m = re.search(r"^#\s+(.+)$", text, re.M)
             title = m.group(1).strip() if m else stem
-        doc = ParsedDocument(doc_type, title, [Page(_clean(text))])
+        doc = ParsedDocument(doc_type, title, [Page(_clean(text))], encoding=encoding)
         if note:
             doc.notes.append(note)
     if not any(p.text.strip() for p in doc.pages):

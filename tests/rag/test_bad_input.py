@@ -107,8 +107,8 @@ def test_non_utf8_text_is_decoded_and_noted(lib: Library, tmp_path: Path) -> Non
     (tmp_path / "utf16.txt").write_bytes("Pflaumenkuchen braucht Zwetschgen.".encode("utf-16"))
     report = lib.ingest([tmp_path])
     notes = {Path(s.path).name: s.notes for s in report.added}
-    assert notes["utf16.txt"] == ["decoded as utf-16"]
-    assert len(notes["dessert.txt"]) == 1 and notes["dessert.txt"][0].startswith("not UTF-8: decoded as ")
+    assert notes["utf16.txt"] == ["not UTF-8: decoded as utf-16-le (with a byte-order mark)"]
+    assert notes["dessert.txt"] == ["not UTF-8: decoded as cp1252 (guessed)"]
     chunk = lib.chunks(next(s.id for s in report.added if s.path.endswith("dessert.txt")))[0]
     assert "Crème brûlée" in chunk.text and "Ça marche" in chunk.text
 
