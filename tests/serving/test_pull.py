@@ -75,6 +75,7 @@ def env(tmp_path: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SPARK_AGENTS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # tests/conftest.py sets it; this Hub is on loopback
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)  # set for good by serving/embeddings.py once loaded
     # huggingface_hub reads it once, at import: a test that imported it earlier in this process froze it on
     import huggingface_hub.constants
 
