@@ -13,7 +13,10 @@ if [ "${1:-}" = "--system" ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq bubblewrap chromium chromium-driver postgresql fonts-dejavu-core fonts-noto-color-emoji python3.11-doc nodejs npm >/dev/null
+    packages="bubblewrap chromium chromium-driver postgresql fonts-dejavu-core fonts-noto-color-emoji python3.11-doc"
+    # A machine may already have Node from NodeSource, whose nodejs bundles npm and conflicts with Debian's npm.
+    command -v npm >/dev/null || packages="$packages nodejs npm"
+    $SUDO apt-get install -y -qq $packages >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}
