@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag import chunking, sparse
+from rag import chunking, fusion, sparse
+from rag.backend import IndexStatus
 from rag.errors import DocumentError, RagError, SourceNotFound
 from rag.models import Chunk, Hit, IngestReport, Progress, Skipped, Source, source_id_for
 from rag.retrieval import check_query, rerank, sparse_query, to_hit
 from rag.settings import RagSettings
-from rag.store import DENSE, SPARSE, Store, is_disk_full, point_id
+from rag.store import ChunkPoint, Store, is_disk_full, point_id
 from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class Library:
 
     # --- search -------------------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, source_ids: list[str] | None = None) -> list[Hit]:
-        """The `k` best chunks for `query`: dense and BM25 candidates fused by RRF, optionally reranked."""
+        """The `k` best chunks for `query`: dense and BM25 candidates fused (`rag.fusion`), optionally reranked."""
         q = check_query(query, self.settings.max_query_chars)
         if not 1 <= k <= 100:
             raise RagError(f"k must be between 1 and 100 (got {k}).")
@@ -153,14 +154,25 @@ class Library:
             dense = self.embedder.embed([q])[0]
             want = max(k, self.settings.rerank_candidates) if self.settings.rerank_model else k
             weights = (self.settings.dense_weight, self.settings.sparse_weight)
-            points = store.hybrid(
-                dense, sparse_query(q), want + 10, max(self.settings.prefetch, want), ids, weights=weights
+            dense_hits, sparse_hits = store.candidates(
+                dense if weights[0] > 0 or weights[1] <= 0 else None,
+                sparse_query(q),
+                max(self.settings.prefetch, want),
+                ids,
             )
-        hits = [to_hit(p.payload, p.score) for p in points if p.payload and p.payload.get("source_id") in complete]
+            if not dense_hits and not sparse_hits and weights[0] <= 0:  # keyword-only, and no keyword matched
+                dense_hits, _ = store.candidates(dense, None, max(self.settings.prefetch, want), ids)
+        fused = fusion.fuse(dense_hits, sparse_hits, self.settings.fusion, weights, self.settings.rrf_k)
+        hits = [to_hit(p.payload, p.score) for p in fused if p.payload.get("source_id") in complete]
         hits = hits[:want]
         if self.settings.rerank_model:
             hits = rerank(self.settings.rerank_model, q, hits)
         return hits[:k]
+
+    def index_status(self) -> IndexStatus:
+        """Where the vector index stands (building in the background, ready...), for status displays."""
+        with self._using() as store:
+            return store.index_status()
 
     # --- ingestion ----------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | os.PathLike[str]], progress: ProgressFn | None = None) -> IngestReport:
@@ -185,6 +197,8 @@ class Library:
                     self._flush(store, batch, report, emit, existing, by_path)
                     batch = []
             self._flush(store, batch, report, emit, existing, by_path)
+            if report.added or report.replaced:
+                store.after_write()  # may start an index build in the background; this call does not wait
         report.files = len(files)
         report.seconds = time.perf_counter() - started
         emit(Progress(stage="done", done=len(files), total=len(files), message=_summary(report)))
@@ -284,8 +298,6 @@ class Library:
         existing: dict[str, Source],
         by_path: dict[str, Source],
     ) -> None:
-        from qdrant_client import models
-
         if not batch:
             return
         texts = [chunking.index_text(p.source.title, piece) for p in batch for piece in p.pieces]
@@ -312,10 +324,7 @@ class Library:
                     "page": piece.page,
                     "heading": piece.heading,
                 }
-                vector: dict[str, Any] = {DENSE: vectors[n]}
-                if idx:
-                    vector[SPARSE] = models.SparseVector(indices=idx, values=val)
-                points.append(models.PointStruct(id=point_id(chunk_id), vector=vector, payload=payload))
+                points.append(ChunkPoint(point_id(chunk_id), vectors[n], (idx, val), payload))
                 n += 1
         emit(Progress(stage="write", done=0, total=len(points)))
         records = [item.source.model_dump(mode="json") for item in batch]

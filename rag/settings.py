@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,15 +12,28 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class RagSettings(BaseSettings):
     """One typed settings object for `rag/`.
 
-    The store is Qdrant in local mode under `<SPARK_AGENTS_HOME>/qdrant` unless `qdrant_url` points at a
-    Qdrant server or cluster.
+    The store is Qdrant Edge in-process under `<SPARK_AGENTS_HOME>/edge/<collection>` unless `qdrant_url`
+    points at a Qdrant server or cluster (or `backend=client` picks qdrant-client's local mode).
     """
 
     model_config = SettingsConfigDict(env_prefix="SPARK_AGENTS_RAG_", extra="ignore")
 
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
-    qdrant_path: Path | None = None  # default: <home>/qdrant
+    qdrant_path: Path | None = None  # qdrant-client local mode's folder; default: <home>/qdrant
+    backend: Literal["edge", "client"] = Field(
+        "edge",
+        description="embedded engine without a URL: edge (Qdrant Edge, HNSW) or client (qdrant-client local "
+        "mode, exhaustive scan; the store before Edge, migrated to Edge on Edge's first open)",
+    )
+    edge_path: Path | None = None  # default: <home>/edge
+    hnsw_ef: int = Field(128, ge=1, description="HNSW search breadth: higher finds more true neighbours, slower")
+    indexing_threshold_kb: int = Field(
+        10_000, ge=1, description="Qdrant's indexing threshold: vectors past it (~6,600 at 384-d) get an HNSW index"
+    )
+    background_index: bool = Field(
+        True, description="build the Edge index in a background process once enough points are unindexed"
+    )
     collection: str = "spark_chunks"
     keep_open: bool = Field(
         True,
@@ -35,8 +49,12 @@ class RagSettings(BaseSettings):
     batch_chunks: int = Field(256, ge=1, description="chunks embedded and written per batch")
     max_query_chars: int = Field(4000, ge=1)
     prefetch: int = Field(50, ge=1, description="candidates from each of dense and sparse before fusion")
-    dense_weight: float = Field(1.0, ge=0, description="RRF weight of the dense (semantic) ranking")
-    sparse_weight: float = Field(1.0, ge=0, description="RRF weight of the BM25 (keyword) ranking")
+    fusion: Literal["convex", "rrf", "dbsf"] = Field(
+        "convex", description="how dense and BM25 candidates are combined (rag.fusion; measured by bench rag_quality)"
+    )
+    dense_weight: float = Field(1.0, ge=0, description="fusion weight of the dense (semantic) ranking; 0 turns it off")
+    sparse_weight: float = Field(1.0, ge=0, description="fusion weight of the BM25 (keyword) ranking; 0 turns it off")
+    rrf_k: int = Field(60, ge=1, description="the k of reciprocal rank fusion, 1/(k + rank)")
     rerank_model: Path | None = None  # a sentence-transformers CrossEncoder folder; None: no reranking
     rerank_candidates: int = Field(30, ge=1)
     ocr: bool = True

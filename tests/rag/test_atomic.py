@@ -1,37 +1,72 @@
-"""A real `kill -9` in the middle of an ingestion, and the embedded store's lock between processes."""
+"""A real `kill -9` in the middle of an ingestion and of a delete, on both back-ends, and the embedded
+store's lock between processes."""
 
 from __future__ import annotations
 
 import os
-import pickle
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pytest
+
 from rag.library import Library
+from rag.settings import RagSettings
+from rag.store import Store
 from tests.rag.conftest import snapshot
 from tests.rag.docs import MARKDOWN
 
 CLI = [sys.executable, "-m", "agents.cli"]
 
 
-def _rows(db: Path) -> list[bytes]:
-    if not db.exists():
-        return []
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    try:
-        return [row[0] for row in conn.execute("SELECT point FROM points")]
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        conn.close()
+# A child that ingests and is killed with SIGKILL (by itself, so the moment is exact) after `after`
+# chunks of its batch are written: what a crash mid-write leaves on disk.
+_KILLED_INGEST = """
+import os, signal, sys
+from rag.library import Library
+from rag.store import Store
+
+after = int(sys.argv[2])
+original = Store.upsert_chunks
+def upsert_then_die(self, points, batch=256):
+    original(self, points[:after], batch)
+    os.kill(os.getpid(), signal.SIGKILL)
+Store.upsert_chunks = upsert_then_die
+Library().ingest([sys.argv[1]])
+"""
+
+_KILLED_DELETE = """
+import os, signal, sys
+from rag.library import Library
+
+lib = Library()
+backend = lib.store.backend
+original = type(backend).delete_ids
+def delete_ids_then_die(self, collection, ids):
+    if collection == "sources":  # the chunks are gone, the records not yet
+        os.kill(os.getpid(), signal.SIGKILL)
+    original(self, collection, ids)
+type(backend).delete_ids = delete_ids_then_die
+lib.delete_source(sys.argv[1])
+"""
+
+
+def _run_killed(script: str, *args: str) -> None:
+    env = {**os.environ, "SPARK_AGENTS_RAG_CHUNK_TOKENS": "32", "SPARK_AGENTS_RAG_BATCH_CHUNKS": "100000"}
+    proc = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+
+
+@pytest.fixture(params=["edge", "client"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both back-ends: Qdrant Edge, and qdrant-client (local mode standing in for a server's code path)."""
+    monkeypatch.setenv("SPARK_AGENTS_RAG_BACKEND", request.param)
+    return str(request.param)
 
 
 def test_kill_9_mid_ingestion_leaves_no_partial_source(
-    fake_embeddings: object, spark_home: Path, tmp_path: Path
+    backend: str, fake_embeddings: object, spark_home: Path, tmp_path: Path
 ) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -39,38 +74,19 @@ def test_kill_9_mid_ingestion_leaves_no_partial_source(
     with Library() as lib:
         lib.ingest([docs / "greenhouse.md"])
         before = snapshot(lib)
-    sentences = [f"Sentence {i} of the long report talks about topic number {i % 97} in detail." for i in range(5000)]
+    sentences = [f"Sentence {i} of the long report talks about topic number {i % 97} in detail." for i in range(3000)]
     (docs / "long report.txt").write_text(" ".join(sentences), encoding="utf-8")
 
-    storage = spark_home / "qdrant" / "collection"
-    chunks_db, sources_db = (
-        storage / "spark_chunks" / "storage.sqlite",
-        storage / "spark_chunks_sources" / "storage.sqlite",
-    )
-    n_before = len(_rows(chunks_db))
-    env = {**os.environ, "SPARK_AGENTS_RAG_CHUNK_TOKENS": "32", "SPARK_AGENTS_RAG_BATCH_CHUNKS": "100000"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", f"from rag.library import Library; Library().ingest([{str(docs)!r}])"],
-        env=env,
-        stderr=subprocess.PIPE,
-    )
-    killed_at = None
-    deadline = time.monotonic() + 240
-    while proc.poll() is None and time.monotonic() < deadline:
-        written = len(_rows(chunks_db)) - n_before
-        if written > 100:
-            os.kill(proc.pid, signal.SIGKILL)
-            killed_at = written
-            break
-        time.sleep(0.02)
-    proc.wait(30)
-    assert killed_at is not None, f"the ingestion ended before it could be killed: {proc.stderr.read().decode()[-800:]}"  # type: ignore[union-attr]
-    assert proc.returncode == -signal.SIGKILL
+    _run_killed(_KILLED_INGEST, str(docs), "150")
 
     # What the killed process left on disk: a pending source record and some of its chunks.
-    records = [pickle.loads(r).payload for r in _rows(sources_db)]
-    assert any(r["status"] == "pending" and r["path"].endswith("long report.txt") for r in records)
-    assert len(_rows(chunks_db)) > n_before
+    store = Store(RagSettings(), spark_home)
+    try:
+        records = store.source_records()
+        assert any(r["status"] == "pending" and r["path"].endswith("long report.txt") for r in records)
+        assert store.count_chunks() == before[1] + 150
+    finally:
+        store.close()
 
     with Library() as lib:  # opening the store cleans up: no partial source, no orphan chunk
         assert snapshot(lib) == before
@@ -80,6 +96,28 @@ def test_kill_9_mid_ingestion_leaves_no_partial_source(
         assert len(report.unchanged) == 1
         ids, points = snapshot(lib)
         assert len(ids) == 2 and points == before[1] + report.added[0].chunks
+
+
+def test_kill_9_mid_delete_finishes_the_delete_on_the_next_open(
+    backend: str, fake_embeddings: object, spark_home: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "a.md").write_text(MARKDOWN, encoding="utf-8")
+    (tmp_path / "b.txt").write_text("The Zephyr-9 telescope mirror is 2.4 metres wide.\n", encoding="utf-8")
+    with Library() as lib:
+        lib.ingest([tmp_path])
+        doomed = next(s for s in lib.sources() if s.path.endswith("a.md"))
+        kept = next(s for s in lib.sources() if s.path.endswith("b.txt"))
+    _run_killed(_KILLED_DELETE, doomed.id)
+    store = Store(RagSettings(), spark_home)
+    try:  # the record is still there, marked: invisible, and its chunks are gone
+        assert {r["id"]: r["status"] for r in store.source_records()} == {doomed.id: "deleting", kept.id: "complete"}
+    finally:
+        store.close()
+    with Library() as lib:
+        assert [s.id for s in lib.sources()] == [kept.id]
+        assert [r["id"] for r in lib.store.source_records()] == [kept.id]
+        assert lib.store.count_chunks() == kept.chunks
+        assert lib.search("telescope mirror", k=3)[0].source_id == kept.id
 
 
 def test_a_second_process_gets_a_clear_error_while_the_store_is_open(fake_embeddings: object, tmp_path: Path) -> None:
