@@ -2,6 +2,7 @@
 
     python -m bench rag_scale     # SPARK_BENCH_RAG_SCALES=10000,100000  SPARK_BENCH_RAG_BACKENDS=edge,client
                                   # SPARK_BENCH_RAG_QUERIES=40  SPARK_BENCH_RAG_INGEST=0 skips the ingestion table
+                                  # SPARK_BENCH_RAG_EF=128,512 adds dense recall/latency at each hnsw_ef
 
 Ingestion: PDFs built from real English text (the Python 3.11 HOWTO pages from Debian's python3.11-doc,
 or a generated text when that is not installed), ingested end to end by `Library.ingest` with the real
@@ -250,6 +251,19 @@ def one(backend: str, n: int, root: Path, n_queries: int) -> dict[str, Any]:
         fexact = {int(i) for i in np.argsort(-fsims)[:10]}
         fgot = {_row(h.payload, per_source) for h in fd[:10]}
         frecall.append(len(fexact & fgot) / 10)
+    by_ef = {}
+    for ef in [int(e) for e in os.environ.get("SPARK_BENCH_RAG_EF", "").split(",") if e]:
+        if not hasattr(store.backend, "hnsw_ef"):
+            continue
+        store.backend.hnsw_ef = ef  # type: ignore[attr-defined]
+        got_recall, lat = [], []
+        for v in qvecs:
+            t = time.perf_counter()
+            d, _ = store.candidates(v.tolist(), None, 50, None)
+            lat.append(time.perf_counter() - t)
+            exact = {int(i) for i in np.argsort(-(matrix @ v))[:10]}
+            got_recall.append(len(exact & {_row(h.payload, per_source) for h in d[:10]}) / 10)
+        by_ef[ef] = (sum(got_recall) / len(got_recall), _pct(lat, 50) * 1000, _pct(lat, 95) * 1000)
     store.close()
     disk = sum(f.stat().st_blocks * 512 for f in home.rglob("*") if f.is_file())  # allocated, not sparse size
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -268,6 +282,7 @@ def one(backend: str, n: int, root: Path, n_queries: int) -> dict[str, Any]:
         "rss_mb": rss / 1024,
         "rss_store_mb": (rss - rss_before) / 1024,
         "queries": len(queries),
+        "by_ef": by_ef,
     }
 
 
@@ -319,6 +334,8 @@ def main() -> None:
                     f"| {r['frecall']:.3f} | {r['disk_mb']:.0f} | {r['rss_mb']:.0f} |",
                     flush=True,
                 )
+                for ef, (rec, p50, p95) in r.get("by_ef", {}).items():
+                    print(f"|   dense only, hnsw_ef={ef} | {n:,} | | | | {p50:.1f} | {p95:.1f} | | | {rec:.3f} | | | |")
                 shutil.rmtree(root / f"{backend}-{n}", ignore_errors=True)
         print(
             "\nVectors: real all-MiniLM-L6-v2 vectors of 1,000 real chunks (Python HOWTOs), each copy perturbed "
