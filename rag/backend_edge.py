@@ -110,7 +110,7 @@ class EdgeBackend(Backend):
         self,
         root: Path,
         *,
-        hnsw_ef: int = 128,
+        hnsw_ef: int = 2048,
         indexing_threshold_kb: int = 10_000,
         background_index: bool = True,
     ) -> None:
