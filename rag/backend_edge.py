@@ -12,11 +12,18 @@ child process (`python -m rag.edge_index`) optimises the copy at low priority, a
 in: loads it, replays every write made since the copy, flushes, then points CURRENT at it. Until then
 searches run on the live shard, exactly (plain segments), so they stay correct. A kill at any moment
 leaves CURRENT naming a complete shard; the next open removes the other folders.
+
+Edge writes through memory-mapped files, and a store into a mapped page of a full disk kills the process
+(SIGBUS) instead of raising. So every write first checks the free space: it must leave `min_free_mb` free
+after a generous estimate of its size, else it fails as ENOSPC, which the library reports as a full disk.
+Only chunk upserts (the bulk) must leave the margin; source records and deletes need only their own size,
+so marking, deleting and cleaning up after a refused write always fit in it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -103,6 +110,29 @@ def _sources_config() -> Any:
     return EdgeConfig(sparse_vectors={_NO_VECTOR: EdgeSparseVectorParams()})
 
 
+_NEW_SHARD_BYTES = 5_000_000  # measured: a new chunks shard takes 3.3 MB of disk (page headers, flags)
+_DELETE_BYTES = 1_000_000  # a delete writes a WAL record and flips flags; generous
+
+
+def _written_bytes(point: ChunkPoint) -> int:
+    """Generous disk cost of one upsert: measured ~1.5x the raw size (WAL record + vector and payload
+    storage); counted 3x, plus page slack."""
+    raw = len(json.dumps(point.payload, default=str)) + 4 * len(point.dense) + 8 * len(point.sparse[0])
+    return 3 * raw + 512
+
+
+def _folder_size(path: Path) -> tuple[int, int]:
+    """(apparent, allocated) bytes of a folder's files: Edge's page files are sparse."""
+    apparent = used = 0
+    for file in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            st = file.stat()
+            if file.is_file():
+                apparent += st.st_size
+                used += st.st_blocks * 512
+    return apparent, used
+
+
 class EdgeBackend(Backend):
     name = "qdrant-edge"
 
@@ -113,8 +143,10 @@ class EdgeBackend(Backend):
         hnsw_ef: int = 2048,
         indexing_threshold_kb: int = 10_000,
         background_index: bool = True,
+        min_free_mb: int = 64,
     ) -> None:
         self.root = root
+        self.min_free = min_free_mb * 1_000_000
         self.location = str(root)
         self.hnsw_ef = hnsw_ef
         self.indexing_threshold_kb = indexing_threshold_kb
@@ -122,6 +154,8 @@ class EdgeBackend(Backend):
         self._lock = threading.RLock()
         self._closed = False
         root.mkdir(parents=True, exist_ok=True)
+        if not (root / "sources").exists():
+            self._ensure_space(_NEW_SHARD_BYTES)
         self._sources = open_shard(root / "sources", _sources_config())  # takes the folder's lock
         self._manifest = self._read_manifest()
         self._remove_leftovers()
@@ -170,12 +204,26 @@ class EdgeBackend(Backend):
         from qdrant_edge import PayloadSchemaType, UpdateOperation
 
         with self._lock:
+            self._ensure_space(_NEW_SHARD_BYTES)
             gen = 1
             shard = open_shard(self._gen_dir(gen), chunks_config(dim, self.indexing_threshold_kb))
             shard.update(UpdateOperation.create_field_index("source_id", PayloadSchemaType.Keyword))
             shard.flush()
             self._chunks = shard
             self._write_manifest(gen=gen, indexed=0, dim=dim)
+
+    # --- free space -------------------------------------------------------------------------------
+    def _ensure_space(self, needed: int, margin: bool = True) -> None:
+        """Refuse (ENOSPC) a write that would leave less than the margin free; see the module docstring."""
+        free = shutil.disk_usage(self.root).free
+        keep = self.min_free if margin else 0
+        if free < needed + keep:
+            raise OSError(
+                errno.ENOSPC,
+                f"No space left on device: {free / 1e6:.1f} MB free at {self.root}, and a write of about "
+                f"{needed / 1e6:.1f} MB must leave {keep / 1e6:.0f} MB free (SPARK_AGENTS_RAG_MIN_FREE_MB): "
+                "Qdrant Edge writes through memory-mapped files, which a full disk would crash",
+            )
 
     # --- writes -------------------------------------------------------------------------------------
     def _shard(self, collection: Collection) -> Any:
@@ -185,9 +233,10 @@ class EdgeBackend(Backend):
             raise RagError("The document store has no chunks collection yet.")
         return self._chunks
 
-    def _apply(self, collection: Collection, kind: str, arg: Any) -> None:
+    def _apply(self, collection: Collection, kind: str, arg: Any, size: int) -> None:
         op = _OPS[kind](arg)
         with self._lock:
+            self._ensure_space(size, margin=collection == "chunks" and kind == "upsert")
             self._shard(collection).update(op)
             if collection == "chunks" and self._log is not None:
                 self._log.append((kind, arg))
@@ -204,15 +253,15 @@ class EdgeBackend(Backend):
                 vector[SPARSE] = SparseVector(indices=p.sparse[0], values=p.sparse[1])
             out.append(Point(id=p.id, vector=vector, payload=p.payload))
         if out:
-            self._apply(collection, "upsert", out)
+            self._apply(collection, "upsert", out, sum(_written_bytes(p) for p in points))
 
     def delete_ids(self, collection: Collection, ids: list[str]) -> None:
         if ids and (collection == "sources" or self._chunks is not None):
-            self._apply(collection, "delete_ids", list(ids))
+            self._apply(collection, "delete_ids", list(ids), _DELETE_BYTES + 64 * len(ids))
 
     def delete_sources_chunks(self, source_ids: list[str]) -> None:
         if source_ids and self._chunks is not None:
-            self._apply("chunks", "delete_filter", self._filter(source_ids))
+            self._apply("chunks", "delete_filter", self._filter(source_ids), _DELETE_BYTES)
 
     @staticmethod
     def _filter(source_ids: list[str] | None) -> Any:
@@ -346,6 +395,8 @@ class EdgeBackend(Backend):
                 shutil.rmtree(build, ignore_errors=True)
                 self._chunks.flush()
                 gen = int(self._manifest["gen"])
+                apparent, used = _folder_size(self._gen_dir(gen))
+                self._ensure_space(apparent + 2 * used)  # the copy writes its holes out; the index grows it
                 shutil.copytree(self._gen_dir(gen), build)
                 points = self.count()
                 self._log = []

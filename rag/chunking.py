@@ -39,6 +39,26 @@ def _heading(header_path: str, text: str) -> str | None:
     return " > ".join(parts) or None
 
 
+WINDOW_CHARS = 20_000
+
+
+def _windows(text: str, limit: int = WINDOW_CHARS) -> list[str]:
+    """A long section cut into windows of at most `limit` characters, at a line or sentence end where there
+    is one. The sentence splitter's tokenizer (NLTK's punkt) runs its regular expressions over all it is
+    given, under NLTK's 5 s time limit: a 9 MB log with no paragraph breaks failed to ingest."""
+    out: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(". ", 0, limit) + 1)
+        if cut <= limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        out.append(text[:cut])
+        text = text[cut:]
+    out.append(text)
+    return out
+
+
 def split(doc: ParsedDocument, chunk_tokens: int = 200, overlap: int = 30) -> list[Piece]:
     """The chunks of a parsed document, in reading order, with page and section metadata."""
     from llama_index.core import Document
@@ -54,7 +74,7 @@ def split(doc: ParsedDocument, chunk_tokens: int = 200, overlap: int = 30) -> li
             if not text.strip():
                 continue
             heading = _heading(node.metadata.get("header_path", "/"), text)
-            for part in sentences.split_text(text):
+            for part in (p for window in _windows(text) for p in sentences.split_text(window)):
                 part = part.strip()
                 if part and not (part.startswith("#") and "\n" not in part and len(sections) > 1):
                     pieces.append(Piece(part, page.number, heading))

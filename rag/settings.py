@@ -33,6 +33,12 @@ class RagSettings(BaseSettings):
         description="HNSW search breadth: higher finds more true neighbours, slower (bench rag_scale at 100k: "
         "recall@10 0.67 at 128, 0.83 at 512, 1.00 at 2048 for +6 ms)",
     )
+    min_free_mb: int = Field(
+        64,
+        ge=0,
+        description="free disk space the embedded store always leaves: Qdrant Edge writes through memory-mapped "
+        "files, and a full disk would crash the process instead of failing the write",
+    )
     indexing_threshold_kb: int = Field(
         10_000, ge=1, description="Qdrant's indexing threshold: vectors past it (~6,600 at 384-d) get an HNSW index"
     )

@@ -102,6 +102,7 @@ def _open_embedded(kind: str, folder: Path, legacy: Path, settings: RagSettings)
         hnsw_ef=settings.hnsw_ef,
         indexing_threshold_kb=settings.indexing_threshold_kb,
         background_index=settings.background_index,
+        min_free_mb=settings.min_free_mb,
     )
 
 

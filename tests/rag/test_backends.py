@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from rag.backend_edge import EdgeBackend
+from rag.errors import RagError
 from rag.library import Library
 from rag.settings import RagSettings
 from tests.rag.conftest import snapshot
@@ -216,3 +218,37 @@ def test_an_interrupted_migration_is_redone_and_loses_nothing(
     with Library() as new:
         assert (snapshot(new), _answers(new)) == before
     assert not (edge / "spark_chunks.migrating").exists()
+
+
+def test_edge_refuses_a_write_the_disk_cannot_hold(fake_embeddings: object, spark_home: Path, tmp_path: Path) -> None:
+    """Edge writes through memory-mapped files, where a full disk kills the process: a write that would eat
+    into the free-space margin fails as ENOSPC instead, the library says the disk is full, stored sources
+    stay, and a delete (which needs no margin) still works."""
+    settings = RagSettings(edge_path=tmp_path / "edge", keep_open=True)
+    with Library(settings) as lib:
+        lib.ingest([_docs(tmp_path / "docs") / "greenhouse.md"])
+        before = snapshot(lib)
+        backend = lib.store.backend
+        assert isinstance(backend, EdgeBackend)
+        backend.min_free = shutil.disk_usage(tmp_path).free  # no room left above the margin
+        (tmp_path / "more.txt").write_text(_report(50), encoding="utf-8")
+        with pytest.raises(RagError, match=r"The disk holding the document store .* is full"):
+            lib.ingest([tmp_path / "more.txt"])
+        assert snapshot(lib) == before
+        [source] = lib.sources()
+        lib.delete_source(source.id)
+        assert lib.sources() == []
+
+
+def test_a_long_section_without_breaks_is_chunked_whole() -> None:
+    """NLTK's sentence tokenizer gives up after 5 s on a multi-megabyte paragraph; the text is cut into
+    windows first, and no character is lost."""
+    from rag.chunking import WINDOW_CHARS, split
+    from rag.readers import Page, ParsedDocument
+
+    text = " ".join(f"Sentence {i} is about topic {i % 97}." for i in range(20_000))
+    assert len(text) > 20 * WINDOW_CHARS
+    pieces = split(ParsedDocument(doc_type="text", title="log", pages=[Page(number=None, text=text)]))
+    assert all(f"Sentence {i} is" in p.text for i, p in [(0, pieces[0]), (19_999, pieces[-1])])
+    joined = " ".join(p.text for p in pieces)
+    assert all(f"Sentence {i} is about topic {i % 97}." in joined for i in range(0, 20_000, 997))

@@ -24,10 +24,11 @@ CLI = [sys.executable, "-m", "agents.cli"]
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 3 MB tmpfs (needs root; skipped otherwise)."""
+    """An 80 MB tmpfs (needs root; skipped otherwise): the store keeps 64 MB free (SPARK_AGENTS_RAG_MIN_FREE_MB),
+    so about 16 MB are usable."""
     mount = tmp_path / "small-disk"
     mount.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=80m", "tmpfs", str(mount)], capture_output=True)
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
     try:
@@ -47,7 +48,7 @@ def test_disk_full_while_ingesting(small_disk: Path, scripted: ScriptedServer, t
     small = tmp_path / "small.md"
     small.write_text("# Small note\n\nThe small note says the greenhouse opens at nine.\n")
     big = tmp_path / "big.txt"
-    big.write_text(" ".join(f"Sentence {i} is about topic {i % 97} with some filler words." for i in range(40000)))
+    big.write_text(" ".join(f"Sentence {i} is about topic {i % 97} with some filler words." for i in range(150000)))
 
     r = subprocess.run([*CLI, "ingest", str(small)], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
