@@ -156,6 +156,11 @@ FUSIONS: list[tuple[str, str, tuple[float, float]]] = [
     ("convex", "convex (min-max scores), equal weights", (1.0, 1.0)),
     ("convex", "convex, dense 2 : BM25 1", (2.0, 1.0)),
     ("convex", "convex, dense 3 : BM25 1", (3.0, 1.0)),
+    ("cosine", "cosine (dense as is, BM25 min-max), equal weights", (1.0, 1.0)),
+    ("cosine", "cosine, dense 2 : BM25 1", (2.0, 1.0)),
+    ("cosine", "cosine, dense 3 : BM25 1", (3.0, 1.0)),
+    ("cosine", "cosine, dense 4 : BM25 1", (4.0, 1.0)),
+    ("cosine", "cosine, dense 6 : BM25 1", (6.0, 1.0)),
 ]
 
 

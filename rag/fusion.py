@@ -6,7 +6,10 @@ Methods (`SPARK_AGENTS_RAG_FUSION`):
 - `dbsf`: distribution-based score fusion (Qdrant's): each list's scores scaled by mean +/- 3 sigma
   to [0, 1], then a weighted sum.
 - `convex`: score-aware: each list min-max scaled to [0, 1], then w_dense * dense + w_sparse * sparse;
-  a chunk missing from a list scores 0 there.
+  a chunk missing from a list scores 0 there. Min-max stretches a flat list to the full range, so dense
+  scores that barely differ (a query the embedding cannot tell apart) still outvote a unique keyword match.
+- `cosine`: as `convex`, but the dense half keeps its cosine similarity as is (a fixed scale), so a flat
+  dense list adds about the same to every candidate and the keyword half decides; BM25 is min-max scaled.
 Weights are `dense_weight` and `sparse_weight`; a weight of 0 turns that half off. `bench rag_quality`
 measures each method; the default is the one that measured best there.
 """
@@ -19,7 +22,7 @@ from typing import Literal
 
 from rag.backend import Scored
 
-Method = Literal["rrf", "dbsf", "convex"]
+Method = Literal["rrf", "dbsf", "convex", "cosine"]
 
 
 def fuse(
@@ -34,21 +37,25 @@ def fuse(
     active = [(hits, w) for hits, w in lists if hits and w > 0]
     if not active:  # keyword-only weighting but the query had no keywords: fall back to whatever there is
         active = [(hits, 1.0) for hits, _ in lists if hits][:1]
-    scale: Callable[[list[Scored]], list[float]]
-    if method == "rrf":
-        scale = lambda hits: [1.0 / (rrf_k + rank) for rank in range(1, len(hits) + 1)]  # noqa: E731
-    elif method == "dbsf":
-        scale = _dbsf
-    else:
-        scale = _minmax
     total: dict[str, float] = {}
     first: dict[str, Scored] = {}
     for hits, weight in active:
+        scale = _scale(method, is_dense=hits is dense, rrf_k=rrf_k)
         for hit, s in zip(hits, scale(hits), strict=True):
             total[hit.id] = total.get(hit.id, 0.0) + weight * s
             first.setdefault(hit.id, hit)
     ranked = sorted(total, key=lambda i: (-total[i], i))  # ties in a fixed order, whatever the engine's
     return [Scored(i, total[i], first[i].payload) for i in ranked]
+
+
+def _scale(method: Method, is_dense: bool, rrf_k: int) -> Callable[[list[Scored]], list[float]]:
+    if method == "rrf":
+        return lambda hits: [1.0 / (rrf_k + rank) for rank in range(1, len(hits) + 1)]
+    if method == "dbsf":
+        return _dbsf
+    if method == "cosine" and is_dense:
+        return lambda hits: [min(1.0, max(0.0, h.score)) for h in hits]
+    return _minmax
 
 
 def _minmax(hits: list[Scored]) -> list[float]:

@@ -139,12 +139,11 @@ def test_folder_with_thousands_of_files(fake_embeddings: object, tmp_path: Path)
     report = lib.ingest([root])
     assert report.files == 2000 and len(report.added) == 2000 and not report.skipped
     assert len(lib.sources()) == 2000 and snapshot(lib)[1] == 2000
-    # The scripted 64-d word-hash embedding is flat here (every note shares "sighted bird number"), so the
-    # keyword half decides: equal-weight RRF lets a unique BM25 match through, the dense-weighted default
-    # would not (see rag.fusion).
-    with Library(RagSettings(fusion="rrf", dense_weight=1.0)) as rrf:
-        assert any(h.path.endswith("d12/note034.txt") for h in rrf.search("bird number 1234", k=3))
-    assert lib.search("bird number 1234", k=3)  # the default answers too
+    # Every note is in the keyword index (the scripted word-hash embedding ranks these near-identical notes
+    # by hash noise, so the dense half is off here; test_library checks the ranking with the real model).
+    with Library(RagSettings(dense_weight=0.0)) as keywords:
+        assert keywords.search("bird number 1234", k=3)[0].path.endswith("d12/note034.txt")
+    assert len(lib.search("bird number 1234", k=3)) == 3
     before = snapshot(lib)
     with Library(RagSettings(max_files=1000)) as small, pytest.raises(RagError, match="More than 1,000 files"):
         small.ingest([root])

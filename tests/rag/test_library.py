@@ -140,3 +140,19 @@ def test_fusion_weights_can_turn_either_half_off(mixed: Path) -> None:
         hits = lib.search("ULE", k=5)
         assert hits[0].path.endswith("notes.txt")
         assert len(hits) == 1  # only one chunk contains the term; dense candidates weigh nothing
+
+
+def test_an_identifier_in_the_question_finds_its_note_among_near_duplicates(lib: Library, tmp_path: Path) -> None:
+    """200 notes that differ only by their numbers: the real embedding barely tells them apart, so the
+    keyword half must decide. Min-max scaling of the dense half (the former `convex` default) stretched
+    those tiny differences and ranked "note 3-12" fifth; the default fusion keeps cosine on its own scale."""
+    root = tmp_path / "notes"
+    for d in range(4):
+        (root / f"d{d:02d}").mkdir(parents=True)
+        for f in range(50):
+            note = f"Field note {d}-{f}: sighted bird number {d * 100 + f}."
+            (root / f"d{d:02d}" / f"note{f:03d}.txt").write_text(note)
+    lib.ingest([root])
+    assert lib.search("bird number 234", k=3)[0].path.endswith("d02/note034.txt")
+    assert lib.search("sighted bird 117", k=3)[0].path.endswith("d01/note017.txt")
+    assert any(h.path.endswith("d03/note012.txt") for h in lib.search("note 3-12", k=3))
