@@ -17,6 +17,7 @@ from typing import Any
 import openai
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
+from core.settings import current
 from serving.client import translate
 from serving.errors import ModelServerError, ModelServerUnavailable
 from serving.registry import Endpoint
@@ -150,7 +151,7 @@ async def chat(
 
 def _ready(ep: Endpoint) -> Endpoint:
     """An on-demand local server is started (within admission) for the call and its idle clock reset."""
-    settings = ServingSettings()
+    settings = current(ServingSettings)
     if not settings.on_demand_servers:
         return ep
     from serving.lifecycle import ready, server_for
@@ -175,7 +176,7 @@ async def chat_once(
     """One streamed model call, as the server answered it."""
     if ep.base_url is None:
         raise ModelServerUnavailable(ep.role, None, "this role is not configured for the active profile")
-    client = _client(ep.base_url, ep.api_key or "not-needed", timeout or ServingSettings().request_timeout)
+    client = _client(ep.base_url, ep.api_key or "not-needed", timeout or current(ServingSettings).request_timeout)
     kwargs: dict[str, Any] = {"model": ep.model, "messages": to_openai(messages), "max_tokens": max_tokens}
     if tools:
         kwargs["tools"] = tools

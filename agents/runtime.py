@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import queue
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator, Sequence
@@ -33,6 +32,7 @@ from agents.router import SemanticRouter
 from agents.settings import AgentSettings
 from agents.threads import PendingApproval, ThreadStore, TurnRecord
 from core.errors import SparkAgentsError
+from core.settings import environment_key
 from serving.registry import Role, ensure_endpoint
 from serving.settings import ServingSettings
 
@@ -314,16 +314,11 @@ _runtime_key: tuple[tuple[str, str], ...] | None = None
 _lock = threading.Lock()
 
 
-def _settings_key() -> tuple[tuple[str, str], ...]:
-    """The environment the runtime's settings are read from (microseconds, where reading them takes ms)."""
-    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SPARK_AGENTS_")))
-
-
 def get_runtime() -> Runtime:
     """The runtime for the current configuration: it reads its settings once, and a changed `SPARK_AGENTS_*`
     environment (another home, profile or model endpoint) gets a new one."""
     global _runtime, _runtime_key
-    key = _settings_key()
+    key = environment_key()
     with _lock:
         if _runtime is None or _runtime_key != key:
             if _runtime is not None:

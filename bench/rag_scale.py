@@ -237,11 +237,11 @@ def one(backend: str, n: int, root: Path, n_queries: int) -> dict[str, Any]:
         sq = sparse_query(q)
         t = time.perf_counter()
         d, b = store.candidates(v.tolist(), sq, 50, None)
-        fusion.fuse(d, b)
+        fusion.fuse(d, b, settings.fusion, (settings.dense_weight, settings.sparse_weight))
         hybrid.append(time.perf_counter() - t)
         t = time.perf_counter()
         fd, fb = store.candidates(v.tolist(), sq, 50, chosen)
-        fusion.fuse(fd, fb)
+        fusion.fuse(fd, fb, settings.fusion, (settings.dense_weight, settings.sparse_weight))
         filtered.append(time.perf_counter() - t)
         sims = matrix @ v
         exact = {int(i) for i in np.argsort(-sims)[:10]}

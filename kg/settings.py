@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.settings import current
 from serving.settings import ServingSettings
 
 ExtractorName = Literal["offline", "llm"]
@@ -56,7 +57,7 @@ class KGSettings(BaseSettings):
 
     @property
     def data_home(self) -> Path:
-        return self.home or ServingSettings().home
+        return self.home or current(ServingSettings).home
 
     @property
     def graphs_dir(self) -> Path:

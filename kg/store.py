@@ -28,6 +28,7 @@ import networkx as nx
 from pydantic import BaseModel
 
 from core.files import atomic_write
+from core.settings import current
 from kg.errors import GraphCorrupted, InvalidTriple, KGError
 from kg.merge import EntityIndex, MergeRecord
 from kg.model import Triple, check_triple
@@ -239,7 +240,7 @@ class GraphStore:
     """One collection's graph on disk."""
 
     def __init__(self, collection: str | None = None, settings: KGSettings | None = None) -> None:
-        self.settings = settings or KGSettings()
+        self.settings = settings or current(KGSettings)
         self.collection = collection or self.settings.collection
         if not _COLLECTION.match(self.collection):
             raise KGError(

@@ -7,6 +7,8 @@
 - Completions are declared per argument name (`@server.completes("source_id")`): one function serves that
   argument in every prompt and resource template, so the names stay consistent across them.
 - A resource that cannot be read is one MCP error with the library's message (-32002 when it does not exist).
+- Tool output is checked against its schema as the SDK does, but with the schema compiled once
+  (`core.schemas`): the SDK's per-call `jsonschema.validate` was a quarter of a tool hop.
 
 On SDK 2.x this is a subclass of `MCPServer` (FastMCP renamed) with the same hooks.
 """
@@ -21,6 +23,7 @@ from typing import Any, TypeVar, get_args
 
 import anyio
 import anyio.to_thread
+import mcp.server.lowlevel.server as _lowlevel
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ResourceError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
@@ -37,7 +40,12 @@ from mcp.types import (
 )
 from pydantic import AnyUrl
 
+from core import schemas
 from core.errors import SparkAgentsError
+
+# The low-level server calls `jsonschema.validate` and catches `jsonschema.ValidationError` (SDK 1.x):
+# the same two names, validation unchanged, each schema compiled once.
+_lowlevel.jsonschema = schemas  # type: ignore[assignment]
 
 T = TypeVar("T")
 RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for a resource that does not exist
