@@ -162,6 +162,32 @@ def _ready(ep: Endpoint) -> Endpoint:
     return ready(ep.role, settings).model_copy(update={"model": ep.model})
 
 
+def _first_choice(chunk: Any) -> dict[str, Any] | None:
+    """The first choice of a raw stream chunk; None for a chunk without one (e.g. usage)."""
+    if not isinstance(chunk, dict):
+        raise ValueError("a stream chunk is not a JSON object")
+    choices = chunk.get("choices") or []
+    if not isinstance(choices, list):
+        raise ValueError("a stream chunk's choices are not a list")
+    if not choices:
+        return None
+    choice = choices[0]
+    if not isinstance(choice, dict) or not isinstance(choice.get("delta") or {}, dict):
+        raise ValueError("a stream chunk's choice is not a JSON object")
+    return choice
+
+
+def _text(fields: Any, key: str) -> str:
+    if not isinstance(fields, dict):
+        raise ValueError(f"a stream chunk's {key!r} is in something that is not a JSON object")
+    value = fields.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"a stream chunk's {key!r} is not a string")
+    return value
+
+
 async def chat_once(
     ep: Endpoint,
     messages: list[BaseMessage],
@@ -189,31 +215,41 @@ async def chat_once(
     calls: dict[int, dict[str, str]] = {}
     finished = False
     try:
-        stream = await client.chat.completions.create(stream=True, **kwargs)
+        # The client's low-level post: the same connection pool, errors and SSE parsing as
+        # `chat.completions.create`, without its request transform and its pydantic model per chunk
+        # (bench: 32 -> 14 ms of client time for a 50-token answer; the cost grows with every token).
+        stream = await client.post(
+            "/chat/completions",
+            body={**kwargs, "stream": True},
+            cast_to=object,
+            stream=True,
+            stream_cls=openai.AsyncStream[dict[str, Any]],
+        )
         async for chunk in stream:
-            if not chunk.choices:
+            choice = _first_choice(chunk)
+            if choice is None:
                 continue
-            choice = chunk.choices[0]
-            delta = choice.delta
-            if delta.content:
-                content.append(delta.content)
+            delta = choice.get("delta") or {}
+            if text := _text(delta, "content"):
+                content.append(text)
                 if on_token:
-                    result = on_token(delta.content)
+                    result = on_token(text)
                     if result is not None:
                         await result
-            extra = getattr(delta, "model_extra", None) or {}
-            if extra.get("reasoning_content"):
-                reasoning.append(extra["reasoning_content"])
-            for tc in delta.tool_calls or []:
-                slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
-                slot["id"] = tc.id or slot["id"]
-                if tc.function:
-                    name = tc.function.name or ""
-                    # OpenAI sends the name once; llama-cpp-python repeats it in every chunk.
-                    if name and name != slot["name"]:
-                        slot["name"] += name
-                    slot["arguments"] += tc.function.arguments or ""
-            finished = finished or choice.finish_reason is not None
+            if text := _text(delta, "reasoning_content"):
+                reasoning.append(text)
+            for tc in delta.get("tool_calls") or []:
+                if not isinstance(tc, dict):
+                    raise ValueError("a tool call in the stream is not a JSON object")
+                slot = calls.setdefault(int(tc.get("index") or 0), {"id": "", "name": "", "arguments": ""})
+                slot["id"] = str(tc.get("id") or slot["id"])
+                function = tc.get("function") or {}
+                name = _text(function, "name")
+                # OpenAI sends the name once; llama-cpp-python repeats it in every chunk.
+                if name and name != slot["name"]:
+                    slot["name"] += name
+                slot["arguments"] += _text(function, "arguments")
+            finished = finished or choice.get("finish_reason") is not None
     except Exception as e:  # noqa: BLE001 - re-raised as a project error
         raise translate(ep, e) from e
     if not finished:

@@ -7,6 +7,10 @@ wraps the runtime's parts with timers (router, model HTTP client beyond the serv
 trip, checkpoint writes, thread records, endpoint check) and leaves the rest to the graph's supersteps and
 event delivery. Then the same MCP tool call through the runtime's persistent session versus a new stdio
 session per call, and turns at 8 and 32 at once.
+
+Everything is measured twice: with the scripted model server in a thread of this process (as the tests
+run it), and in a process of its own, as llama.cpp is. In a thread, the server's own work takes the GIL
+from the runtime and shows up as orchestration overhead.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import agents.graph
@@ -81,8 +88,8 @@ class Profile:
         return statistics.median(t.get(part, 0.0) for t in self.turns) if self.turns else 0.0
 
 
-def instrument(runtime: Runtime, server: ScriptedServer, profile: Profile) -> None:
-    """Wrap the runtime's parts; the model client's share is its wall time less the server's busy time."""
+def instrument(runtime: Runtime, model_time: Callable[[], float], profile: Profile) -> None:
+    """Wrap the runtime's parts; the model client's share is its wall time less the model's time."""
     runtime.router.route = profile.timed("router", runtime.router.route)  # type: ignore[method-assign]
     runtime.pool.call = profile.timed("MCP round trip", runtime.pool.call)  # type: ignore[method-assign]
     saver = runtime.checkpointer
@@ -92,11 +99,12 @@ def instrument(runtime: Runtime, server: ScriptedServer, profile: Profile) -> No
         setattr(runtime.threads, name, profile.timed("thread records", getattr(runtime.threads, name)))
 
     async def chat(*a: Any, **kw: Any) -> Any:
-        busy0, start = server.busy_seconds, time.perf_counter()
+        busy0, start = model_time(), time.perf_counter()
         try:
             return await CHAT(*a, **kw)
         finally:
-            profile.add("model client", (time.perf_counter() - start) - (server.busy_seconds - busy0))
+            CALLS[0] += 1
+            profile.add("model client", (time.perf_counter() - start) - (model_time() - busy0))
 
     agents.graph.chat = chat  # type: ignore[assignment]
     agents.runtime.ensure_endpoint = profile.timed("endpoint check", ENSURE_ENDPOINT)  # type: ignore[assignment]
@@ -107,14 +115,10 @@ def uninstrument() -> None:
     agents.runtime.ensure_endpoint = ENSURE_ENDPOINT  # type: ignore[assignment]
 
 
-def timed_turns(server: ScriptedServer, with_tool: bool, profile: Profile) -> tuple[list[float], list[float]]:
+def timed_turns(model_time: Callable[[], float], with_tool: bool, profile: Profile) -> tuple[list[float], list[float]]:
     overheads, hops = [], []
     for i in range(TURNS + 1):
-        if with_tool:
-            server.script(tool("graph_stats", {}, delay=LATENCY), text(f"answer {i}", delay=LATENCY))
-        else:
-            server.script(text(f"answer {i}", delay=LATENCY))
-        busy0 = server.busy_seconds
+        busy0 = model_time()
         start = time.perf_counter()
         call_at = None
         for event in run_turn(f"question {i}", agent="kg" if with_tool else None):
@@ -127,13 +131,13 @@ def timed_turns(server: ScriptedServer, with_tool: bool, profile: Profile) -> tu
         total = time.perf_counter() - start
         profile.next_turn()
         if i:  # the first turn starts the runtime and the MCP server
-            overheads.append((total - (server.busy_seconds - busy0)) * 1000)
+            overheads.append((total - (model_time() - busy0)) * 1000)
     profile.turns = profile.turns[1:]
     return overheads, hops[1:]
 
 
-def concurrent_reply(request: dict[str, Any]) -> Reply:
-    """For many turns at once: the kg agent calls graph_stats once, everything else answers."""
+def model_reply(request: dict[str, Any]) -> Reply:
+    """The scripted model: the kg agent calls graph_stats once, everything else answers."""
     tools = {t["function"]["name"] for t in request.get("tools") or []}
     if "graph_stats" in tools and not any(m["role"] == "tool" for m in request["messages"]):
         return tool("graph_stats", {}, delay=LATENCY)
@@ -185,54 +189,93 @@ def persistent(n: int) -> list[float]:
     return times
 
 
+@contextmanager
+def model_server(where: str) -> Iterator[tuple[str, Callable[[], float]]]:
+    """The scripted model's URL and a clock of its model time so far: in a thread of this process (its
+    busy seconds), or in a process of its own (LATENCY per call, counted by `instrument`)."""
+    if where == "thread":
+        with ScriptedServer(handler=model_reply) as server:
+            yield server.url, lambda: server.busy_seconds
+        return
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.orchestration", "--model-server"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip(), lambda: CALLS[0] * LATENCY
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+CALLS = [0]  # model calls made through the instrumented runtime (for the model server in a process)
+
+
+def measure(where: str) -> dict[str, Any]:
+    """Every figure of the table, with the model server `where` ("thread" or "process")."""
+    plain_profile, tool_profile = Profile(), Profile()
+    out: dict[str, Any] = {}
+    with model_server(where) as (url, model_time):
+        os.environ["SPARK_AGENTS_SUPERVISOR_URL"] = url
+        for key, profile, with_tool in (("plain", plain_profile, False), ("tool", tool_profile, True)):
+            reset_runtime()
+            instrument(get_runtime(), model_time, profile)
+            out[key], hops = timed_turns(model_time, with_tool=with_tool, profile=profile)
+            if with_tool:
+                out["hops"] = hops
+        out["fresh"] = asyncio.run(session_per_call(8))
+        out["kept"] = persistent(20)
+        uninstrument()
+        out["routes"] = route_times(get_runtime(), 50)
+        reset_runtime()
+        out["at_once"] = {(n, t): concurrent_turns(n, t) for n in (8, 32) for t in (False, True)}
+        reset_runtime()
+    out["profiles"] = (plain_profile, tool_profile)
+    return out
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--model-server"]:
+        with ScriptedServer(handler=model_reply) as server:
+            print(server.url, flush=True)
+            sys.stdin.read()  # until the benchmark closes it (or dies)
+        return
     os.environ["SPARK_AGENTS_HOME"] = tempfile.mkdtemp(prefix="spark-bench-")
     os.environ["SPARK_AGENTS_AGENT_ROUTING"] = "llm"  # gpt-oss decides with handoff tools
     os.environ["SPARK_AGENTS_AGENT_SMALL_MODEL"] = "false"
-    plain_profile, tool_profile = Profile(), Profile()
-    with ScriptedServer() as server:
-        os.environ["SPARK_AGENTS_SUPERVISOR_URL"] = server.url
-        reset_runtime()
-        runtime = get_runtime()
-        instrument(runtime, server, plain_profile)
-        plain, _ = timed_turns(server, with_tool=False, profile=plain_profile)
-        reset_runtime()
-        runtime = get_runtime()
-        instrument(runtime, server, tool_profile)
-        with_tool, hops = timed_turns(server, with_tool=True, profile=tool_profile)
-        fresh = asyncio.run(session_per_call(8))
-        kept = persistent(20)
-        uninstrument()
-        routes = route_times(get_runtime(), 50)
-        reset_runtime()
-    with ScriptedServer(handler=concurrent_reply) as server:
-        os.environ["SPARK_AGENTS_SUPERVISOR_URL"] = server.url
-        reset_runtime()
-        at_once = {(n, t): concurrent_turns(n, t) for n in (8, 32) for t in (False, True)}
-        reset_runtime()
-    print(f"Scripted model latency {LATENCY * 1000:.0f} ms per call; {TURNS} turns each; model time subtracted.\n")
-    print("| what | p50 ms | p95 ms |")
-    print("|---|---|---|")
-    print(f"| turn overhead, supervisor answers (1 model call) | {pct(plain, 50):.1f} | {pct(plain, 95):.1f} |")
-    print(
-        f"| turn overhead, kg agent + 1 tool hop (2 model calls) | {pct(with_tool, 50):.1f} | "
-        f"{pct(with_tool, 95):.1f} |"
-    )
-    print(f"| tool hop: tool_call → tool_result (graph_stats over MCP) | {pct(hops, 50):.1f} | {pct(hops, 95):.1f} |")
-    print(f"| graph_stats, persistent session (runtime pool) | {pct(kept, 50):.1f} | {pct(kept, 95):.1f} |")
-    print(f"| graph_stats, new stdio session per call | {pct(fresh, 50):.1f} | {pct(fresh, 95):.1f} |")
-    print(f"| router: one route() (`auto` mode, local profile) | {pct(routes, 50):.1f} | {pct(routes, 95):.1f} |")
-    for (n, with_t), values in at_once.items():
+    runs = {where: measure(where) for where in ("thread", "process")}
+    print(f"Scripted model latency {LATENCY * 1000:.0f} ms per call; {TURNS} turns each; model time subtracted.")
+    print("Model server in a thread of the benchmark (as the tests run it) or in its own process (as llama.cpp).\n")
+    print("| what | thread: p50 ms | thread: p95 ms | process: p50 ms | process: p95 ms |")
+    print("|---|---|---|---|---|")
+
+    def row(what: str, pick: Callable[[dict[str, Any]], list[float]]) -> None:
+        cells = " | ".join(f"{pct(pick(r), 50):.1f} | {pct(pick(r), 95):.1f}" for r in runs.values())
+        print(f"| {what} | {cells} |")
+
+    row("turn overhead, supervisor answers (1 model call)", lambda r: r["plain"])
+    row("turn overhead, kg agent + 1 tool hop (2 model calls)", lambda r: r["tool"])
+    row("tool hop: tool_call → tool_result (graph_stats over MCP)", lambda r: r["hops"])
+    row("graph_stats, persistent session (runtime pool)", lambda r: r["kept"])
+    row("graph_stats, new stdio session per call", lambda r: r["fresh"])
+    row("router: one route() (`auto` mode, local profile)", lambda r: r["routes"])
+    for n, with_t in runs["thread"]["at_once"]:
         what = "kg agent + 1 tool hop" if with_t else "supervisor answers"
-        print(f"| turn overhead, {n} turns at once, {what} | {pct(values, 50):.1f} | {pct(values, 95):.1f} |")
+        row(f"turn overhead, {n} turns at once, {what}", lambda r, k=(n, with_t): r["at_once"][k])  # type: ignore[misc]
     print("\nWhere a turn's overhead goes (median ms per turn, one turn at a time):\n")
-    print("| part | supervisor answers | kg agent + 1 tool hop |")
-    print("|---|---|---|")
+    print("| part | thread: supervisor answers | thread: kg + 1 tool hop | process: supervisor | process: kg + 1 hop |")
+    print("|---|---|---|---|---|")
     for part in PARTS:
-        print(f"| {part} | {plain_profile.median(part):.1f} | {tool_profile.median(part):.1f} |")
-    rest_plain = statistics.median(plain) - sum(plain_profile.median(p) for p in PARTS)
-    rest_tool = statistics.median(with_tool) - sum(tool_profile.median(p) for p in PARTS)
-    print(f"| graph supersteps, event delivery, the rest | {rest_plain:.1f} | {rest_tool:.1f} |")
+        cells = " | ".join(f"{p.median(part):.1f}" for r in runs.values() for p in r["profiles"])
+        print(f"| {part} | {cells} |")
+    rest = []
+    for r in runs.values():
+        for key, p in zip(("plain", "tool"), r["profiles"], strict=True):
+            rest.append(statistics.median(r[key]) - sum(p.median(part) for part in PARTS))
+    print(f"| graph supersteps, event delivery, the rest | {' | '.join(f'{x:.1f}' for x in rest)} |")
 
 
 if __name__ == "__main__":
