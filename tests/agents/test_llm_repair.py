@@ -82,3 +82,21 @@ def test_a_plain_answer_is_one_call(scripted: ScriptedServer) -> None:
     scripted.script(text("Hello."))
     assert ask(scripted).content == "Hello." and len(scripted.chat_requests) == 1
     assert HARMONY_LEAK.startswith("<|channel|>")
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        "[1, 2]",
+        '{"choices": "none"}',
+        '{"choices": [{"delta": {"content": 42}}]}',
+        '{"choices": [{"delta": {"tool_calls": ["search"]}}]}',
+        '{"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"name": ["search"]}}]}}]}',
+    ],
+)
+def test_a_stream_chunk_of_the_wrong_shape_is_one_clear_error(scripted: ScriptedServer, chunk: str) -> None:
+    """Chunks are read as raw JSON (no pydantic model per chunk): a shape no OpenAI-compatible server sends
+    is an 'unexpected answer' from that server, never a crash in the reader."""
+    scripted.script(Reply(fault="wrong_chunk", content=chunk))
+    with pytest.raises(ModelServerError, match="unexpected answer"):
+        ask(scripted)

@@ -25,6 +25,7 @@ Fault = Literal[
     "malformed_tool_call",
     "drop_mid_stream",
     "garbage",
+    "wrong_chunk",  # a well-formed SSE stream of one chunk: the reply's content, JSON of the wrong shape
     "hang",
     # what llama.cpp's and vLLM's servers return when gpt-oss's Harmony output fails to parse:
     "empty_content",  # finish_reason "stop", no content, no tool calls
@@ -297,6 +298,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if reply.token_delay:
                 time.sleep(reply.token_delay)
 
+        if reply.fault == "wrong_chunk":
+            write(f"data: {reply.content}\n\ndata: [DONE]\n\n".encode())
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+            return
         try:
             chunk({"role": "assistant", "content": ""})
             if reply.reasoning:
