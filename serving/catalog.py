@@ -39,6 +39,14 @@ def parse_size(value: str | int | float) -> int:
     return round(float(m.group(1)) * _UNITS[m.group(2)])
 
 
+def parse_version(value: str) -> tuple[int, int]:
+    """`"13.0"`, `"13.0.1"` -> (13, 0): the major and minor that CUDA compatibility is decided on."""
+    m = re.match(r"^\s*(\d+)\.(\d+)", value)
+    if not m:
+        raise ValueError(f"version {value!r} must start with MAJOR.MINOR")
+    return int(m.group(1)), int(m.group(2))
+
+
 class UnknownModel(ConfigError):
     """A model name that is not in the catalog."""
 
@@ -107,10 +115,31 @@ class ModelSpec(BaseModel):
             ) from None
 
 
+class ImageBuild(BaseModel):
+    """How compose.yaml builds an engine's image here, when no published image runs on the Spark."""
+
+    dockerfile: str  # relative to the repository root
+    args: dict[str, str] = {}
+
+
 class EngineSpec(BaseModel):
     overhead: dict[str, int]
     compute: int | None = None
     image: str
+    build: ImageBuild | None = None
+    cuda: str  # the CUDA version the image is built with: the driver must support it
+    compute_capabilities: list[str] = []  # GPU architectures the image has kernels for (empty: every current one)
+    platforms: list[str]  # linux/arm64 (the Spark), linux/amd64
+    prompt_cache_default: int = 0  # llama-server's --cache-ram when unset, bytes
+
+    @property
+    def cuda_version(self) -> tuple[int, int]:
+        return parse_version(self.cuda)
+
+    @field_validator("prompt_cache_default", mode="before")
+    @classmethod
+    def _prompt_cache(cls, v: Any) -> int:
+        return parse_size(v)
 
     @field_validator("overhead", mode="before")
     @classmethod
@@ -123,10 +152,21 @@ class EngineSpec(BaseModel):
         return None if v is None else parse_size(v)
 
 
+class Machine(BaseModel):
+    usable: int = Field(description="bytes the OS shows as total memory")
+    source: str
+
+    @field_validator("usable", mode="before")
+    @classmethod
+    def _usable(cls, v: Any) -> int:
+        return parse_size(v)
+
+
 class Catalog(BaseModel):
     engines: dict[str, EngineSpec]
     models: dict[str, ModelSpec]
     reserve: dict[str, dict[str, int]]
+    machines: dict[str, Machine] = {}
 
     @model_validator(mode="before")
     @classmethod

@@ -11,7 +11,13 @@ import typer
 
 from core.console import fail, run_cli
 
-OVERRIDE_FIELDS = {"ctx": ("ctx", int), "slots": ("slots", int), "kv": ("kv_type", str), "model": ("model", str)}
+OVERRIDE_FIELDS = {
+    "ctx": ("ctx", int),
+    "slots": ("slots", int),
+    "kv": ("kv_type", str),
+    "model": ("model", str),
+    "cache_ram": ("prompt_cache_mib", int),
+}
 
 
 def parse_overrides(**flags: list[str] | None) -> dict[str, dict[str, object]]:
@@ -24,13 +30,14 @@ def parse_overrides(**flags: list[str] | None) -> dict[str, dict[str, object]]:
         for raw in values or []:
             name, sep, value = raw.partition("=")
             if not sep or not name or not value:
-                raise ConfigError(f"--{flag} expects SERVER=VALUE (for example --{flag} supervisor=...), not {raw!r}.")
+                opt = flag.replace("_", "-")
+                raise ConfigError(f"--{opt} expects SERVER=VALUE (for example --{opt} supervisor=...), not {raw!r}.")
             upd = out.setdefault(name.strip(), {})
             if kind is int:
                 try:
                     upd[field] = int(value)
                 except ValueError:
-                    raise ConfigError(f"--{flag} {raw}: {value!r} is not a whole number.") from None
+                    raise ConfigError(f"--{flag.replace('_', '-')} {raw}: {value!r} is not a whole number.") from None
             elif flag == "model":
                 model, _, quant = value.partition(":")
                 upd["model"], upd["quant"] = model, quant
@@ -115,6 +122,47 @@ def register_models(models: typer.Typer) -> None:
 
         run_cli(body)
 
+    @models.command("doctor")
+    def models_doctor(
+        profile: Annotated[str | None, typer.Option(help="Default: SPARK_AGENTS_PROFILE.")] = None,
+        no_hash: Annotated[
+            bool, typer.Option("--no-hash", help="Check the model files are there without hashing them.")
+        ] = False,
+    ) -> None:
+        """Before `docker compose up`: this machine against the images, the model files and the memory plan.
+
+        One line per check; a failure says how to fix it. Exit 1 when any check fails."""
+        import os
+
+        from serving.doctor import IMAGE_ENV, diagnose, probe, render
+        from serving.plan import make_plan
+        from serving.pull import settings_catalog
+        from serving.settings import ServingSettings
+
+        settings = ServingSettings()
+        name = profile or settings.profile
+        if name == "local":
+            name = "spark-120b"  # the doctor is about the compose stack; local needs no images
+            typer.secho("The local profile runs no containers: checking the spark-120b stack.", err=True)
+
+        def body() -> list:
+            catalog = settings_catalog(settings)
+            plan = make_plan(name, settings=settings, catalog=catalog, suggest=False)
+            overrides = {e: os.environ[v] for e, v in IMAGE_ENV.items() if os.environ.get(v)}
+
+            def hashing(path: Path) -> None:
+                typer.secho(f"hashing {path.name} ({path.stat().st_size / 2**30:.2f} GiB)…", err=True)
+
+            return diagnose(
+                plan, catalog, probe(), settings.models_dir, settings.meminfo_path, overrides, not no_hash, hashing
+            )
+
+        findings = run_cli(body)
+        print(render(findings))
+        failed = [f for f in findings if f.status == "fail"]
+        if failed:
+            fail(f"{len(failed)} of {len(findings)} checks failed: fix them before `docker compose up`.")
+
     @models.command("pull")
     def models_pull(
         names: Annotated[
@@ -161,7 +209,9 @@ def register(app: typer.Typer) -> None:
         budget_gb: Annotated[
             float | None,
             typer.Option(
-                "--budget-gb", help="Memory budget in GB (GiB). Default 120 for spark, this machine's RAM for local."
+                "--budget-gb",
+                help="Memory budget in GB (GiB). Default: what a DGX Spark shows as usable (119.7), this machine's "
+                "RAM for local.",
             ),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
@@ -179,6 +229,10 @@ def register(app: typer.Typer) -> None:
         model: Annotated[
             list[str] | None, typer.Option("--model", help="SERVER=NAME[:QUANT] from the catalog.")
         ] = None,
+        cache_ram: Annotated[
+            list[str] | None,
+            typer.Option("--cache-ram", help="SERVER=MIB llama-server's host-memory prompt cache (0: none)."),
+        ] = None,
         brief: Annotated[
             bool, typer.Option("--brief", help="The table only, without the per-server arithmetic.")
         ] = False,
@@ -189,7 +243,7 @@ def register(app: typer.Typer) -> None:
         from serving.plan_table import render_table
         from serving.settings import ServingSettings
 
-        overrides = run_cli(lambda: parse_overrides(ctx=ctx, slots=slots, kv=kv, model=model))
+        overrides = run_cli(lambda: parse_overrides(ctx=ctx, slots=slots, kv=kv, model=model, cache_ram=cache_ram))
         if compose:
             text = run_cli(lambda: render_compose(overrides, budget_gb))
             if compose_file == "-":

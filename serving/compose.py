@@ -6,6 +6,8 @@ from its `ServerPlan`; `compose_disagreements` checks a parsed compose file agai
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from core.errors import ConfigError
 from serving.catalog import Catalog, GiB, ModelSpec, load_catalog
 from serving.plan import make_plan
@@ -20,6 +22,9 @@ COMPOSE_HEADER = """\
 #
 # Pick the supervisor in .env (see .env.example): COMPOSE_PROFILES=spark-120b (gpt-oss-120b) or spark-20b.
 # Model files go in ${SPARK_AGENTS_MODELS_DIR:-./models}; `spark-agents plan --profile spark-120b` shows the memory.
+# llama-server's image is built here on the first `up` (serving/docker/llama-server.Dockerfile: CUDA 13, sm_121);
+# LLAMA_CPP_IMAGE (with LLAMA_CPP_PULL_POLICY=missing) and TRTLLM_IMAGE name others. Check the machine first:
+# `spark-agents models doctor`.
 """
 MODELS_DIR = "${SPARK_AGENTS_MODELS_DIR:-./models}"
 LLAMA_IMAGE = "${LLAMA_CPP_IMAGE:-%s}"
@@ -51,14 +56,26 @@ def llama_command(s: ServerPlan, port: int, model: ModelSpec) -> list[str]:
     cmd += ["-c", str(c.ctx * c.slots), "--parallel", str(c.slots)]
     cmd += ["--cache-type-k", c.kv_type, "--cache-type-v", c.kv_type]
     cmd += ["--flash-attn", "on" if c.flash_attn else "off", "-ub", str(c.ubatch), "-b", str(max(2048, c.ubatch))]
-    cmd += ["-ngl", "999"]
-    if not c.mmap:
-        cmd.append("--no-mmap")
+    cmd += ["-ngl", "999", "--load-mode", "mmap" if c.mmap else "none"]
+    if c.prompt_cache_mib is not None:
+        cmd += ["--cache-ram", str(c.prompt_cache_mib)]
     if model.chat_template == "jinja":
         cmd.append("--jinja")
     if model.embedding_model:
         cmd += ["--embedding"] + (["--pooling", model.pooling] if model.pooling else [])
     return cmd
+
+
+def llama_image(catalog: Catalog) -> dict:
+    """llama-server's image, built here for GB10 unless LLAMA_CPP_IMAGE names another (then pulled if missing)."""
+    engine = catalog.engines["llama.cpp"]
+    out: dict = {"image": LLAMA_IMAGE % engine.image}
+    if engine.build is not None:
+        dockerfile = PurePosixPath(engine.build.dockerfile)
+        out["build"] = {"context": str(dockerfile.parent), "dockerfile": dockerfile.name, "args": engine.build.args}
+        # never pull the default name from a registry (nobody publishes it); an override is pulled when missing
+        out["pull_policy"] = "${LLAMA_CPP_PULL_POLICY:-build}"
+    return out
 
 
 def trtllm_options(s: ServerPlan) -> str:
@@ -115,7 +132,7 @@ def compose_dict(plans: dict[str, Plan], catalog: Catalog | None = None) -> dict
             if not shared:
                 svc["profiles"] = profs
             if s.engine == "llama.cpp":
-                svc["image"] = LLAMA_IMAGE % catalog.engines["llama.cpp"].image
+                svc.update(llama_image(catalog))
                 svc["command"] = llama_command(s, port, model)
                 # live admission first: the plan's servers against MemAvailable (serving/admission.py)
                 svc["depends_on"] = {ADMISSION: {"condition": "service_completed_successfully", "required": True}}
@@ -318,12 +335,11 @@ def compose_disagreements(doc: dict, plans: dict[str, Plan], catalog: Catalog | 
             if s.engine == "llama.cpp":
                 model = catalog.model(c.model)
                 want = llama_command(s, port, model)
-                for flag in ("-m", "--alias", "--port", "-c", "--parallel", "--cache-type-k", "--cache-type-v", "-ub"):
+                flags = ("-m", "--alias", "--port", "-c", "--parallel", "--cache-type-k", "--cache-type-v", "-ub")
+                for flag in (*flags, "--load-mode", "--cache-ram"):
                     got, exp = _flag(cmd, flag), _flag(want, flag)
                     if got != exp:
                         problems.append(f"{where}: {flag} is {got}, the plan says {exp}")
-                if ("--no-mmap" in want) != ("--no-mmap" in cmd):
-                    problems.append(f"{where}: --no-mmap is {'missing' if '--no-mmap' in want else 'not in the plan'}")
                 if model.chat_template == "jinja" and "--jinja" not in cmd:
                     problems.append(f"{where}: --jinja missing for {c.model}")
             else:

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import httpx
@@ -43,6 +44,28 @@ class ServerState(BaseModel):
         return f"http://{self.host}:{self.port}/v1"
 
 
+@lru_cache(maxsize=8)
+def llama_server_help(binary: str) -> str:
+    """A llama-server's `--help`: which flags this build understands (`--load-mode` replaced `--no-mmap`)."""
+    try:
+        done = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as e:
+        log.warning("%s --help failed (%s): starting it with the oldest flags", binary, e)
+        return ""
+    return done.stdout + done.stderr
+
+
+def llama_server_flags(binary: str, mmap: bool) -> list[str]:
+    """Load mode and prompt cache in the words this build knows; the plan counts no prompt cache for `local`."""
+    known = llama_server_help(binary)
+    flags: list[str] = []
+    if not mmap:
+        flags += ["--load-mode", "none"] if "--load-mode" in known else ["--no-mmap"]
+    if "--cache-ram" in known:
+        flags += ["--cache-ram", "0"]
+    return flags
+
+
 def server_command(
     model: Path, name: str, host: str, port: int, ctx: int, threads: int | None, mmap: bool = True
 ) -> list[str]:
@@ -50,7 +73,7 @@ def server_command(
     binary = shutil.which("llama-server")
     if binary:
         cmd = [binary, "-m", str(model), "--host", host, "--port", str(port), "-c", str(ctx), "--jinja"]
-        cmd += ["--alias", name] + (["-t", str(threads)] if threads else []) + ([] if mmap else ["--no-mmap"])
+        cmd += ["--alias", name] + (["-t", str(threads)] if threads else []) + llama_server_flags(binary, mmap)
         return cmd
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", name]
     cmd += ["--host", host, "--port", str(port), "--n_ctx", str(ctx)] + ([] if mmap else ["--use_mmap", "false"])

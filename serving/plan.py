@@ -12,12 +12,12 @@ from serving.catalog import Catalog, load_catalog
 from serving.plan_model import KVBreakdown, OverBudget, Plan, ServerConfig, ServerPlan, Suggestion, TrtKV, gib
 from serving.settings import ServingSettings
 from serving.sizing import (
-    DEFAULT_BUDGET_GIB,
     SPARK_PLAN_PROFILES,
     SPARK_SERVERS,
     apply_overrides,
     assemble,
     budget_bytes,
+    default_budget_gib,
     default_configs,
     kv_cache,
     llama_compute_buffer,
@@ -26,7 +26,6 @@ from serving.sizing import (
 from serving.suggest import suggestions
 
 __all__ = [
-    "DEFAULT_BUDGET_GIB",
     "SPARK_PLAN_PROFILES",
     "SPARK_SERVERS",
     "KVBreakdown",
@@ -38,6 +37,7 @@ __all__ = [
     "TrtKV",
     "apply_overrides",
     "budget_bytes",
+    "default_budget_gib",
     "default_configs",
     "gib",
     "kv_cache",

@@ -31,7 +31,9 @@ class ServerConfig(BaseModel):
     ubatch: int = 512
     flash_attn: bool = True
     device: Device = "cuda"
-    mmap: bool = True  # llama.cpp maps the file; the spark plans pass --no-mmap (see ServerPlan.load_peak)
+    mmap: bool = True  # llama.cpp maps the file; the spark plans load with --load-mode none (ServerPlan.load_peak)
+    # llama-server's host-memory prompt cache (--cache-ram, MiB); None: the engine's default (8192 MiB)
+    prompt_cache_mib: int | None = Field(None, ge=0)
     model_path: str | None = None  # local profile: plan from this GGUF's own metadata
 
 
@@ -68,6 +70,7 @@ class ServerPlan(BaseModel):
     weights: int
     cpu_repack: int = 0  # a second, repacked copy of the weights (llama.cpp CPU AMX backend)
     kv: int
+    prompt_cache: int = 0  # llama-server keeps evicted slots' KV in host memory: the GPU's pool on the Spark
     compute: int
     overhead: int
     kv_detail: KVBreakdown
@@ -77,7 +80,7 @@ class ServerPlan(BaseModel):
 
     @property
     def total(self) -> int:
-        return self.weights + self.cpu_repack + self.kv + self.compute + self.overhead
+        return self.weights + self.cpu_repack + self.kv + self.prompt_cache + self.compute + self.overhead
 
     @property
     def peak(self) -> int:

@@ -26,6 +26,7 @@ def render_table(plan: Plan, explain: bool = True) -> str:
         "KV type",
         "weights",
         "KV cache",
+        "prompt cache",
         "compute",
         "overhead",
         "total",
@@ -44,15 +45,16 @@ def render_table(plan: Plan, explain: bool = True) -> str:
                 c.kv_type,
                 fmt(weights),
                 fmt(s.kv),
+                fmt(s.prompt_cache),
                 fmt(s.compute),
                 fmt(s.overhead),
                 fmt(s.total),
             )
         )
     reserve = ", ".join(f"{k} {fmt(v)}" for k, v in plan.reserve.items())
-    rows.append(("reserve", "OS and app services", "", "", "", "", "", "", "", "", fmt(plan.reserve_total)))
+    rows.append(("reserve", "OS and app services", "", "", "", "", "", "", "", "", "", fmt(plan.reserve_total)))
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
-    right = {6, 7, 8, 9, 10}
+    right = {6, 7, 8, 9, 10, 11}
 
     def line(r: tuple) -> str:
         return "  ".join(

@@ -1,12 +1,15 @@
 """The memory arithmetic: how many bytes each server takes and why, and the profiles' default knobs.
 
 Per server: weights (file size) + KV cache + compute buffer + runtime overhead; plus an OS/app reserve;
-the total is checked against a budget (default 120 GiB of the DGX Spark's 128). The KV cache is
+the total is checked against a budget (default: what a DGX Spark's OS shows as usable, serving/catalog.yaml
+`machines.spark`). The KV cache is
 
     layers x KV heads x head dim x 2 (K and V) x bytes per element x context tokens x parallel slots
 
 where sliding-window layers (gpt-oss alternates 128-token sliding-window and full-attention layers) hold
-only their window (llama.cpp keeps window x slots + one micro-batch, padded to 256 cells). llama.cpp KV
+only their window (llama.cpp keeps, per slot, the window + one micro-batch, padded to 256 cells). llama-server
+also keeps a prompt cache in host memory (--cache-ram, 8192 MiB unless set): on the Spark's unified memory that
+is the GPU's pool, so every spark server sets it and the plan counts it. llama.cpp KV
 types: f16 (2 bytes), q8_0 (34 bytes per 32 elements), q4_0 (18 per 32). TensorRT-LLM pre-allocates a
 fraction of free memory for its KV cache by default; the plan always sets `max_tokens` (and a matching
 `free_gpu_memory_fraction`) explicitly.
@@ -22,7 +25,7 @@ from typing import Literal
 from urllib.parse import urlparse
 
 from core.errors import ConfigError
-from serving.catalog import Catalog, GiB, ModelSpec, load_catalog, model_from_gguf, read_gguf
+from serving.catalog import Catalog, GiB, MiB, ModelSpec, load_catalog, model_from_gguf, read_gguf
 from serving.plan_model import KVBreakdown, Plan, ServerConfig, ServerPlan, TrtKV, gib
 from serving.registry import SPARK_PROFILES, Role
 from serving.settings import ServingSettings
@@ -36,7 +39,6 @@ SWA_PAD = 256
 # (llama_model_loader::load_all_data).
 NO_MMAP_STAGING = 4 * 1024 * 1024
 MAX_SLOTS = 64
-DEFAULT_BUDGET_GIB = 120.0
 PlanProfile = Literal["local", "spark-120b", "spark-20b"]
 SPARK_PLAN_PROFILES: tuple[str, ...] = ("spark-120b", "spark-20b")
 
@@ -59,9 +61,9 @@ def kv_cache(
     if model.sliding_layers:
         window = model.sliding_window or 0
         if (engine or model.engine) == "llama.cpp":
-            # llama.cpp's sliding-window cache: window per slot plus one micro-batch, padded, never above the
-            # full cache (llama_kv_cache_iswa).
-            sliding_tokens = min(full_tokens, _pad(window * slots + ubatch, SWA_PAD))
+            # llama-server keeps one KV stream per slot (not unified): each stream's sliding-window cache holds the
+            # window plus one micro-batch, padded, never above that stream's context (llama_kv_cache_iswa).
+            sliding_tokens = slots * min(ctx, _pad(window + ubatch, SWA_PAD))
         else:
             sliding_tokens = min(full_tokens, window * slots)
     sliding_bytes = round(model.sliding_layers * per_layer_token * sliding_tokens)
@@ -104,19 +106,24 @@ def llama_cpp_has_amx() -> bool:
 # --- profiles ----------------------------------------------------------------------------------------
 
 # The spark plans' knobs. The model per role and the ports come from serving.registry.SPARK_PROFILES.
+# Prompt caches (MiB): the supervisor's keeps a thread that lost its slot warm (one 64k gpt-oss-120b conversation
+# is ~2.3 GiB of KV); the coder's a shorter one; an embedding server has no conversation to resume.
 SPARK_SERVERS: dict[str, dict[Role, dict]] = {
     "spark-120b": {
-        Role.SUPERVISOR: {"quant": "MXFP4", "ctx": 65536, "slots": 2, "kv_type": "f16"},
-        Role.CODER: {"quant": "Q8_0", "ctx": 16384, "slots": 2, "kv_type": "q8_0"},
+        Role.SUPERVISOR: {"quant": "MXFP4", "ctx": 65536, "slots": 2, "kv_type": "f16", "prompt_cache_mib": 2048},
+        Role.CODER: {"quant": "Q8_0", "ctx": 16384, "slots": 2, "kv_type": "q8_0", "prompt_cache_mib": 1024},
         Role.VISION: {"quant": "BF16", "ctx": 16384, "slots": 2, "kv_type": "bf16"},
         # an embedding server must take a whole input in one micro-batch: ubatch = ctx
-        Role.EMBEDDINGS: {"quant": "Q8_0", "ctx": 8192, "slots": 2, "kv_type": "f16", "ubatch": 8192},
+        Role.EMBEDDINGS: {
+            "quant": "Q8_0", "ctx": 8192, "slots": 2, "kv_type": "f16", "ubatch": 8192, "prompt_cache_mib": 0,
+        },
     },
-}
+}  # fmt: skip
 SPARK_SERVERS["spark-20b"] = {
     **SPARK_SERVERS["spark-120b"],
     # the 20B leaves room for the full 131k context on four parallel threads
-    Role.SUPERVISOR: {"quant": "MXFP4", "ctx": 131072, "slots": 4, "kv_type": "f16"},
+    # and a larger prompt cache: a full 131k gpt-oss-20b conversation is 3 GiB of KV
+    Role.SUPERVISOR: {"quant": "MXFP4", "ctx": 131072, "slots": 4, "kv_type": "f16", "prompt_cache_mib": 4096},
 }
 
 
@@ -144,6 +151,7 @@ def local_config(name: str, roles: list[Role], model: str, path: Path, s: Servin
         flash_attn=False,
         device="cpu",
         mmap=s.local_mmap,
+        prompt_cache_mib=0,  # llama-cpp-python keeps none; a llama-server on PATH is started with --cache-ram 0
         model_path=str(path),
     )
 
@@ -161,8 +169,8 @@ def default_configs(profile: str, settings: ServingSettings | None = None) -> li
     if profile not in SPARK_SERVERS:
         raise ConfigError(f"Unknown profile {profile!r}: choose one of local, {', '.join(SPARK_SERVERS)}.")
     return [
-        # --no-mmap: on the Spark's unified memory a mapped file's page cache sits beside the loaded copy (twice
-        # the weights until the kernel drops the cache) and loads ~10x slower
+        # --load-mode none: on the Spark's unified memory a mapped file's page cache sits beside the loaded copy
+        # (twice the weights until the kernel drops the cache) and loads ~10x slower
         ServerConfig(name=role.value, roles=[role], model=SPARK_PROFILES[profile][role][1], mmap=False, **knobs)
         for role, knobs in SPARK_SERVERS[profile].items()
     ]
@@ -212,6 +220,11 @@ def validate(cfg: ServerConfig, model: ModelSpec) -> None:
         raise ConfigError(f"{cfg.name}: a quantized KV cache ({cfg.kv_type}) needs flash attention in llama.cpp.")
     if cfg.ubatch <= 0:
         raise ConfigError(f"{cfg.name}: micro-batch must be positive, not {cfg.ubatch}.")
+    if cfg.prompt_cache_mib is not None and cfg.prompt_cache_mib < 0:
+        raise ConfigError(
+            f"{cfg.name}: prompt cache must be 0 or more MiB, not {cfg.prompt_cache_mib} "
+            f"(--cache-ram {cfg.name}=0 keeps none)."
+        )
 
 
 def plan_server(cfg: ServerConfig, catalog: Catalog | None = None) -> ServerPlan:
@@ -232,12 +245,26 @@ def plan_server(cfg: ServerConfig, catalog: Catalog | None = None) -> ServerPlan
         f"= {gib(kv.full_bytes)} GiB",
     ]
     if model.sliding_layers:
+        held = (
+            f"{cfg.slots} slots x (window {model.sliding_window} + micro-batch {cfg.ubatch}, padded to {SWA_PAD})"
+            if model.engine == "llama.cpp"
+            else f"{cfg.slots} slots x window {model.sliding_window}"
+        )
         why.append(
-            f"KV: {model.sliding_layers} sliding-window layers hold {kv.sliding_tokens} tokens "
-            f"(window {model.sliding_window}) = {gib(kv.sliding_bytes)} GiB"
+            f"KV: {model.sliding_layers} sliding-window layers hold {kv.sliding_tokens} tokens ({held}) "
+            f"= {gib(kv.sliding_bytes)} GiB"
         )
     trt = None
     repack = 0
+    prompt_cache = 0
+    if model.engine == "llama.cpp":
+        mib = engine.prompt_cache_default // MiB if cfg.prompt_cache_mib is None else cfg.prompt_cache_mib
+        prompt_cache = mib * MiB
+        how = "llama-server's default, unset" if cfg.prompt_cache_mib is None else "set"
+        why.append(
+            f"prompt cache: --cache-ram {mib} MiB ({how}; evicted slots' KV kept in host memory) "
+            f"= {gib(prompt_cache)} GiB"
+        )
     if model.engine == "tensorrt-llm":
         compute = engine.compute or 0
         trt = TrtKV(
@@ -263,11 +290,11 @@ def plan_server(cfg: ServerConfig, catalog: Catalog | None = None) -> ServerPlan
             load_peak = w.size
             why.append(
                 f"load peak: mmap keeps the file's page cache beside the GPU copy = {gib(load_peak)} GiB "
-                "(--no-mmap avoids it)"
+                "(--load-mode none avoids it)"
             )
         else:
             load_peak = NO_MMAP_STAGING
-            why.append(f"load peak: --no-mmap, 4 x 1 MiB upload buffers = {gib(load_peak)} GiB")
+            why.append(f"load peak: --load-mode none, 4 x 1 MiB upload buffers = {gib(load_peak)} GiB")
     return ServerPlan(
         config=cfg,
         engine=model.engine,
@@ -275,6 +302,7 @@ def plan_server(cfg: ServerConfig, catalog: Catalog | None = None) -> ServerPlan
         weights=w.size,
         cpu_repack=repack,
         kv=kv.total,
+        prompt_cache=prompt_cache,
         compute=compute,
         overhead=overhead,
         kv_detail=kv,
@@ -304,10 +332,17 @@ def assemble(profile: str, configs: list[ServerConfig], budget: int, catalog: Ca
     return plan
 
 
+def default_budget_gib(profile: str, catalog: Catalog) -> float:
+    """Spark profiles: what a Spark's OS shows as usable (catalog `machines.spark`); local: this machine's RAM."""
+    if profile == "local":
+        return _machine_gib()
+    return catalog.machines["spark"].usable / GiB
+
+
 def budget_bytes(budget_gb: float | None, profile: str, catalog: Catalog) -> int:
-    """The budget in bytes (spark: 120 GiB, local: this machine's RAM); it must exceed the reserve."""
+    """The budget in bytes (the profile's default unless given); it must exceed the reserve."""
     if budget_gb is None:
-        budget_gb = DEFAULT_BUDGET_GIB if profile != "local" else _machine_gib()
+        budget_gb = default_budget_gib(profile, catalog)
     if not math.isfinite(budget_gb) or budget_gb <= 0:
         raise ConfigError(f"Budget must be a positive number of GiB, not {budget_gb}.")
     budget = round(budget_gb * GiB)
@@ -315,7 +350,7 @@ def budget_bytes(budget_gb: float | None, profile: str, catalog: Catalog) -> int
     if budget <= reserve:
         raise ConfigError(
             f"Budget {budget_gb:g} GiB is below the OS/app reserve of {gib(reserve)} GiB for {profile}; "
-            "raise --budget-gb (the DGX Spark default is 120)."
+            f"raise --budget-gb (the DGX Spark default is {catalog.machines['spark'].usable / GiB:g})."
         )
     return budget
 

@@ -18,6 +18,9 @@ def candidates(plan: Plan, catalog: Catalog) -> list[tuple[int, str, list[str], 
     out: list[tuple[int, str, list[str], dict[str, dict[str, object]]]] = []
     for s in plan.servers:
         c = s.config
+        if s.prompt_cache:  # costs only a re-read prompt when a thread comes back to an evicted slot
+            flag = f"--cache-ram {c.name}=0"
+            out.append((0, f"{c.name}: no prompt cache", [flag], {c.name: {"prompt_cache_mib": 0}}))
         if s.engine == "llama.cpp" and c.kv_type == "f16" and c.flash_attn:
             out.append((1, f"{c.name}: KV cache q8_0", [f"--kv {c.name}=q8_0"], {c.name: {"kv_type": "q8_0"}}))
         if s.engine == "tensorrt-llm" and c.kv_type == "bf16":
@@ -67,12 +70,12 @@ def suggestions(plan: Plan, catalog: Catalog | None = None, per_kind: int = 4) -
                 (rank, Suggestion(change=change, flags=flags, total=trial.total, saves=plan.total - trial.total))
             )
     if not found:
-        # No single cut is enough: every KV cache quantized and one slot each, then the 20B supervisor.
+        # No single cut is enough: no prompt caches, every KV cache quantized, one slot each, the 20B supervisor.
         combined: dict[str, dict[str, object]] = {}
         all_flags: list[str] = []
         for rank, _change, fl, upd in candidates(plan, catalog):
             name = next(iter(upd))
-            if rank == 1 or (rank == 2 and upd[name].get("slots") == 1) or rank == 4:
+            if rank in (0, 1) or (rank == 2 and upd[name].get("slots") == 1) or rank == 4:
                 combined.setdefault(name, {}).update(upd[name])
                 all_flags += fl
         configs = [c.model_copy(update=combined.get(c.name, {})) for c in current.values()]
@@ -82,7 +85,7 @@ def suggestions(plan: Plan, catalog: Catalog | None = None, per_kind: int = 4) -
                 (
                     9,
                     Suggestion(
-                        change="all of: quantized KV, one slot each, 20B supervisor",
+                        change="all of: no prompt caches, quantized KV, one slot each, 20B supervisor",
                         flags=all_flags,
                         total=trial.total,
                         saves=plan.total - trial.total,
@@ -91,8 +94,8 @@ def suggestions(plan: Plan, catalog: Catalog | None = None, per_kind: int = 4) -
             )
         except ConfigError:
             pass
-    # kinds cheapest first (KV quantization, fewer slots, shorter context, smaller model); within a kind, the
-    # smallest change that is enough
+    # kinds cheapest first (no prompt cache, KV quantization, fewer slots, shorter context, smaller model); within
+    # a kind, the smallest change that is enough
     found.sort(key=lambda t: (t[0], t[1].saves))
     out: list[Suggestion] = []
     per: dict[int, int] = {}

@@ -62,10 +62,13 @@ def test_refusal_names_the_cheapest_cuts_computed_by_the_planner() -> None:
     result = check([sup], sup.peak - 2 * GiB, "spark-120b")
     assert not result.ok and result.cuts
     first = result.cuts[0]
-    assert first.flags == ["--kv supervisor=q8_0"]  # KV quantization is the cheapest kind of cut
-    cut = plan_server(sup.config.model_copy(update={"kv_type": "q8_0"}))
-    assert first.total == cut.peak <= result.available
-    assert "Cheapest cuts: supervisor: KV cache q8_0" in result.message()
+    # the cheapest kind of cut: dropping the 2 GiB prompt cache costs only a re-read prompt, then KV quantization
+    assert first.flags == ["--cache-ram supervisor=0"]
+    assert first.total == plan_server(sup.config.model_copy(update={"prompt_cache_mib": 0})).peak <= result.available
+    kv = next(c for c in result.cuts if c.flags == ["--kv supervisor=q8_0"])
+    assert kv.total == plan_server(sup.config.model_copy(update={"kv_type": "q8_0"})).peak <= result.available
+    assert "Cheapest cuts: supervisor: no prompt cache" in result.message()
+    assert "supervisor: KV cache q8_0" in result.message()
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

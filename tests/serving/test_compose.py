@@ -100,13 +100,49 @@ def test_every_model_server_waits_for_live_admission_and_loads_without_mmap(doc:
         if "-m" in cmd or cmd[:1] == ["trtllm-serve"]:
             assert svc["depends_on"][ADMISSION]["condition"] == "service_completed_successfully", name
         if "-m" in cmd:
-            assert "--no-mmap" in cmd, name
+            # the pinned release's words: --no-mmap was removed from llama.cpp's arguments (b10875+)
+            assert cmd[cmd.index("--load-mode") + 1] == "none" and "--no-mmap" not in cmd, name
     edited = copy.deepcopy(doc)
-    edited["services"]["coder"]["command"].remove("--no-mmap")
+    cmd = edited["services"]["coder"]["command"]
+    cmd[cmd.index("--load-mode") + 1] = "mmap"
     assert any(
-        "coder: --no-mmap is missing" in p
+        "coder: --load-mode is mmap, the plan says none" in p
         for p in compose_disagreements(edited, {p: make_plan(p) for p in SPARK_PLAN_PROFILES})
     )
+
+
+def test_every_llama_server_sets_the_planned_prompt_cache(doc: dict, plans: dict) -> None:
+    for profile, plan in plans.items():
+        active = active_services(doc, profile)
+        for s in plan.servers:
+            if s.engine != "llama.cpp":
+                continue
+            (svc,) = [v for n, v in active.items() if n.split("-")[0] == s.config.name]
+            cmd = [str(x) for x in svc["command"]]
+            assert cmd[cmd.index("--cache-ram") + 1] == str(s.config.prompt_cache_mib), (profile, s.config.name)
+    edited = copy.deepcopy(doc)
+    edited["services"]["embeddings"]["command"].remove("--cache-ram")
+    problems = compose_disagreements(edited, plans)
+    assert any("embeddings: --cache-ram is" in p and "the plan says 0" in p for p in problems)
+
+
+def test_llama_servers_run_an_image_built_for_gb10_and_trtllm_a_spark_release(doc: dict) -> None:
+    dockerfile = ROOT / "serving" / "docker" / "llama-server.Dockerfile"
+    text = dockerfile.read_text()
+    for name, svc in doc["services"].items():
+        cmd = [str(x) for x in svc.get("command") or []]
+        if "-m" in cmd:
+            assert "server-cuda" not in svc["image"] and svc["image"].startswith("${LLAMA_CPP_IMAGE:-"), name
+            build = svc["build"]
+            assert (ROOT / build["context"] / build["dockerfile"]) == dockerfile
+            assert build["args"]["CUDA_ARCHITECTURES"] == "121a-real" and build["args"]["CUDA_VERSION"] >= "13"
+            assert build["args"]["LLAMA_CPP_RELEASE"] in svc["image"]  # the tag names the pinned release
+            assert svc["pull_policy"] == "${LLAMA_CPP_PULL_POLICY:-build}"
+        if cmd[:1] == ["trtllm-serve"]:
+            assert svc["image"] == "${TRTLLM_IMAGE:-nvcr.io/nvidia/tensorrt-llm/release:1.3.0rc13}", name
+    for arg in ("LLAMA_CPP_RELEASE", "CUDA_VERSION", "CUDA_ARCHITECTURES"):
+        assert f"ARG {arg}" in text  # every build arg compose passes is one the Dockerfile reads
+    assert "-DCMAKE_CUDA_ARCHITECTURES=" in text and '--branch "${LLAMA_CPP_RELEASE}"' in text
 
 
 def test_tensorrt_llm_kv_cache_is_explicit_in_compose(doc: dict, plans: dict) -> None:
@@ -190,7 +226,7 @@ def test_cli_compose_refuses_an_over_budget_plan_and_leaves_the_file_alone(tmp_p
         timeout=120,
     )
     assert r.returncode == 1
-    assert "over the 120.00 GiB budget" in r.stderr and "Cut:" in r.stderr
+    assert "over the 119.70 GiB budget" in r.stderr and "Cut:" in r.stderr
     assert out.read_text() == "# my compose\n"
 
 

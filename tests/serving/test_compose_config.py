@@ -69,7 +69,8 @@ def test_the_env_switch_to_gpt_oss_20b(project: Path) -> None:
     services = yaml.safe_load(r.stdout)["services"]
     assert "supervisor-20b" in services and "supervisor-120b" not in services
     cmd = services["supervisor-20b"]["command"]
-    assert cmd[cmd.index("-m") + 1] == "/models/gpt-oss-20b-mxfp4.gguf" and "--no-mmap" in cmd
+    assert cmd[cmd.index("-m") + 1] == "/models/gpt-oss-20b-mxfp4.gguf"
+    assert cmd[cmd.index("--load-mode") + 1] == "none" and cmd[cmd.index("--cache-ram") + 1] == "4096"
     # what the app and the admission check are told is the 20B plan, and the models folder is the .env's
     assert services["api"]["environment"]["SPARK_AGENTS_PROFILE"] == "spark-20b"
     assert services["admission"]["environment"]["SPARK_AGENTS_PROFILE"] == "spark-20b"

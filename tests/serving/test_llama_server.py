@@ -65,3 +65,31 @@ def test_start_health_status_stop_with_the_real_model() -> None:
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{state.base_url}/models", timeout=2)
     assert server.stop() is False
+
+
+@pytest.mark.parametrize(
+    ("help_text", "mmap", "expected"),
+    [
+        # a current build (b10875+): --no-mmap is gone, --load-mode and the prompt cache's --cache-ram are there
+        ("  -lm, --load-mode MODE   how to load the model\n  --cache-ram N   prompt cache (MiB)\n", False,
+         ["--load-mode", "none", "--cache-ram", "0"]),
+        ("  -lm, --load-mode MODE\n  --cache-ram N\n", True, ["--cache-ram", "0"]),
+        # an older build knows neither
+        ("  --no-mmap   do not memory-map the model\n", False, ["--no-mmap"]),
+    ],
+)  # fmt: skip
+def test_a_llama_server_on_path_gets_the_flags_its_build_knows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, help_text: str, mmap: bool, expected: list[str]
+) -> None:
+    from serving.llama_server import llama_server_help, server_command
+
+    binary = tmp_path / "llama-server"
+    (tmp_path / "help.txt").write_text(help_text)
+    binary.write_text(f"#!/bin/sh\ncat {tmp_path / 'help.txt'}\n")
+    binary.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    llama_server_help.cache_clear()
+    cmd = server_command(Path("/m.gguf"), "local", "127.0.0.1", 8080, 4096, None, mmap=mmap)
+    assert cmd[0] == str(binary)
+    assert cmd[cmd.index("--alias") + 2 :] == expected
+    llama_server_help.cache_clear()

@@ -14,7 +14,7 @@ from core.errors import ConfigError
 from serving.catalog import GiB, MiB, UnknownModel, load_catalog, parse_size, read_gguf
 from serving.cli import parse_overrides
 from serving.compose import render_compose
-from serving.plan import OverBudget, kv_cache, llama_compute_buffer, make_plan
+from serving.plan import OverBudget, kv_cache, llama_compute_buffer, make_plan, plan_server
 from serving.plan_table import render_table
 from serving.registry import SPARK_PROFILES, Role
 from serving.settings import packaged_gguf
@@ -38,10 +38,12 @@ def test_kv_gpt_oss_120b_by_hand() -> None:
     # 65,536 ctx x 2 slots = 131,072 tokens -> 4,831,838,208 bytes (4.5 GiB)
     assert kv.full_tokens == 131_072
     assert kv.full_bytes == 4_831_838_208 == int(4.5 * GiB)
-    # 18 sliding layers hold the window per slot + one micro-batch: 128 x 2 + 512 = 768 cells (a multiple of 256)
-    assert kv.sliding_tokens == 768
-    assert kv.sliding_bytes == 18 * 8 * 64 * 2 * 2 * 768 == 28_311_552
-    assert kv.total == 4_860_149_760
+    # 18 sliding layers hold, per slot (llama-server keeps one KV stream a slot), the window + one micro-batch:
+    # 128 + 512 = 640 cells, padded to 768 (a multiple of 256); 2 slots = 1,536 cells
+    assert kv.sliding_tokens == 2 * 768
+    assert kv.sliding_bytes == 18 * 8 * 64 * 2 * 2 * 1536 == 56_623_104
+    assert kv.total == 4_888_461_312
+    assert kv_cache(m, ctx=65536, slots=4, kv_type="f16", ubatch=512).sliding_tokens == 4 * 768
     # q8_0 stores 32 elements in 34 bytes
     q8 = kv_cache(m, ctx=65536, slots=2, kv_type="q8_0", ubatch=512)
     assert q8.full_bytes == 18 * 8 * 64 * 2 * 131_072 * 34 // 32 == 2_566_914_048
@@ -77,8 +79,9 @@ def test_compute_buffer_formula_by_hand() -> None:
 
 def test_spark_120b_fits_the_default_budget() -> None:
     plan = make_plan("spark-120b")
-    assert plan.budget == 120 * GiB
-    assert plan.fits and plan.total <= 120 * GiB
+    # the default budget is what a Spark's OS shows as usable (MemTotal), not 120 of the nominal 128
+    assert plan.budget == round(119.7 * GiB) == CATALOG.machines["spark"].usable
+    assert plan.fits and plan.total <= plan.budget
     assert [s.config.name for s in plan.servers] == ["supervisor", "coder", "vision", "embeddings"]
     # the model per role is the registry's
     for s in plan.servers:
@@ -87,8 +90,41 @@ def test_spark_120b_fits_the_default_budget() -> None:
     assert sup.weights == parse_size("59.02 GiB")
     assert sup.kv == kv_cache(CATALOG.model("gpt-oss-120b"), 65536, 2, "f16").total
     assert plan.total == plan.reserve_total + sum(
-        s.weights + s.cpu_repack + s.kv + s.compute + s.overhead for s in plan.servers
+        s.weights + s.cpu_repack + s.kv + s.prompt_cache + s.compute + s.overhead for s in plan.servers
     )
+
+
+@pytest.mark.parametrize("profile", ["spark-120b", "spark-20b"])
+def test_every_llama_server_sets_its_prompt_cache_and_the_plan_counts_it(profile: str) -> None:
+    plan = make_plan(profile)
+    for s in plan.servers:
+        if s.engine != "llama.cpp":
+            assert s.prompt_cache == 0  # trtllm-serve keeps no host-memory prompt cache
+            continue
+        mib = s.config.prompt_cache_mib
+        assert mib is not None, s.config.name  # never llama-server's 8 GiB default, unplanned
+        assert s.prompt_cache == mib * MiB
+        assert any(w.startswith(f"prompt cache: --cache-ram {mib} MiB (set;") for w in s.why)
+    # a 64k gpt-oss-120b conversation is ~2.3 GiB of KV, a full 131k gpt-oss-20b one 3 GiB
+    assert plan.server("supervisor").prompt_cache == {"spark-120b": 2, "spark-20b": 4}[profile] * GiB
+    assert plan.server("coder").prompt_cache == GiB
+    assert plan.server("embeddings").prompt_cache == 0  # nothing to resume
+
+
+def test_an_unset_prompt_cache_is_counted_at_llama_servers_default() -> None:
+    sup = make_plan("spark-120b").server("supervisor")
+    unset = plan_server(sup.config.model_copy(update={"prompt_cache_mib": None}))
+    assert unset.prompt_cache == 8192 * MiB == CATALOG.engines["llama.cpp"].prompt_cache_default
+    assert unset.total - sup.total == 6 * GiB
+    assert any("llama-server's default, unset" in w for w in unset.why)
+
+
+def test_the_prompt_cache_override_and_cut() -> None:
+    plan = make_plan("spark-120b", overrides=parse_overrides(cache_ram=["supervisor=0"]))
+    assert plan.server("supervisor").prompt_cache == 0
+    assert make_plan("spark-120b").total - plan.total == 2 * GiB
+    over = make_plan("spark-120b", budget_gb=make_plan("spark-120b").total / GiB - 1)
+    assert any(s.flags == ["--cache-ram supervisor=0"] for s in over.suggestions)
 
 
 def test_spark_20b_fits_and_is_smaller() -> None:
@@ -118,10 +154,10 @@ def test_raising_the_supervisor_context_over_budget_names_what_to_cut() -> None:
     assert "KV cache q8_0" in kinds and "slot" in kinds and "context" in kinds and "gpt-oss-20b" in kinds
     # every suggestion, applied as the CLI flags it prints, really fits
     for sg in plan.suggestions:
-        flags = {"ctx": [], "slots": [], "kv": [], "model": []}
+        flags: dict[str, list[str]] = {"ctx": [], "slots": [], "kv": [], "model": [], "cache_ram": []}
         for f in sg.flags:
             opt, value = f.split(" ", 1)
-            flags[opt.removeprefix("--")].append(value)
+            flags[opt.removeprefix("--").replace("-", "_")].append(value)
         extra = parse_overrides(**flags)
         merged = {"supervisor": {"ctx": 131072}}
         for name, upd in extra.items():
@@ -129,7 +165,7 @@ def test_raising_the_supervisor_context_over_budget_names_what_to_cut() -> None:
         fixed = make_plan("spark-120b", overrides=merged)
         assert fixed.fits, sg
         assert fixed.total == sg.total
-    with pytest.raises(OverBudget, match="over the 120.00 GiB budget"):
+    with pytest.raises(OverBudget, match=r"over the 119\.70 GiB budget"):
         render_compose({"supervisor": {"ctx": 131072}})
 
 
@@ -285,7 +321,8 @@ def test_cli_prints_the_table_and_fits() -> None:
     assert "18 sliding-window layers" in r.stdout
     assert "kv_cache_config.max_tokens=32768" in r.stdout
     plan = make_plan("spark-120b")
-    assert f"total {plan.total / GiB:.2f} GiB of 120.00 GiB budget" in r.stdout
+    assert f"total {plan.total / GiB:.2f} GiB of 119.70 GiB budget" in r.stdout
+    assert "prompt cache: --cache-ram 2048 MiB" in r.stdout
     assert r.stdout.rstrip() == render_table(plan).rstrip()
 
 
@@ -323,6 +360,8 @@ def test_cli_local_profile_from_the_environment() -> None:
         (["--budget-gb", "4"], "below the OS/app reserve"),
         (["--kv", "coder=int3"], "KV cache type 'int3'"),
         (["--slots", "coder=many"], "is not a whole number"),
+        (["--cache-ram", "coder=-1"], "prompt cache must be 0 or more MiB, not -1"),
+        (["--cache-ram", "coder=8GB"], "--cache-ram coder=8GB: '8GB' is not a whole number"),
     ],
 )
 def test_cli_bad_input_is_one_clear_line(args: list[str], message: str) -> None:

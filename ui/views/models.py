@@ -39,6 +39,7 @@ def plan_frames(plan: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         parts = {
             "weights": s.weights + s.cpu_repack,
             "KV cache": s.kv,
+            "prompt cache": s.prompt_cache,
             "compute buffers": s.compute,
             "runtime overhead": s.overhead,
         }
@@ -56,6 +57,7 @@ def plan_frames(plan: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "KV type": c.kv_type,
                 "weights GiB": round((s.weights + s.cpu_repack) / GIB, 2),
                 "KV GiB": round(s.kv / GIB, 2),
+                "prompt cache GiB": round(s.prompt_cache / GIB, 2),
                 "compute GiB": round(s.compute / GIB, 2),
                 "overhead GiB": round(s.overhead / GIB, 2),
                 "total GiB": round(s.total / GIB, 2),
@@ -72,7 +74,7 @@ def plan_frames(plan: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return bars, table
 
 
-COMPONENTS = ["weights", "KV cache", "compute buffers", "runtime overhead"]
+COMPONENTS = ["weights", "KV cache", "prompt cache", "compute buffers", "runtime overhead"]
 
 
 def plan_charts(plan: Any, bars: list[dict[str, Any]]) -> tuple[Any, Any]:
