@@ -8,12 +8,12 @@ random and shown to the user alone, so a document, a tool result or an earlier t
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any, Literal
 
 from mcp.types import Tool
-from pydantic import BaseModel, Field
+
+from core.wire import ApprovalAnswer
 
 Rule = Literal["ask", "thread", "always"]
 # `ask`: before every call; `thread`: once per thread (an approval covers the rest of it); `always`: never.
@@ -23,56 +23,6 @@ DEFAULT_RULES: dict[str, Rule] = {
     "run_python": "ask",
     "run_tests": "ask",
 }
-Scope = Literal["once", "thread"]
-
-
-class ApprovalRequest(BaseModel):
-    """What a paused turn waits for: the tool, its arguments and why the agent wants it."""
-
-    id: str
-    thread_id: str = ""
-    agent: str
-    server: str
-    tool: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
-    reason: str = ""
-
-    def prompt(self) -> str:
-        """The message every front end can show, including those that only show text (OpenAI clients)."""
-        from agents.collector import short_json
-
-        why = f" — {self.reason}" if self.reason else ""
-        return (
-            f"Approval needed: the {self.agent} agent wants to call {self.server}.{self.tool} "
-            f"{short_json(self.arguments, 400)}{why}\n\n"
-            f"Reply `approve {self.id}` to allow it (`approve {self.id} for this thread` to stop asking in this "
-            f"thread), or `deny {self.id}` to skip it."
-        )
-
-
-class ApprovalAnswer(BaseModel):
-    """The user's answer to one ApprovalRequest."""
-
-    id: str = Field(pattern=r"^[0-9a-f]{6,32}$")
-    approved: bool
-    scope: Scope = "once"
-    superseded: bool = False  # denied because the user sent a new message instead of an answer
-
-
-ANSWER_RE = re.compile(
-    r"^\s*(?P<verb>approve|allow|deny|reject)\s+(?P<id>[0-9a-f]{6,32})(?P<thread>\s+for\s+(this\s+)?thread)?\s*\.?\s*$",
-    re.I,
-)
-
-
-def parse_answer(request: str) -> ApprovalAnswer | None:
-    """An approval typed as the whole of the user's own message (`approve 3f2a…`, `deny 3f2a…`)."""
-    m = ANSWER_RE.match(request)
-    if m is None:
-        return None
-    approved = m["verb"].lower() in ("approve", "allow")
-    scope: Scope = "thread" if m["thread"] and approved else "once"
-    return ApprovalAnswer(id=m["id"].lower(), approved=approved, scope=scope)
 
 
 def answer_of(raw: dict[str, Any] | None, waiting: str) -> ApprovalAnswer | None:

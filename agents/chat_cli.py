@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from core.console import run_cli
+from core.wire import TurnRequest
 
 HELP = """Commands: /new (new thread)  /threads (list)  /resume ID  /attach PATH (image for the next message)
           /agent NAME|auto (force a specialist)  /history  /help  /quit"""
@@ -115,7 +116,7 @@ def register(app: typer.Typer) -> None:
                     print(HELP)
                 continue
             print("assistant> ", end="", flush=True)
-            events = client.turn(line, thread_id=thread, attachments=attachments, agent=agent)
+            events = client.turn(TurnRequest(message=line, thread_id=thread, attachments=attachments, agent=agent))
             try:
                 while events is not None:
                     pending = None
@@ -127,7 +128,7 @@ def register(app: typer.Typer) -> None:
                             thread = event.thread_id
                         pending = emit_events(iter([event]), as_json=False) or pending
                     answer = decide(pending, yes=False) if pending is not None else None
-                    events = client.turn("", approval=answer) if answer is not None else None
+                    events = client.turn(TurnRequest(approval=answer)) if answer is not None else None
             except SparkAgentsError as e:
                 typer.secho(f"\nerror: {e}", fg=typer.colors.RED, err=True)
             attachments = []

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from core.console import fail, run_cli
+from core.wire import ApprovalAnswer, TurnRequest
 
 app = typer.Typer(
     help="Spark Agents: a local multi-agent assistant (coding, documents, images, knowledge graphs).",
@@ -87,7 +88,6 @@ PENDING_EXIT = 3  # `ask` leaves a turn waiting for an approval nobody could giv
 def decide(request: Any, yes: bool) -> Any:
     """The user's answer to a paused turn: `--yes` (or SPARK_AGENTS_AGENT_ASSUME_YES) approves it, a
     terminal asks, and with neither the turn stays paused (None) for a later `ask "approve <id>"`."""
-    from agents.approval import ApprovalAnswer
     from agents.settings import AgentSettings
 
     if yes or AgentSettings().assume_yes:
@@ -112,7 +112,7 @@ def run_turn_with_approvals(client: Any, events: Iterator[Any], as_json: bool, y
         answer = decide(request, yes)
         if answer is None:
             return request
-        events = client.turn("", approval=answer)
+        events = client.turn(TurnRequest(approval=answer))
     return None
 
 
@@ -137,7 +137,10 @@ def ask(
     def body() -> Any:
         with ServiceClient() as client:
             images = [str(Path(a).expanduser().resolve()) for a in attach or ()]  # the service has its own cwd
-            events = client.turn(question, thread_id=thread, attachments=images, sources=source or None, agent=agent)
+            request = TurnRequest(
+                message=question, thread_id=thread, attachments=images, sources=source or None, agent=agent
+            )
+            events = client.turn(request)
             return run_turn_with_approvals(client, events, as_json, yes)
 
     if run_cli(body) is not None:

@@ -1,6 +1,6 @@
 """The LangGraph graph: a supervisor that routes each turn, four specialists that act through MCP tools.
 
-Nodes write typed events (agents/events.py) to LangGraph's custom stream as they happen; the runtime turns
+Nodes write typed events (core/wire.py) to LangGraph's custom stream as they happen; the runtime turns
 the finished state into the FinalEvent. Specialists keep their tool-calling scratch messages to
 themselves and put one answer into the shared thread, so the supervisor's history stays small and valid.
 """
@@ -22,13 +22,13 @@ from mcp.types import Tool
 
 from agents import approval, grounding, policy, prompts
 from agents.capabilities import CAPABILITIES, SPECIALISTS, server_of
-from agents.events import HandoffEvent, TokenEvent, ToolCallEvent, ToolResultEvent
 from agents.llm import chat
 from agents.mcp_pool import MCPPool, ToolOutcome
 from agents.render import render
 from agents.router import EVIDENCE_HITS, SemanticRouter, documents_cover, may_prefer_documents
 from agents.settings import AgentSettings
 from core.errors import SparkAgentsError
+from core.wire import ApprovalRequest, HandoffEvent, TokenEvent, ToolCallEvent, ToolResultEvent
 from serving.client import json_schema_format
 from serving.registry import Role, endpoint
 from serving.settings import ServingSettings
@@ -366,7 +366,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                 return outcome
 
             def pause(tool: Tool, args: dict[str, Any]) -> Command:
-                request = approval.ApprovalRequest(
+                request = ApprovalRequest(
                     id=approval.new_id(),
                     agent=agent,
                     server=server,

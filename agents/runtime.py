@@ -12,7 +12,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,18 +21,26 @@ from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 from mcp.shared.session import ProgressFnT
 
-from agents.approval import ApprovalAnswer, ApprovalRequest, parse_answer
 from agents.capabilities import SPECIALISTS
-from agents.collector import TurnCollector
-from agents.events import ApprovalEvent, ErrorEvent, Event, FinalEvent
 from agents.graph import Deps, build_graph
 from agents.mcp_pool import MCPPool, ToolOutcome
 from agents.policy import own_request
 from agents.router import SemanticRouter
 from agents.settings import AgentSettings
 from agents.threads import PendingApproval, ThreadStore, TurnRecord
+from core.collector import TurnCollector
 from core.errors import SparkAgentsError
 from core.settings import environment_key
+from core.wire import (
+    ApprovalAnswer,
+    ApprovalEvent,
+    ApprovalRequest,
+    ErrorEvent,
+    Event,
+    FinalEvent,
+    TurnRequest,
+    parse_answer,
+)
 from serving.registry import Role, ensure_endpoint
 from serving.settings import ServingSettings
 
@@ -99,39 +107,38 @@ class Runtime:
         )
 
     # --- turns -------------------------------------------------------------------------------------
-    async def astream(
-        self,
-        message: str,
-        *,
-        thread_id: str | None = None,
-        attachments: Sequence[str | Path] = (),
-        sources: list[str] | None = None,
-        agent: str | None = None,
-        approval: ApprovalAnswer | None = None,
-    ) -> AsyncIterator[Event]:
+    async def astream(self, request: TurnRequest) -> AsyncIterator[Event]:
+        """Run one turn and yield its events; the last is a FinalEvent or an ErrorEvent.
+
+        A new thread is made when `request.thread_id` is None (FinalEvent.thread_id names it); `agent` forces
+        one specialist instead of routing. A turn that pauses for the user's approval ends with a FinalEvent
+        whose `approval` names the request; `request.approval` answers it (so does a message that is only
+        `approve <id>` or `deny <id>`), and the paused turn runs on in its own thread.
+        """
+        message, agent = request.message, request.agent
         try:
-            answer = approval or parse_answer(own_request(message))
+            answer = request.approval or parse_answer(own_request(message))
             if answer is not None:  # the user answers a paused turn: it runs on from its pause
                 async for event in self._resume(answer):
                     yield event
                 return
-            if not message.strip() and not attachments:
+            if not message.strip() and not request.attachments:
                 raise SparkAgentsError("The message is empty.")
             if agent is not None and agent not in SPECIALISTS:
                 raise SparkAgentsError(f"Unknown agent {agent!r}; choose one of: {', '.join(SPECIALISTS)}.")
-            images = [str(Path(a).expanduser().resolve()) for a in attachments]
+            images = [str(Path(a).expanduser().resolve()) for a in request.attachments]
             missing = [a for a in images if not Path(a).is_file()]
             if missing:
                 raise SparkAgentsError(f"Attachment not found: {missing[0]}")
             await asyncio.to_thread(ensure_endpoint, Role.SUPERVISOR, self.serving)
             # The one place a turn's thread is recorded; a transcript sent along never becomes its title.
-            tid = await asyncio.to_thread(self.threads.touch, thread_id, own_request(message))
+            tid = await asyncio.to_thread(self.threads.touch, request.thread_id, own_request(message))
             if waiting := await asyncio.to_thread(self.threads.pending, tid):
                 await self._supersede(waiting)  # a new message instead of an answer: the paused call is skipped
             inputs = {
                 "messages": [HumanMessage(message or "What is in the attached image?")],
                 "attachments": images,
-                "sources": sources,
+                "sources": request.sources,
                 "forced_agent": agent,
                 "hops": 0,
                 "citations": [],
@@ -208,7 +215,7 @@ class Runtime:
         ):
             pass
 
-    async def aturn(self, message: str, **kwargs: Any) -> AsyncGenerator[Event, None]:
+    async def aturn(self, request: TurnRequest) -> AsyncGenerator[Event, None]:
         """`astream` for a caller on another event loop (the API's): each event crosses to the caller's loop
         with one wake-up, no worker thread in between. Closing the iterator early cancels the run."""
         caller = asyncio.get_running_loop()
@@ -220,7 +227,7 @@ class Runtime:
 
         async def produce() -> None:
             try:
-                async for event in self.astream(message, **kwargs):
+                async for event in self.astream(request):
                     deliver(event)
             finally:
                 deliver(_DONE)
@@ -233,12 +240,12 @@ class Runtime:
             if not future.done():
                 future.cancel()
 
-    def stream(self, message: str, **kwargs: Any) -> Iterator[Event]:
+    def stream(self, request: TurnRequest) -> Iterator[Event]:
         q: queue.Queue[Any] = queue.Queue()
 
         async def produce() -> None:
             try:
-                async for event in self.astream(message, **kwargs):
+                async for event in self.astream(request):
                     q.put(event)
             finally:
                 q.put(_DONE)

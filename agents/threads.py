@@ -14,21 +14,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.approval import ApprovalRequest
 from core.errors import SparkAgentsError
+from core.wire import ApprovalRequest, ThreadInfo
 from serving.settings import ServingSettings
 
 
 class ThreadNotFound(SparkAgentsError):
     def __init__(self, thread_id: str) -> None:
         super().__init__(f"No thread with id {thread_id!r}; `spark-agents chat` then /threads lists them.")
-
-
-class ThreadInfo(BaseModel):
-    id: str
-    title: str
-    created: float
-    updated: float
 
 
 class TurnRecord(BaseModel):

@@ -35,6 +35,7 @@ from api.native import native_router
 from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, Health, ModelCard, ModelList
 from api.settings import ApiSettings
 from api.streaming import Reply, complete_response, run_events, stream_response
+from core.wire import TurnRequest
 from serving.settings import ServingSettings
 
 
@@ -124,7 +125,9 @@ def create_app(
         # Named here, not by the runtime, so the X-Thread-Id header can go out before the first event;
         # the runtime records the thread (titled after the user's own request) when the turn starts.
         reply = Reply(model=body.model, thread_id=given or uuid.uuid4().hex[:12])
-        gen = arun_turn(message, thread_id=reply.thread_id, attachments=attachments, agent=MODELS[body.model])
+        gen = arun_turn(
+            TurnRequest(message=message, thread_id=reply.thread_id, attachments=attachments, agent=MODELS[body.model])
+        )
         if body.stream:
             return stream_response(app, gen, reply, settings.emit_events)
         return await complete_response(app, request, gen, reply)

@@ -1,7 +1,7 @@
 """The thin client every front end uses to reach the resident service (see `api.service`).
 
 It starts the service on first use, sends the local token, turns the service's JSON errors into one
-`SparkAgentsError` line, parses the event stream of a turn back into `agents.events` objects, and, when
+`SparkAgentsError` line, parses the event stream of a turn back into `core.wire` events, and, when
 the service has died, starts a new one and says so once.
 """
 
@@ -15,12 +15,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel
 
-from agents.approval import ApprovalAnswer
-from agents.events import EVENT_ADAPTER, ErrorEvent, Event
 from api.service import ServiceHandle, ServiceSettings, ensure_service, healthy, tls_verify
 from core.errors import SparkAgentsError
+from core.wire import EVENT_ADAPTER, ErrorEvent, Event, ToolResult, TurnRequest
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +29,6 @@ class ServiceError(SparkAgentsError):
     def __init__(self, message: str, status: int | None = None) -> None:
         self.status = status
         super().__init__(message)
-
-
-class ToolResult(BaseModel):
-    text: str
-    structured: dict[str, Any] | None = None
-    is_error: bool = False
 
 
 Notice = Callable[[str], None]
@@ -115,27 +107,10 @@ class ServiceClient:
         return response.json() if response.content else None
 
     # --- the native API ----------------------------------------------------------------------------
-    def turn(
-        self,
-        message: str,
-        *,
-        thread_id: str | None = None,
-        attachments: list[str] | None = None,
-        sources: list[str] | None = None,
-        agent: str | None = None,
-        approval: ApprovalAnswer | None = None,
-    ) -> Iterator[Event]:
+    def turn(self, request: TurnRequest) -> Iterator[Event]:
         """A turn's typed events as the service streams them; the last is a final or an error event.
-        `approval` answers a paused turn (see agents/approval.py): the events are the rest of that turn."""
-        body = {
-            "message": message,
-            "thread_id": thread_id,
-            "attachments": attachments or [],
-            "sources": sources,
-            "agent": agent,
-            "approval": approval.model_dump() if approval else None,
-        }
-        yield from self._events("/api/turns", body)
+        `request.approval` answers a paused turn: the events are the rest of that turn."""
+        yield from self._events("/api/turns", request.model_dump(mode="json"))
 
     def _open_stream(
         self, path: str, body: dict[str, Any] | None, params: dict[str, str] | None = None, files: Any = None

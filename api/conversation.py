@@ -13,8 +13,9 @@ import re
 
 from api.errors import ApiError
 from api.schemas import ChatCompletionRequest, ChatMessage
+from core.wire import THREAD_ID
 
-THREAD_ID_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+THREAD_ID_RE = re.compile(THREAD_ID)
 
 
 def thread_id_of(request: ChatCompletionRequest, header: str | None) -> str | None:

@@ -1,6 +1,6 @@
 """The native API: what the front ends need from the resident service, beside the OpenAI endpoints.
 
-- `POST /api/turns` runs a turn and streams its typed events (`agents.events`) as SSE, one JSON event a
+- `POST /api/turns` runs a turn and streams its typed events (`core.wire`) as SSE, one JSON event a
   `data:` line — the same serialization `spark-agents ask --json` prints. A turn that pauses for the user's
   approval streams an `approval` event and a final event naming it; `{"approval": {"id", "approved",
   "scope"}}` in a later request answers it, and the rest of that turn streams.
@@ -32,24 +32,11 @@ from fastapi import APIRouter, Body, Depends, File, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from agents.approval import ApprovalAnswer, ApprovalRequest
-from agents.capabilities import SERVERS, SPECIALISTS
-from agents.threads import ThreadInfo
+from agents.capabilities import SERVERS
+from core.wire import ApprovalRequest, ThreadInfo, ToolResult, TurnRequest
 from serving.settings import ServingSettings
 
-THREAD_ID = r"^[A-Za-z0-9_.:@-]{1,128}$"
 RESOURCE_NOT_FOUND = -32002  # MCP's error code for a resource that does not exist
-
-
-class TurnRequest(BaseModel):
-    message: str = Field("", max_length=200_000, description="the user's message (empty with `approval`)")
-    thread_id: str | None = Field(None, pattern=THREAD_ID, description="continue this thread (new when empty)")
-    agent: str | None = Field(None, description=f"skip routing: one of {', '.join(SPECIALISTS)}")
-    sources: list[str] | None = Field(None, description="limit document search to these source ids")
-    attachments: list[str] = Field(default_factory=list, description="image paths on the service's machine")
-    approval: ApprovalAnswer | None = Field(
-        None, description="answer a paused turn (its final event's `approval.id`); the rest of it streams"
-    )
 
 
 class ThreadDetail(BaseModel):
@@ -60,12 +47,6 @@ class ThreadDetail(BaseModel):
 
 class Rename(BaseModel):
     title: str = Field(min_length=1, max_length=200)
-
-
-class ToolResult(BaseModel):
-    text: str
-    structured: dict[str, Any] | None = None
-    is_error: bool = False
 
 
 def _sse(payload: str) -> bytes:
@@ -89,14 +70,7 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
         from agents.turn import arun_turn
 
         thread_id = body.thread_id or uuid.uuid4().hex[:12]
-        gen = arun_turn(
-            body.message,
-            thread_id=thread_id,
-            attachments=body.attachments,
-            sources=body.sources,
-            agent=body.agent,
-            approval=body.approval,
-        )
+        gen = arun_turn(body.model_copy(update={"thread_id": thread_id}))
 
         async def events() -> AsyncIterator[bytes]:
             async for event in stream_turn(gen):

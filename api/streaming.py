@@ -2,7 +2,7 @@
 
 `arun_turn` yields the events on the API's event loop; the iterator is always closed (freeing the run) when
 the answer is done, fails, or the client goes away. What the answer *is* comes from
-`agents.collector.TurnCollector`, as for every other adapter.
+`core.collector.TurnCollector`, as for every other adapter.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
 from openai.types.chat.chat_completion_message import ChatCompletionMessage
 
-from agents.collector import TurnCollector
-from agents.events import Event
 from api.errors import error_response
 from api.schemas import ChatCompletion, ChatCompletionChunk, ChunkInfo, SparkAgentsInfo
+from core.collector import TurnCollector
 from core.errors import SparkAgentsError
+from core.wire import Event
 
 log = logging.getLogger(__name__)
 

@@ -51,9 +51,9 @@ from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl, BaseModel, Field
 
-from agents.approval import ApprovalAnswer, ApprovalRequest, parse_answer
 from agents.capabilities import SERVERS
 from api.client import ServiceClient, ServiceError, ToolResult
+from core.wire import ApprovalAnswer, ApprovalRequest, TurnRequest, parse_answer
 from mcp_servers.base import RESOURCE_NOT_FOUND, SparkMCP
 from mcp_servers.common import ASKS, serve
 from mcp_servers.prompts import add_prompts
@@ -329,10 +329,12 @@ async def ask_assistant(
             "Approvals are not taken through ask_assistant (the calling model could approve its own request); "
             "the user answers in the client's approval prompt, the Spark Agents UI or `spark-agents ask`."
         )
-    from agents.collector import TurnCollector, trace_line
+    from core.collector import TurnCollector, trace_line
 
     tid = thread_id or uuid.uuid4().hex[:12]
-    gen = mcp.service.turn(question, thread_id=tid, attachments=attachments or [], sources=sources, agent=agent)
+    gen = mcp.service.turn(
+        TurnRequest(message=question, thread_id=tid, attachments=attachments or [], sources=sources, agent=agent)
+    )
     steps: list[str] = []
     while True:
         turn = TurnCollector(tid)
@@ -358,7 +360,7 @@ async def ask_assistant(
         if answer is None:
             text = turn.answer if request is None else f"{turn.answer}\n\n{NO_ELICITATION.format(id=request.id)}"
             return AskResult(answer=text, thread_id=tid, citations=turn.citations, trace=steps)
-        gen = mcp.service.turn("", approval=answer)
+        gen = mcp.service.turn(TurnRequest(approval=answer))
 
 
 NO_ELICITATION = (

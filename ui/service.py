@@ -12,11 +12,9 @@ from typing import Any
 
 import streamlit as st
 
-from agents.approval import ApprovalAnswer
-from agents.events import Event
-from agents.threads import ThreadInfo
 from api.client import ServiceClient
 from api.service import ServiceSettings
+from core.wire import ApprovalAnswer, Event, ThreadInfo, TurnRequest
 from rag.models import Progress, Source
 
 
@@ -39,14 +37,10 @@ def run_turn(
     agent: str | None,
     approval: ApprovalAnswer | None = None,
 ) -> Iterator[Event]:
-    return client().turn(
-        message,
-        thread_id=thread_id,
-        attachments=[str(p) for p in attachments],
-        sources=sources,
-        agent=agent,
-        approval=approval,
+    request = TurnRequest(
+        message=message, thread_id=thread_id, attachments=attachments, sources=sources, agent=agent, approval=approval
     )
+    return client().turn(request)
 
 
 def threads() -> list[ThreadInfo]:

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from agents.approval import ApprovalAnswer, parse_answer
-from agents.events import ErrorEvent, FinalEvent
 from agents.runtime import get_runtime, reset_runtime
 from agents.turn import run_turn, thread_messages
+from core.wire import ApprovalAnswer, ErrorEvent, FinalEvent, parse_answer
 from tests.support.scripted_server import ScriptedServer, text, tool
 
 

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from agents.approval import ApprovalAnswer
-from agents.events import ErrorEvent, FinalEvent
 from agents.runtime import get_runtime
 from agents.threads import ThreadStore
 from agents.turn import run_turn, thread_messages
+from core.wire import ApprovalAnswer, ErrorEvent, FinalEvent
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
 

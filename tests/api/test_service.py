@@ -19,6 +19,7 @@ import pytest
 from api.client import ServiceClient, ServiceError
 from api.service import ServiceSettings, ServiceStartError, ensure_service, read_record, stop_service
 from core.daemon import pid_alive
+from core.wire import TurnRequest
 from tests.support.scripted_server import ScriptedServer, text
 
 
@@ -71,7 +72,7 @@ def test_native_api_refuses_requests_without_the_token(spark_home: Path) -> None
 def test_a_turn_streams_typed_events_and_the_thread_keeps_its_trace(llm_routing: ScriptedServer) -> None:
     llm_routing.script(text("Paris is the capital of France."))
     with ServiceClient(notice=None) as client:
-        events = list(client.turn("What is the capital of France?"))
+        events = list(client.turn(TurnRequest(message="What is the capital of France?")))
         assert [e.type for e in events][-1] == "final"
         final = events[-1]
         assert final.text == "Paris is the capital of France." and final.thread_id
@@ -115,11 +116,11 @@ def test_a_killed_service_is_restarted_and_the_client_says_so_once(llm_routing: 
     llm_routing.script(text("Before."), text("After."))
     notes: list[str] = []
     with ServiceClient(notice=notes.append) as client:
-        assert list(client.turn("one"))[-1].type == "final"
+        assert list(client.turn(TurnRequest(message="one")))[-1].type == "final"
         old = read_record(ServiceSettings())
         assert old is not None
         os.kill(old.pid, signal.SIGKILL)
-        events = list(client.turn("two"))
+        events = list(client.turn(TurnRequest(message="two")))
         assert events[-1].type == "final" and events[-1].text == "After."
     new = read_record(ServiceSettings())
     assert new is not None and new.pid != old.pid

@@ -12,9 +12,9 @@ from typing import Any
 import psutil
 import pytest
 
-from agents.events import ErrorEvent, FinalEvent
 from agents.runtime import get_runtime
 from agents.turn import run_turn, thread_messages
+from core.wire import ErrorEvent, FinalEvent
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from agents.events import FinalEvent
 from agents.runtime import get_runtime
 from agents.turn import run_turn
+from core.wire import FinalEvent
 from tests.support.scripted_server import ScriptedServer, text, tool
 
 INJECTION = (

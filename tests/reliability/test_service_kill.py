@@ -14,6 +14,7 @@ import pytest
 
 from api.client import ServiceClient, ServiceError
 from api.service import ServiceSettings, read_record
+from core.wire import TurnRequest
 from tests.support.scripted_server import Reply, ScriptedServer
 
 NOTES = "# Greenhouse notes\n\nAphids are controlled with ladybirds in the greenhouse.\n"
@@ -54,7 +55,7 @@ def test_kill_9_of_the_service_mid_turn_and_mid_ingestion_loses_nothing_complete
 
     # completed work: a thread, a source, a graph
     scripted.script(Reply(content="The first answer, complete."))
-    first = list(client.turn("First question?"))[-1]
+    first = list(client.turn(TurnRequest(message="First question?")))[-1]
     assert first.type == "final"
     client.tool("rag", "ingest_documents", {"paths": [str(notes)]})
     client.tool("kg", "extract_graph", {"text": "Marie Curie was born in Warsaw."})
@@ -65,7 +66,7 @@ def test_kill_9_of_the_service_mid_turn_and_mid_ingestion_loses_nothing_complete
     outcome: list[object] = []
 
     def second_turn() -> None:
-        for event in ServiceClient(notice=None).turn("Second question, long answer please."):
+        for event in ServiceClient(notice=None).turn(TurnRequest(message="Second question, long answer please.")):
             if event.type == "token" and event.text.strip():
                 streaming.set()
             outcome.append(event)
@@ -114,7 +115,7 @@ def test_kill_9_of_the_service_mid_turn_and_mid_ingestion_loses_nothing_complete
         if thread["id"] != first.thread_id:  # the interrupted turn left no half-written answer
             messages = client.request("GET", f"/api/threads/{thread['id']}")["messages"]
             assert all(m["role"] == "user" for m in messages), messages
-    again = list(client.turn("Still there?", thread_id=first.thread_id))[-1]
+    again = list(client.turn(TurnRequest(message="Still there?", thread_id=first.thread_id)))[-1]
     assert again.type == "final" and again.text == "After the crash."
     assert sum("had stopped" in s for s in said) == 1, said  # this client saw its service die once
     client.close()

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from agents.events import FinalEvent, HandoffEvent, ToolCallEvent, ToolResultEvent
 from agents.threads import ThreadStore
 from core.daemon import free_port
+from core.wire import FinalEvent, HandoffEvent, ToolCallEvent, ToolResultEvent
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 from tests.ui.conftest import TIMEOUT
 
@@ -155,7 +155,7 @@ def test_an_image_alone_gets_a_default_question(app, scripted_roles: ScriptedSer
 
 TRACE_SCRIPT = """
 import streamlit as st
-from agents.events import FinalEvent, HandoffEvent, ToolCallEvent, ToolResultEvent
+from core.wire import FinalEvent, HandoffEvent, ToolCallEvent, ToolResultEvent
 from ui.views.chat import render_message
 
 events = [

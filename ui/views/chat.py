@@ -14,10 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from agents.approval import ApprovalAnswer
 from agents.capabilities import CAPABILITIES
 from core.errors import SparkAgentsError
 from core.uploads import IMAGE_TYPES, save_image
+from core.wire import ApprovalAnswer
 from ui import service
 from ui.common import AGENT_LABELS, guarded, session_default
 
@@ -252,7 +252,7 @@ def stream_turn(
 ) -> dict[str, Any]:
     """Run the turn (or, with `approval`, the rest of a paused one), drawing tokens and trace steps as they
     arrive; return the finished message."""
-    from agents.collector import TurnCollector
+    from core.collector import TurnCollector
 
     msg: dict[str, Any] = {
         "role": "assistant",

@@ -6,12 +6,10 @@ show and feeds each one to a `TurnCollector`, so what "the answer" of a turn is 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
-from agents.approval import ApprovalRequest
-from agents.events import Event, FinalEvent
+from core.wire import ApprovalRequest, Event, FinalEvent, short_json
 
 
 class TurnCollector:
@@ -80,11 +78,6 @@ def trace_line(event: Event, limit: int = 200) -> str:
         mark = "error" if event.is_error else "result"
         return f"{mark} {event.server}.{event.tool}: {event.summary[:limit]}"
     return event.type
-
-
-def short_json(value: Any, limit: int = 160) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def collect(events: Iterable[Event], thread_id: str | None = None) -> TurnCollector:
