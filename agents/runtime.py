@@ -1,8 +1,9 @@
-"""The process-wide runtime: one event loop thread that owns the graph, the checkpointer and the MCP sessions.
+"""The runtime: the graph, the checkpointer, the MCP sessions and the thread records of one data directory.
 
-The CLI and the UI are synchronous and the API runs its own loop, so every caller goes through
-`Runtime.stream`, a plain generator fed from the runtime's loop. Closing the generator early (a client
-that went away) cancels the run.
+A `Runtime` lives on the event loop that starts it: the resident service starts one in its app lifespan, on
+the server's own loop, so a turn's events reach the HTTP response with no thread in between. Synchronous
+callers in the same process (tests, benches, scripts) use a `BlockingRuntime`, which runs one on a loop of
+its own. Closing a turn's iterator early (a client that went away) cancels the run.
 """
 
 from __future__ import annotations
@@ -12,18 +13,17 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
-from mcp.shared.session import ProgressFnT
 
 from agents.capabilities import SPECIALISTS
 from agents.graph import Deps, build_graph
-from agents.mcp_pool import MCPPool, ToolOutcome
+from agents.mcp_pool import MCPPool
 from agents.policy import own_request
 from agents.router import SemanticRouter
 from agents.settings import AgentSettings
@@ -51,30 +51,30 @@ _DONE = object()
 
 
 class Runtime:
-    def __init__(self, serving: ServingSettings | None = None, settings: AgentSettings | None = None) -> None:
-        self.serving = serving or ServingSettings()
-        self.settings = settings or AgentSettings()
+    """Built with its configuration, then `await start()` on the loop it will serve; `await aclose()` ends it."""
+
+    def __init__(self, serving: ServingSettings, settings: AgentSettings) -> None:
+        self.serving = serving
+        self.settings = settings
         self.threads = ThreadStore(self.serving.home / "threads.db")
         self.router = SemanticRouter()
-        if self.settings.routing != "llm":  # the model routes alone in `llm` mode: no router to warm
-            threading.Thread(target=self.router.warm, name="router-warm-up", daemon=True).start()
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="spark-agents-runtime", daemon=True)
-        self._thread.start()
         self.pool: MCPPool
         self.graph: Any
-        try:
-            self._call(self._setup())
-        except BaseException:
-            self.loop.call_soon_threadsafe(self.loop.stop)  # a runtime that cannot start leaves no thread behind
-            raise
+        self.checkpointer: Any
+        self._saver_cm: Any = None
 
-    def _call(self, coro: Any, timeout: float | None = None) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+    async def start(self) -> Runtime:
+        if self.settings.routing != "llm":  # the model routes alone in `llm` mode: no router to warm
+            threading.Thread(target=self.router.warm, name="router-warm-up", daemon=True).start()
+        try:
+            await self._setup()
+        except BaseException:
+            await self.aclose()  # a runtime that cannot start leaves no session or file open
+            raise
+        return self
 
     async def _setup(self) -> None:
         self.pool = MCPPool(self.settings)
-        self._saver_cm: Any = None
         if self.settings.checkpoint_url and self.settings.checkpoint_url.startswith("postgres"):
             try:
                 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -215,37 +215,97 @@ class Runtime:
         ):
             pass
 
-    async def aturn(self, request: TurnRequest) -> AsyncGenerator[Event, None]:
-        """`astream` for a caller on another event loop (the API's): each event crosses to the caller's loop
-        with one wake-up, no worker thread in between. Closing the iterator early cancels the run."""
-        caller = asyncio.get_running_loop()
+    async def turn(self, request: TurnRequest) -> AsyncGenerator[Event, None]:
+        """`astream` run as a task of this loop: closing the iterator early cancels the task, and with it
+        everything the turn started (a model call, a tool call), wherever it was waiting."""
         q: asyncio.Queue[Any] = asyncio.Queue()
-
-        def deliver(item: Any) -> None:
-            with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody listens any more
-                caller.call_soon_threadsafe(q.put_nowait, item)
 
         async def produce() -> None:
             try:
                 async for event in self.astream(request):
-                    deliver(event)
+                    q.put_nowait(event)
             finally:
-                deliver(_DONE)
+                q.put_nowait(_DONE)
 
-        future = asyncio.run_coroutine_threadsafe(produce(), self.loop)
+        task = asyncio.create_task(produce())
         try:
             while (item := await q.get()) is not _DONE:
                 yield item
         finally:
-            if not future.done():
-                future.cancel()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    # --- threads -----------------------------------------------------------------------------------
+    async def amessages(self, thread_id: str) -> list[dict[str, str]]:
+        """The visible history: user messages and final answers, with the agent that gave each."""
+        await asyncio.to_thread(self.threads.get, thread_id)
+        state = await self.graph.aget_state({"configurable": {"thread_id": thread_id}})
+        out = []
+        for m in state.values.get("messages", []):
+            if isinstance(m, HumanMessage):
+                out.append({"role": "user", "content": str(m.content), "agent": ""})
+            elif isinstance(m, AIMessage) and not m.tool_calls and m.content:
+                out.append({"role": "assistant", "content": str(m.content), "agent": m.name or "supervisor"})
+        return out
+
+    async def ahistory(self, thread_id: str) -> list[dict[str, Any]]:
+        """`amessages`, with each answer's trace and citations when every turn of the thread has its record
+        (threads from before turns were recorded show the checkpointed messages alone)."""
+        out: list[dict[str, Any]] = list(await self.amessages(thread_id))
+        turns = await asyncio.to_thread(self.threads.turns, thread_id)
+        if turns and len(turns) == sum(1 for m in out if m["role"] == "user"):
+            out = []
+            for t in turns:
+                out.append({"role": "user", "content": t.user, "agent": ""})
+                answer = {"role": "assistant", "content": t.answer, "agent": t.agent}
+                out.append(answer | {"trace": t.trace, "citations": t.citations})
+        return out
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await asyncio.to_thread(self.threads.delete, thread_id)
+        await self.checkpointer.adelete_thread(thread_id)
+
+    async def aclose(self) -> None:
+        try:
+            if hasattr(self, "pool"):
+                await self.pool.aclose()
+            if self._saver_cm is not None:
+                await self._saver_cm.__aexit__(None, None, None)
+                self._saver_cm = None
+        finally:
+            self.threads.close()
+
+
+class BlockingRuntime:
+    """A Runtime on an event loop of its own, for synchronous callers in one process (tests, benches, scripts).
+
+    The resident service never uses this: its runtime lives on the server's loop."""
+
+    def __init__(self, serving: ServingSettings | None = None, settings: AgentSettings | None = None) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="spark-agents-runtime", daemon=True)
+        self._thread.start()
+        try:
+            self.runtime: Runtime = self.run(Runtime(serving or ServingSettings(), settings or AgentSettings()).start())
+        except BaseException:
+            self.loop.call_soon_threadsafe(self.loop.stop)  # a runtime that cannot start leaves no thread behind
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.runtime, name)  # the runtime's parts (threads, pool, router, settings…)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run a coroutine on the runtime's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def stream(self, request: TurnRequest) -> Iterator[Event]:
         q: queue.Queue[Any] = queue.Queue()
 
         async def produce() -> None:
             try:
-                async for event in self.astream(request):
+                async for event in self.runtime.astream(request):
                     q.put(event)
             finally:
                 q.put(_DONE)
@@ -258,85 +318,43 @@ class Runtime:
             if not future.done():
                 future.cancel()
 
-    # --- threads -----------------------------------------------------------------------------------
     def messages(self, thread_id: str) -> list[dict[str, str]]:
-        """The visible history: user messages and final answers, with the agent that gave each."""
-        self.threads.get(thread_id)
-        state = self._call(self.graph.aget_state({"configurable": {"thread_id": thread_id}}))
-        out = []
-        for m in state.values.get("messages", []):
-            if isinstance(m, HumanMessage):
-                out.append({"role": "user", "content": str(m.content), "agent": ""})
-            elif isinstance(m, AIMessage) and not m.tool_calls and m.content:
-                out.append({"role": "assistant", "content": str(m.content), "agent": m.name or "supervisor"})
-        return out
+        return self.run(self.runtime.amessages(thread_id))
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
-        """`messages`, with each answer's trace and citations when every turn of the thread has its record
-        (threads from before turns were recorded show the checkpointed messages alone)."""
-        out: list[dict[str, Any]] = list(self.messages(thread_id))
-        turns = self.threads.turns(thread_id)
-        if turns and len(turns) == sum(1 for m in out if m["role"] == "user"):
-            out = []
-            for t in turns:
-                out.append({"role": "user", "content": t.user, "agent": ""})
-                answer = {"role": "assistant", "content": t.answer, "agent": t.agent}
-                out.append(answer | {"trace": t.trace, "citations": t.citations})
-        return out
+        return self.run(self.runtime.ahistory(thread_id))
 
     def delete_thread(self, thread_id: str) -> None:
-        self.threads.delete(thread_id)
-        self._call(self.checkpointer.adelete_thread(thread_id))
-
-    async def acall_tool(
-        self, server: str, tool: str, arguments: dict[str, Any], progress: ProgressFnT | None = None
-    ) -> ToolOutcome:
-        """Call a capability tool on the runtime's MCP sessions from any event loop (the API's, the gateway's)."""
-        future = asyncio.run_coroutine_threadsafe(self.pool.call(server, tool, arguments, progress), self.loop)
-        return await asyncio.wrap_future(future)
-
-    async def apool(self, use: Callable[[MCPPool], Coroutine[Any, Any, T]]) -> T:
-        """Run `use(pool)` on the runtime's loop from any event loop (reading a resource, completing)."""
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(use(self.pool), self.loop))
-
-    def release(self, server: str) -> bool:
-        """Close the session to one MCP server (restarted on next use); see MCPPool.release."""
-        return bool(self._call(self.pool.release(server), timeout=30))
+        self.run(self.runtime.adelete_thread(thread_id))
 
     def close(self) -> None:
-        async def shutdown() -> None:
-            await self.pool.aclose()
-            if self._saver_cm is not None:
-                await self._saver_cm.__aexit__(None, None, None)
-
         try:
-            self._call(shutdown(), timeout=30)
+            self.run(self.runtime.aclose(), timeout=30)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
-            self.threads.close()
+
+    def __enter__(self) -> BlockingRuntime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-_runtime: Runtime | None = None
+_runtime: BlockingRuntime | None = None
 _runtime_key: tuple[tuple[str, str], ...] | None = None
 _lock = threading.Lock()
 
 
-def get_runtime() -> Runtime:
-    """The runtime for the current configuration: it reads its settings once, and a changed `SPARK_AGENTS_*`
-    environment (another home, profile or model endpoint) gets a new one."""
+def get_runtime() -> BlockingRuntime:
+    """In-process callers' runtime (`agents.turn.run_turn`): one per `SPARK_AGENTS_*` environment."""
     global _runtime, _runtime_key
     key = environment_key()
     with _lock:
         if _runtime is None or _runtime_key != key:
             if _runtime is not None:
                 _runtime.close()
-            _runtime, _runtime_key = Runtime(ServingSettings()), key
+            _runtime, _runtime_key = BlockingRuntime(ServingSettings()), key
         return _runtime
-
-
-def current_runtime() -> Runtime | None:
-    """The runtime this process has started, if any (never starts one)."""
-    return _runtime
 
 
 def reset_runtime() -> None:

@@ -1,8 +1,11 @@
-"""The public face of a turn: `run_turn` yields its typed events; in-process callers (tests, benches) use it."""
+"""A turn for synchronous callers in one process (tests, benches, scripts): `run_turn` yields its typed events.
+
+The resident service does not come through here: its runtime lives on its own loop (api/runtime.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from core.wire import Event, TurnRequest
@@ -20,21 +23,6 @@ def run_turn(request: TurnRequest | str, **fields: Any) -> Iterator[Event]:
     from agents.runtime import get_runtime
 
     yield from get_runtime().stream(turn_request(request, **fields))
-
-
-async def arun_turn(request: TurnRequest | str, **fields: Any) -> AsyncIterator[Event]:
-    """`run_turn` for async callers (the API): the events arrive on the caller's event loop."""
-    import asyncio
-
-    from agents.runtime import get_runtime
-
-    runtime = await asyncio.to_thread(get_runtime)  # the first call builds the runtime: seconds
-    turn = runtime.aturn(turn_request(request, **fields))
-    try:
-        async for event in turn:
-            yield event
-    finally:
-        await turn.aclose()
 
 
 def thread_messages(thread_id: str) -> list[dict[str, str]]:

@@ -1,4 +1,5 @@
-"""The OpenAI-compatible HTTP API over the assistant (`spark-agents serve`). A thin adapter over `run_turn`.
+"""The resident service's HTTP app (`spark-agents serve`): the composition root, whose state holds the runtime
+(`api.runtime`), and the OpenAI-compatible API over it.
 
 Endpoints: `POST /v1/chat/completions` (streamed SSE or one JSON answer), `GET /v1/models`, `GET /health`,
 and the OpenAPI schema at `/openapi.json` (browsable at `/docs`).
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
@@ -32,6 +35,7 @@ from api.errors import ApiError, install_error_handlers
 from api.guards import BodyLimit, HostCheck, authorizer, service_authorizer
 from api.images import save_images
 from api.native import native_router
+from api.runtime import RuntimeSlot
 from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, Health, ModelCard, ModelList
 from api.settings import ApiSettings
 from api.streaming import Reply, complete_response, run_events, stream_response
@@ -46,7 +50,15 @@ def create_app(
     routes accept `service_token` (the home's token file) or the API token; with `openai_needs_token` the
     OpenAI endpoints do too (the detached service: nobody else on the machine may drive it)."""
     settings = settings or ApiSettings()
+    slot = RuntimeSlot()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await slot.aclose()  # the MCP sessions and the checkpointer close on the loop they were opened on
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Spark Agents API",
         version="0.1.0",
         summary="The Spark Agents service: an OpenAI-compatible chat API and the native API its front ends use.",
@@ -59,6 +71,7 @@ def create_app(
     )
     app.state.active_runs = 0
     app.state.settings = settings
+    app.state.runtime = slot
     uploads = {"/api/documents": (settings.max_upload_bytes, "SPARK_AGENTS_API_MAX_UPLOAD_BYTES")}
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, per_path=uploads)
     if not settings.token:  # a token already keeps other sites' pages out; without one, check the Host
@@ -66,7 +79,7 @@ def create_app(
     install_error_handlers(app)
     always = service_authorizer(settings, service_token)
     authorize = always if openai_needs_token else authorizer(settings)
-    app.include_router(native_router(always, functools.partial(run_events, app)))
+    app.include_router(native_router(always, functools.partial(run_events, app), slot))
 
     @app.get("/health", response_model=Health, tags=["meta"])
     async def health() -> Health:
@@ -120,12 +133,10 @@ def create_app(
         given = thread_id_of(body, x_thread_id)
         attachments = save_images(last.images(), ServingSettings())
         message = compose_message(body.messages, given is None, settings.history_chars)
-        from agents.turn import arun_turn
-
         # Named here, not by the runtime, so the X-Thread-Id header can go out before the first event;
         # the runtime records the thread (titled after the user's own request) when the turn starts.
         reply = Reply(model=body.model, thread_id=given or uuid.uuid4().hex[:12])
-        gen = arun_turn(
+        gen = slot.turn(
             TurnRequest(message=message, thread_id=reply.thread_id, attachments=attachments, agent=MODELS[body.model])
         )
         if body.stream:

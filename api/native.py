@@ -33,6 +33,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from agents.capabilities import SERVERS
+from agents.runtime import Runtime
+from api.runtime import RuntimeSlot
 from core.wire import ApprovalRequest, ThreadInfo, ToolResult, TurnRequest
 from serving.settings import ServingSettings
 
@@ -53,24 +55,18 @@ def _sse(payload: str) -> bytes:
     return f"data: {payload}\n\n".encode()
 
 
-async def _runtime() -> Any:
-    from agents.runtime import get_runtime
-
-    return await anyio.to_thread.run_sync(get_runtime)
-
-
-def native_router(authorize: Callable[..., None], stream_turn: Callable[..., AsyncIterator[Any]]) -> APIRouter:
+def native_router(
+    authorize: Callable[..., None], stream_turn: Callable[..., AsyncIterator[Any]], slot: RuntimeSlot
+) -> APIRouter:
     """The `/api` routes; `authorize` checks the bearer token, `stream_turn(gen)` drives a turn generator
-    from worker threads (the API's shared run driver, which frees the run when the client goes away)."""
+    (the API's shared run driver, which frees the run when the client goes away), `slot` holds the runtime."""
     router = APIRouter(prefix="/api", dependencies=[Depends(authorize)], tags=["native"])
 
     @router.post("/turns", responses={200: {"content": {"text/event-stream": {}}}})
     async def turn(body: TurnRequest) -> StreamingResponse:
         """One turn; its events stream as SSE (`data: {"type": "token" | "handoff" | ... }`)."""
-        from agents.turn import arun_turn
-
         thread_id = body.thread_id or uuid.uuid4().hex[:12]
-        gen = arun_turn(body.model_copy(update={"thread_id": thread_id}))
+        gen = slot.turn(body.model_copy(update={"thread_id": thread_id}))
 
         async def events() -> AsyncIterator[bytes]:
             async for event in stream_turn(gen):
@@ -80,27 +76,27 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
 
     @router.get("/threads", response_model=list[ThreadInfo])
     async def threads() -> list[ThreadInfo]:
-        runtime = await _runtime()
+        runtime = await slot.get()
         return await anyio.to_thread.run_sync(runtime.threads.list)
 
     @router.get("/threads/{thread_id}", response_model=ThreadDetail)
     async def thread(thread_id: str) -> ThreadDetail:
-        runtime = await _runtime()
+        runtime = await slot.get()
         info = await anyio.to_thread.run_sync(runtime.threads.get, thread_id)
-        messages = await anyio.to_thread.run_sync(runtime.history, thread_id)
+        messages = await runtime.ahistory(thread_id)
         pending = await anyio.to_thread.run_sync(runtime.threads.pending, thread_id)
         return ThreadDetail(thread=info, messages=messages, pending_approval=pending.request if pending else None)
 
     @router.patch("/threads/{thread_id}", response_model=ThreadInfo)
     async def rename(thread_id: str, body: Rename) -> ThreadInfo:
-        runtime = await _runtime()
+        runtime = await slot.get()
         await anyio.to_thread.run_sync(runtime.threads.rename, thread_id, body.title)
         return await anyio.to_thread.run_sync(runtime.threads.get, thread_id)
 
     @router.delete("/threads/{thread_id}", status_code=204)
     async def delete(thread_id: str) -> None:
-        runtime = await _runtime()
-        await anyio.to_thread.run_sync(runtime.delete_thread, thread_id)
+        runtime = await slot.get()
+        await runtime.adelete_thread(thread_id)
 
     @router.post("/tools/{server}/{tool}", response_model=ToolResult)
     async def call_tool(
@@ -114,19 +110,19 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
 
         if server not in SERVERS:
             raise ApiError(404, f"unknown server {server!r}; use one of: {', '.join(SERVERS)}", code="not_found")
-        return await _tool_response(server, tool, arguments, stream)
+        return await _tool_response(await slot.get(), server, tool, arguments, stream)
 
     @router.get("/resources/{server}")
     async def read_resource(
         server: str, uri: Annotated[str, Query(min_length=1, description="the resource's URI")]
     ) -> dict[str, Any]:
         """Read a capability server's MCP resource (the MCP `resources/read` result: `contents`)."""
-        return await _mcp_request(server, lambda pool: pool.read_resource(server, uri))
+        return await _mcp_request(slot, server, lambda pool: pool.read_resource(server, uri))
 
     @router.post("/completions/{server}")
     async def complete(server: str, params: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         """A capability server's MCP completion (`params`: `ref`, `argument`, `context` as in `completion/complete`)."""
-        return await _mcp_request(server, lambda pool: pool.complete(server, params))
+        return await _mcp_request(slot, server, lambda pool: pool.complete(server, params))
 
     @router.post("/documents", response_model=ToolResult)
     async def upload_documents(
@@ -151,7 +147,12 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
                     discard_document(path)
                 raise ApiError(507, f"could not store {name!r} ({e.strerror or e})", code="storage_full") from None
         return await _tool_response(
-            "rag", "ingest_documents", {"paths": [str(p) for _, p in saved]}, stream, _upload_outcomes(saved)
+            await slot.get(),
+            "rag",
+            "ingest_documents",
+            {"paths": [str(p) for _, p in saved]},
+            stream,
+            _upload_outcomes(saved),
         )
 
     @router.get("/plan")
@@ -176,7 +177,9 @@ def native_router(authorize: Callable[..., None], stream_turn: Callable[..., Asy
     return router
 
 
-async def _mcp_request(server: str, use: Callable[[Any], Coroutine[Any, Any, dict[str, Any]]]) -> dict[str, Any]:
+async def _mcp_request(
+    slot: RuntimeSlot, server: str, use: Callable[[Any], Coroutine[Any, Any, dict[str, Any]]]
+) -> dict[str, Any]:
     """One MCP request through the service's session to `server`; the server's MCP error is 404 (a resource
     that does not exist) or 400, with its message."""
     from agents.mcp_pool import MCPRequestError
@@ -184,9 +187,9 @@ async def _mcp_request(server: str, use: Callable[[Any], Coroutine[Any, Any, dic
 
     if server not in SERVERS:
         raise ApiError(404, f"unknown server {server!r}; use one of: {', '.join(SERVERS)}", code="not_found")
-    runtime = await _runtime()
+    runtime = await slot.get()
     try:
-        return await runtime.apool(use)
+        return await use(runtime.pool)
     except MCPRequestError as e:
         status, code = (404, "not_found") if e.code == RESOURCE_NOT_FOUND else (400, "bad_request")
         raise ApiError(status, str(e), code=code) from None
@@ -214,6 +217,7 @@ def _upload_outcomes(saved: list[tuple[str, Path]]) -> Callable[[dict[str, Any]]
 
 
 async def _tool_response(
+    runtime: Runtime,
     server: str,
     tool: str,
     arguments: dict[str, Any],
@@ -222,19 +226,16 @@ async def _tool_response(
 ) -> Any:
     """One tool call through the service's MCP pool: its result, or (`stream`) its progress notifications
     and then its result as SSE. `finish` may amend the result item (text, structured, is_error)."""
-    runtime = await _runtime()
     if not stream:
-        return ToolResult(**finish((await runtime.acall_tool(server, tool, arguments)).model_dump()))
-    loop = asyncio.get_running_loop()
+        return ToolResult(**finish((await runtime.pool.call(server, tool, arguments)).model_dump()))
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     async def progress(done: float, total: float | None, message: str | None) -> None:
-        item = {"type": "progress", "done": done, "total": total, "message": message}
-        loop.call_soon_threadsafe(queue.put_nowait, item)
+        queue.put_nowait({"type": "progress", "done": done, "total": total, "message": message})
 
     async def run() -> None:
         try:
-            outcome = await runtime.acall_tool(server, tool, arguments, progress)
+            outcome = await runtime.pool.call(server, tool, arguments, progress)
             item = {"type": "result", **finish(outcome.model_dump())}
         except Exception as e:  # noqa: BLE001 - reported in the stream as the tool's error
             item = {"type": "result", **finish({"text": str(e), "structured": None, "is_error": True})}

@@ -1,8 +1,8 @@
 """Driving a turn's event generator and answering with it: as SSE `chat.completion.chunk`s or one JSON answer.
 
-`arun_turn` yields the events on the API's event loop; the iterator is always closed (freeing the run) when
-the answer is done, fails, or the client goes away. What the answer *is* comes from
-`core.collector.TurnCollector`, as for every other adapter.
+The runtime (`api.runtime.RuntimeSlot.turn`) yields the events on the server's own event loop; the iterator
+is always closed (freeing the run) when the answer is done, fails, or the client goes away. What the answer
+*is* comes from `core.collector.TurnCollector`, as for every other adapter.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from core.wire import Event
 
 log = logging.getLogger(__name__)
 
-Turn = AsyncGenerator[Event, None]  # a turn's events, from agents.turn.arun_turn
+Turn = AsyncGenerator[Event, None]  # a turn's events, from api.runtime.RuntimeSlot.turn
 NO_ANSWER = "the run ended without an answer"
 
 
@@ -50,11 +50,10 @@ class Reply:
 
 
 class _Run:
-    """One turn's event iterator (`agents.turn.arun_turn`), always closed, which frees the run.
+    """One turn's event iterator, always closed, which frees the run.
 
     `app.state.active_runs` counts the open runs (`/health` shows it); one limiter per app, sized by
-    `run_threads`, caps how many run at once. Events arrive on this loop from the runtime's, no worker
-    thread in between.
+    `run_threads`, caps how many run at once. The runtime runs on this same loop: no thread in between.
     """
 
     def __init__(self, app: FastAPI, turn: Turn) -> None:

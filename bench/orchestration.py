@@ -2,7 +2,9 @@
 
 The scripted OpenAI-compatible server answers after a fixed latency; the time it spends answering is
 subtracted from each turn, leaving graph + checkpointer + MCP + event streaming. The runtime measured is
-the one the resident service holds (`agents.runtime`), driven the way the service drives it. A profile
+the one the resident service holds (`agents.runtime.Runtime`), driven the way the service drives it: each
+turn's events are read on the runtime's own event loop (`Runtime.turn`), and turns at once are tasks of that
+one loop, as concurrent requests are in the service. A profile
 wraps the runtime's parts with timers (router, model HTTP client beyond the server's own time, MCP round
 trip, checkpoint writes, thread records, endpoint check) and leaves the rest to the graph's supersteps and
 event delivery. Then the same MCP tool call through the runtime's persistent session versus a new stdio
@@ -25,14 +27,13 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 import agents.graph
 import agents.runtime
-from agents.runtime import Runtime, get_runtime, reset_runtime
-from agents.turn import run_turn
+from agents.runtime import BlockingRuntime, Runtime, get_runtime, reset_runtime
+from core.wire import TurnRequest
 from tests.support.mcp_client import stdio_session
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
@@ -115,20 +116,28 @@ def uninstrument() -> None:
     agents.runtime.ensure_endpoint = ENSURE_ENDPOINT  # type: ignore[assignment]
 
 
-def timed_turns(model_time: Callable[[], float], with_tool: bool, profile: Profile) -> tuple[list[float], list[float]]:
+async def one_turn(runtime: Runtime, i: int, with_tool: bool) -> tuple[float, float | None]:
+    """A turn's wall seconds and its tool hop's milliseconds, read on the runtime's loop as the service reads it."""
+    start, call_at, hop = time.perf_counter(), None, None
+    async for event in runtime.turn(TurnRequest(message=f"question {i}", agent="kg" if with_tool else None)):
+        if event.type == "tool_call":
+            call_at = time.perf_counter()
+        elif event.type == "tool_result" and call_at is not None:
+            hop = (time.perf_counter() - call_at) * 1000
+        elif event.type == "error":
+            raise RuntimeError(event.message)
+    return time.perf_counter() - start, hop
+
+
+def timed_turns(
+    blocking: BlockingRuntime, model_time: Callable[[], float], with_tool: bool, profile: Profile
+) -> tuple[list[float], list[float]]:
     overheads, hops = [], []
     for i in range(TURNS + 1):
         busy0 = model_time()
-        start = time.perf_counter()
-        call_at = None
-        for event in run_turn(f"question {i}", agent="kg" if with_tool else None):
-            if event.type == "tool_call":
-                call_at = time.perf_counter()
-            elif event.type == "tool_result" and call_at is not None:
-                hops.append((time.perf_counter() - call_at) * 1000)
-            elif event.type == "error":
-                raise RuntimeError(event.message)
-        total = time.perf_counter() - start
+        total, hop = blocking.run(one_turn(blocking.runtime, i, with_tool))
+        if hop is not None:
+            hops.append(hop)
         profile.next_turn()
         if i:  # the first turn starts the runtime and the MCP server
             overheads.append((total - (model_time() - busy0)) * 1000)
@@ -144,20 +153,16 @@ def model_reply(request: dict[str, Any]) -> Reply:
     return text("answer", delay=LATENCY)
 
 
-def concurrent_turns(n: int, with_tool: bool) -> list[float]:
-    """Each turn's wall time less its model calls' latency, with `n` turns running at once."""
+def concurrent_turns(blocking: BlockingRuntime, n: int, with_tool: bool) -> list[float]:
+    """Each turn's wall time less its model calls' latency, with `n` turns at once on the runtime's loop."""
     calls = 2 if with_tool else 1
 
-    def one(i: int) -> float:
-        start = time.perf_counter()
-        for event in run_turn(f"question {i}", agent="kg" if with_tool else None):
-            if event.type == "error":
-                raise RuntimeError(event.message)
-        return (time.perf_counter() - start - calls * LATENCY) * 1000
+    async def batch(first: int) -> list[float]:
+        done = await asyncio.gather(*(one_turn(blocking.runtime, i, with_tool) for i in range(first, first + n)))
+        return [(total - calls * LATENCY) * 1000 for total, _ in done]
 
-    with ThreadPoolExecutor(n) as pool:
-        list(pool.map(one, range(n)))  # warm: sessions, threads
-        return list(pool.map(one, range(n, 3 * n)))
+    blocking.run(batch(0))  # warm: sessions, threads
+    return blocking.run(batch(n)) + blocking.run(batch(2 * n))
 
 
 async def session_per_call(n: int) -> list[float]:
@@ -184,7 +189,7 @@ def persistent(n: int) -> list[float]:
     times = []
     for _ in range(n):
         start = time.perf_counter()
-        runtime._call(runtime.pool.call("kg", "graph_stats", {}))
+        runtime.run(runtime.pool.call("kg", "graph_stats", {}))
         times.append((time.perf_counter() - start) * 1000)
     return times
 
@@ -222,16 +227,16 @@ def measure(where: str) -> dict[str, Any]:
         os.environ["SPARK_AGENTS_SUPERVISOR_URL"] = url
         for key, profile, with_tool in (("plain", plain_profile, False), ("tool", tool_profile, True)):
             reset_runtime()
-            instrument(get_runtime(), model_time, profile)
-            out[key], hops = timed_turns(model_time, with_tool=with_tool, profile=profile)
+            instrument(get_runtime().runtime, model_time, profile)
+            out[key], hops = timed_turns(get_runtime(), model_time, with_tool=with_tool, profile=profile)
             if with_tool:
                 out["hops"] = hops
         out["fresh"] = asyncio.run(session_per_call(8))
         out["kept"] = persistent(20)
         uninstrument()
-        out["routes"] = route_times(get_runtime(), 50)
+        out["routes"] = route_times(get_runtime().runtime, 50)
         reset_runtime()
-        out["at_once"] = {(n, t): concurrent_turns(n, t) for n in (8, 32) for t in (False, True)}
+        out["at_once"] = {(n, t): concurrent_turns(get_runtime(), n, t) for n in (8, 32) for t in (False, True)}
         reset_runtime()
     out["profiles"] = (plain_profile, tool_profile)
     return out

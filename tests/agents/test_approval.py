@@ -157,14 +157,14 @@ def test_a_pause_survives_a_runtime_restart(llm_routing: ScriptedServer) -> None
 
 def test_deleting_a_source_waits_for_approval(llm_routing: ScriptedServer, warranty_doc: Path) -> None:
     runtime = get_runtime()
-    sources = runtime._call(runtime.pool.call("rag", "list_sources", {})).structured["sources"]
+    sources = runtime.run(runtime.pool.call("rag", "list_sources", {})).structured["sources"]
     victim = sources[0]["id"]
     llm_routing.script(tool("delete_source", {"source_id": victim}), text("Deleted."))
     request = paused_on(turn("Delete the warranty document.", agent="rag"))
     assert request.arguments == {"source_id": victim}
-    assert runtime._call(runtime.pool.call("rag", "list_sources", {})).structured["sources"]  # still there
+    assert runtime.run(runtime.pool.call("rag", "list_sources", {})).structured["sources"]  # still there
     assert turn(f"approve {request.id}")[-1].text == "Deleted."
-    assert not runtime._call(runtime.pool.call("rag", "list_sources", {})).structured["sources"]
+    assert not runtime.run(runtime.pool.call("rag", "list_sources", {})).structured["sources"]
 
 
 @pytest.mark.parametrize(

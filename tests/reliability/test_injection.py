@@ -48,7 +48,7 @@ def offered(server: ScriptedServer) -> set[str]:
 
 def source_ids() -> set[str]:
     runtime = get_runtime()
-    result = runtime._call(runtime.pool.call("rag", "list_sources", {}))
+    result = runtime.run(runtime.pool.call("rag", "list_sources", {}))
     return {s["id"] for s in (result.structured or {})["sources"]}
 
 
