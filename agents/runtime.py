@@ -41,7 +41,8 @@ from core.wire import (
     TurnRequest,
     parse_answer,
 )
-from serving.registry import Role, ensure_endpoint
+from serving.lifecycle import ensure_endpoint
+from serving.registry import Role
 from serving.settings import ServingSettings
 
 T = TypeVar("T")

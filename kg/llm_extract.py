@@ -130,7 +130,8 @@ class LLMExtractor:
     def _ensure_started(self) -> None:
         """Start the local profile's llama.cpp server on first use (other profiles are already up)."""
         if self.endpoint.base_url is None and self.endpoint.managed == "llama-cpp":
-            from serving.registry import Role, ensure_endpoint
+            from serving.lifecycle import ensure_endpoint
+            from serving.registry import Role
 
             self.endpoint = ensure_endpoint(Role.SUPERVISOR)
 

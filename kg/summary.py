@@ -122,7 +122,8 @@ class ModelSummarizer:
             raise KGError(self.unavailable)
         from serving.client import openai_client, translate
         from serving.errors import ModelServerUnavailable
-        from serving.registry import Role, ensure_endpoint
+        from serving.lifecycle import ensure_endpoint
+        from serving.registry import Role
 
         if self.endpoint.base_url is None and self.endpoint.managed == "llama-cpp":
             self.endpoint = ensure_endpoint(Role.SUPERVISOR)

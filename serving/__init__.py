@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from serving.embeddings import Embedder, get_embedder
     from serving.errors import ModelServerError, ModelServerUnavailable, ServerStartError
     from serving.health import RoleHealth, status
+    from serving.lifecycle import ensure_endpoint
     from serving.llama_server import LocalModelServer
-    from serving.registry import Endpoint, Role, endpoint, endpoints, ensure_endpoint
+    from serving.registry import Endpoint, Role, endpoint, endpoints
     from serving.settings import ServingSettings
 
 _WHERE = {
@@ -25,7 +26,8 @@ _WHERE = {
     "get_embedder": "serving.embeddings",
     "RoleHealth": "serving.health",
     "status": "serving.health",
-    **dict.fromkeys(["Endpoint", "Role", "endpoint", "endpoints", "ensure_endpoint"], "serving.registry"),
+    **dict.fromkeys(["Endpoint", "Role", "endpoint", "endpoints"], "serving.registry"),
+    "ensure_endpoint": "serving.lifecycle",
     **dict.fromkeys(["ModelServerError", "ModelServerUnavailable", "ServerStartError"], "serving.errors"),
 }
 __all__ = [

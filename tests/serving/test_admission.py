@@ -13,6 +13,7 @@ from core.errors import ConfigError
 from serving.admission import check, mem_available
 from serving.catalog import GiB
 from serving.errors import AdmissionRefused
+from serving.lifecycle import plan_of, start
 from serving.llama_server import LocalModelServer
 from serving.plan import make_plan
 from serving.plan_model import ServerConfig
@@ -45,11 +46,10 @@ def test_the_spark_plans_load_with_no_mmap_and_count_the_mmap_peak_otherwise() -
 
 
 def test_a_local_start_is_refused_when_memavailable_is_short(tmp_path: Path, monkeypatch) -> None:
-    server = LocalModelServer()
-    need = server.plan().peak
+    need = plan_of(LocalModelServer()).peak
     monkeypatch.setenv("SPARK_AGENTS_MEMINFO_PATH", str(meminfo(tmp_path / "meminfo", need - 64 * 1024 * 1024)))
     with pytest.raises(AdmissionRefused) as err:
-        LocalModelServer().start()
+        start(LocalModelServer())
     msg = str(err.value)
     assert "Not starting local" in msg and f"{need / GiB:.2f} GiB" in msg and "MemAvailable" in msg
     assert LocalModelServer().state() is None  # nothing was spawned

@@ -14,7 +14,7 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from serving.errors import AdmissionRefused
-from serving.lifecycle import down, local_servers, ready, up
+from serving.lifecycle import down, local_servers, plan_of, ready, up
 from serving.llama_server import LocalModelServer
 from serving.registry import Role, endpoint
 from serving.settings import ServingSettings
@@ -84,7 +84,7 @@ def test_an_on_demand_role_stops_when_idle_and_starts_on_the_next_request(two_ro
 def test_a_tight_budget_swaps_the_idle_on_demand_role_out(two_roles: None, tmp_path: Path, monkeypatch) -> None:
     settings = ServingSettings()
     servers = local_servers(settings)
-    local_peak, coder_peak = servers["local"].plan().peak, servers["coder"].plan().peak
+    local_peak, coder_peak = plan_of(servers["local"]).peak, plan_of(servers["coder"]).peak
     meminfo = tmp_path / "meminfo"
     meminfo.write_text(f"MemTotal: 99999999 kB\nMemAvailable: {max(local_peak, coder_peak) // 1024 + 1024} kB\n")
     monkeypatch.setenv("SPARK_AGENTS_MEMINFO_PATH", str(meminfo))

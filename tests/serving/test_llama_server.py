@@ -11,6 +11,7 @@ import pytest
 from core.errors import ConfigError
 from serving.errors import ServerStartError
 from serving.health import status
+from serving.lifecycle import start
 from serving.llama_server import LocalModelServer
 from serving.registry import Role, endpoint
 from serving.settings import ServingSettings
@@ -38,11 +39,11 @@ def test_a_file_that_is_not_a_model_fails_start_with_its_log(tmp_path: Path, mon
     monkeypatch.setenv("SPARK_AGENTS_LOCAL_MODEL_PATH", str(fake))
     # live admission plans the file before anything starts, so the error comes first and plainly
     with pytest.raises(ConfigError, match=r"broken\.gguf is not a GGUF model file"):
-        LocalModelServer().start()
+        start(LocalModelServer())
     assert LocalModelServer().state() is None
     monkeypatch.setenv("SPARK_AGENTS_ADMISSION", "false")  # without admission the server itself refuses it
     with pytest.raises(ServerStartError, match="exited during start-up"):
-        LocalModelServer().start()
+        start(LocalModelServer())
     assert LocalModelServer().state() is None
 
 
