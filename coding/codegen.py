@@ -84,11 +84,10 @@ def coder_endpoint(settings: CodeSettings | None = None) -> Endpoint:
     serving = ServingSettings()
     ep = endpoint(Role.CODER, serving)
     if ep.managed == "llama-cpp" and ep.base_url is None and settings.start_local_model:
-        from serving.llama_server import LocalModelServer
+        from serving.lifecycle import ready
 
         log.info("starting the local model server for the coder role")
-        LocalModelServer(serving).start(wait=True)
-        ep = endpoint(Role.CODER, serving)
+        ep = ready(Role.CODER, serving)  # admitted first, the coder's own server when it has one
     return ep
 
 
