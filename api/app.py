@@ -22,6 +22,7 @@ saved under `<home>/uploads/` and given to the vision agent.
 from __future__ import annotations
 
 import functools
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,6 +52,8 @@ def create_app(
     OpenAI endpoints do too (the detached service: nobody else on the machine may drive it)."""
     settings = settings or ApiSettings()
     slot = RuntimeSlot()
+    serving = ServingSettings()  # read once: /health is polled
+    identity = {"profile": serving.profile, "home": str(serving.home), "pid": os.getpid()}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -84,7 +87,7 @@ def create_app(
     @app.get("/health", response_model=Health, tags=["meta"])
     async def health() -> Health:
         """Liveness, and how many turns are running. Needs no token."""
-        return Health(active_runs=app.state.active_runs, profile=ServingSettings().profile)
+        return Health(active_runs=app.state.active_runs, **identity)
 
     @app.get(
         "/v1/models",

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from core.console import run_cli
+
+if TYPE_CHECKING:
+    from api.service import ServiceSettings
 
 
 def register(app: typer.Typer) -> None:
@@ -34,29 +37,61 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8800).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: the home's, 8800 unless SPARK_AGENTS_SERVICE_PORT says).")
+    ] = None,
     token: Annotated[
         str | None,
-        typer.Option(help="Require `Authorization: Bearer TOKEN` (prefer SPARK_AGENTS_API_TOKEN: not in `ps`)."),
+        typer.Option(help="Also accept `Authorization: Bearer TOKEN` (off loopback; prefer SPARK_AGENTS_API_TOKEN)."),
     ] = None,
 ) -> None:
-    """Run the Spark Agents service in the foreground: the OpenAI-compatible API (/v1/chat/completions,
-    /v1/models, /health) and the native API; the CLI, the UI and the gateway on this machine use it."""
-    from api.catalog import MODELS
-    from api.service import run_service
+    """Run this home's Spark Agents service in the foreground, logs on the terminal: the OpenAI-compatible API
+    (/v1/chat/completions, /v1/models) and the native API, both behind the home's token. When the service
+    already runs (a command started it), says where and exits."""
+    from api.service import ServiceSettings, choose_port, healthy, home_port, read_record, run_service
     from api.settings import ApiSettings
     from core.net import check_bind
 
-    overrides = {k: v for k, v in {"host": host, "port": port, "token": token}.items() if v is not None}
+    service = ServiceSettings()
+    record = read_record(service)
+    if record is not None and healthy(record.url):
+        typer.echo(f"The Spark Agents service already runs for {service.home}: {record.url} (pid {record.pid}).")
+        typer.echo(describe_service(record.url, service))
+        return
+    overrides = {k: v for k, v in {"host": host, "token": token}.items() if v is not None}
     settings = ApiSettings(**overrides)
     run_cli(lambda: check_bind(settings.host, settings.token))
+    if port is None and home_port(service) is None:
+        port = run_cli(lambda: choose_port(service))  # 8800, or a free port when it is taken: said below
+    bound = port if port is not None else home_port(service)
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
-    typer.secho(
-        f"Spark Agents API on http://{shown}:{settings.port}/v1 (models: {', '.join(MODELS)}); "
-        f"docs at /docs{'; bearer token required' if settings.token else ''}",
-        err=True,
+    url = f"http://{shown}:{bound}"
+    typer.secho(f"Spark Agents service for {service.home} on {url} (Ctrl-C stops it)", err=True)
+    typer.secho(describe_service(url, service), err=True)
+    run_cli(lambda: run_service(settings.host, bound, service, token=settings.token))
+
+
+def describe_service(url: str, settings: ServiceSettings) -> str:
+    """Where the OpenAI API is, its models and token, and a snippet for Continue and any OpenAI client."""
+    from api.catalog import MODELS
+
+    return "\n".join(
+        [
+            f"OpenAI-compatible API: {url}/v1 — models: {', '.join(MODELS)}",
+            f"API key: the token in {settings.token_file} (`spark-agents mcp list --write DIR` puts it in the configs)",
+            "",
+            "Continue (~/.continue/config.yaml):",
+            "  models:",
+            "    - name: Spark Agents",
+            "      provider: openai",
+            "      model: spark-agents",
+            f"      apiBase: {url}/v1",
+            f"      apiKey: <the token in {settings.token_file}>",
+            "",
+            "Any OpenAI client:",
+            f'  OpenAI(base_url="{url}/v1", api_key=open("{settings.token_file}").read().strip())',
+        ]
     )
-    run_cli(lambda: run_service(settings.host, settings.port, token=settings.token, open_openai_api=True))
 
 
 def service_up() -> None:
@@ -75,7 +110,7 @@ def service_down() -> None:
 
 
 def service_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Whether the service runs, where, and how many turns it is running."""
+    """Whether the service runs, where, how many turns it is running, and how to point an editor at it."""
     import httpx
 
     from api.service import ServiceSettings, read_record
@@ -98,8 +133,9 @@ def service_status(as_json: Annotated[bool, typer.Option("--json", help="Print J
     }
     if as_json:
         print(json.dumps(status, indent=2))
-    elif status["running"]:
+    elif status["running"] and url:
         print(f"running: {url} pid={status['pid']} home={settings.home} active_runs={health.get('active_runs')}")
+        print(describe_service(url.rstrip("/"), settings))
     else:
         print(f"not running (home {settings.home}); any command that needs it starts it")
     if not status["running"]:
@@ -115,11 +151,22 @@ def mcp_list(
     write: Annotated[
         Path | None, typer.Option(help="Also write the files (config.yaml, mcp.json, ...) into this folder.")
     ] = None,
+    no_token: Annotated[
+        bool, typer.Option("--no-token", help="Leave a placeholder where the home's token would go (to share).")
+    ] = False,
 ) -> None:
-    """Ready-to-paste configuration for Continue, VS Code and Claude Desktop, for every MCP server."""
-    from agents.client_configs import client_configs, write_configs
+    """Ready-to-paste configuration for Continue, VS Code and Claude Desktop: the OpenAI-compatible API of this
+    home's service, with its token as the API key, and every MCP server."""
+    from api.client_configs import client_configs, write_configs
+    from api.service import ServiceSettings, service_token
 
-    configs = client_configs(api_base=api_base, python=python)
+    service = ServiceSettings()
+    if no_token:
+        token = f"<the token in {service.token_file}>"
+    else:
+        token = service.service_token if service.service_url else service_token(service, create=True)
+    typer.secho(f"API key: the token in {service.token_file}", err=True)
+    configs = client_configs(api_base=api_base, python=python, token=token or "")
     if write is not None:
         for path in write_configs(configs, write):
             typer.secho(f"wrote {path}", err=True)

@@ -124,8 +124,11 @@ class ModelList(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
+    service: Literal["spark-agents"] = "spark-agents"  # so a client can tell this service from another program
     active_runs: int = Field(description="turns running now (a cancelled stream frees its run)")
     profile: str
+    home: str = Field("", description="the data directory this service owns")
+    pid: int = 0
 
 
 class ErrorResponse(BaseModel):

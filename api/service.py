@@ -3,16 +3,20 @@
 Every front end (the CLI, the Streamlit app, the MCP gateway an IDE launches, scripts) is a thin client:
 `ensure_service()` finds the running service through `<home>/run/service.json`, or starts
 `python -m api.service` detached and waits for it. Two clients starting it at once get one service (an
-exclusive lock around the start). Local clients authenticate with the token in `<home>/service.token`
-(mode 0600, created on first start), so another user of a shared machine cannot drive the assistant
-through loopback. `SPARK_AGENTS_SERVICE_URL` (+ `SPARK_AGENTS_SERVICE_TOKEN`) points clients at a
-service elsewhere instead.
+exclusive lock around the start). It listens on the home's one address: 8800 by default
+(`SPARK_AGENTS_SERVICE_PORT` sets another); a home whose first start found 8800 taken gets a free port,
+recorded in `<home>/service.port` and kept across restarts, so an editor configured for it keeps working.
+`spark-agents serve` runs the same service in the foreground. Every client authenticates with the token in
+`<home>/service.token` (mode 0600, created on first start) on `/v1` and `/api` alike, so another user of a
+shared machine cannot drive the assistant through loopback. `SPARK_AGENTS_SERVICE_URL`
+(+ `SPARK_AGENTS_SERVICE_TOKEN`) points clients at a service elsewhere instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import os
 import secrets
@@ -32,6 +36,7 @@ from core.home import HomeSettings
 from core.net import check_bind
 
 log = logging.getLogger(__name__)
+DEFAULT_PORT = 8800
 
 
 class ServiceSettings(HomeSettings):
@@ -42,7 +47,7 @@ class ServiceSettings(HomeSettings):
     service_url: str | None = None  # a service elsewhere (a team box); nothing is started then
     service_token: str | None = None  # the token for service_url (local services use the token file)
     service_host: str = "127.0.0.1"
-    service_port: int = 0  # 0: a free port, recorded in <home>/run/service.json
+    service_port: int | None = None  # None: the home's port (8800, or the one recorded in <home>/service.port)
     service_start_timeout: float = 120.0
 
     @property
@@ -52,6 +57,10 @@ class ServiceSettings(HomeSettings):
     @property
     def token_file(self) -> Path:
         return self.home / "service.token"
+
+    @property
+    def port_file(self) -> Path:
+        return self.home / "service.port"
 
     @property
     def log_file(self) -> Path:
@@ -98,6 +107,82 @@ def service_token(settings: ServiceSettings, create: bool = False) -> str | None
     token = secrets.token_urlsafe(32)
     atomic_write(path, token + "\n", mode=0o600)
     return token
+
+
+def home_port(settings: ServiceSettings) -> int | None:
+    """The port this home's service must listen on: SPARK_AGENTS_SERVICE_PORT, else the one recorded in the
+    home by its first start; None before that (the service then takes 8800, or a free port when 8800 is taken)."""
+    if settings.service_port is not None:
+        return settings.service_port
+    try:
+        return int(settings.port_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def choose_port(settings: ServiceSettings) -> int:
+    """`home_port`, choosing and recording it now when the home has none yet (for configs written before the
+    service first starts): 8800 when it is free, else a free port."""
+    port = home_port(settings)
+    if port is None:
+        sock = _listen_default(settings.service_host)
+        port = int(sock.getsockname()[1])
+        sock.close()
+        atomic_write(settings.port_file, f"{port}\n")
+    return port
+
+
+def _listen_default(host: str) -> socket.socket:
+    """A socket on 8800, or on a free port when 8800 is taken (a home without a port of its own yet)."""
+    try:
+        return _bind(host, DEFAULT_PORT)
+    except ServiceStartError:
+        return _bind(host, 0)
+
+
+def port_user(host: str, port: int) -> str:
+    """Who listens on host:port, as far as this machine tells: a Spark Agents service (its home), another
+    process (its name and pid, from /proc), or "another program"."""
+    shown = f"[{host}]" if ":" in host else host
+    try:
+        health = httpx.get(f"http://{shown}:{port}/health", timeout=2).json()
+        if isinstance(health, dict) and health.get("service") == "spark-agents":
+            return f"the Spark Agents service of another home ({health.get('home')}, pid {health.get('pid')})"
+    except (httpx.HTTPError, ValueError):
+        pass
+    pid = _listening_pid(port)
+    if pid is not None:
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            name = "a process"
+        return f"{name} (pid {pid})"
+    return "another program"
+
+
+def _listening_pid(port: int) -> int | None:
+    """The pid whose socket listens on `port` (Linux /proc; None when it cannot be seen, e.g. another user's)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return int(proc.name)
+    return None
 
 
 def read_record(settings: ServiceSettings) -> ServiceRecord | None:
@@ -155,7 +240,9 @@ def ensure_service(settings: ServiceSettings | None = None) -> ServiceHandle:
 
 def _start(settings: ServiceSettings) -> ServiceRecord:
     service_token(settings, create=True)
-    cmd = [sys.executable, "-m", "api.service", "--host", settings.service_host, "--port", str(settings.service_port)]
+    cmd = [sys.executable, "-m", "api.service", "--host", settings.service_host]
+    if (port := home_port(settings)) is not None:
+        cmd += ["--port", str(port)]
     proc = spawn_detached(cmd, settings.log_file)
     deadline = time.monotonic() + settings.service_start_timeout
     while time.monotonic() < deadline:
@@ -206,6 +293,11 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as e:
         sock.close()
+        if e.errno == errno.EADDRINUSE and port:
+            raise ServiceStartError(
+                f"cannot listen on {host}:{port} ({e.strerror}): it is taken by {port_user(host, port)}. Stop that, "
+                f"or give this home another port: SPARK_AGENTS_SERVICE_PORT=N (or `spark-agents serve --port N`)"
+            ) from e
         raise ServiceStartError(f"cannot listen on {host}:{port} ({e.strerror or e}); pick another port") from e
     sock.listen(2048)
     sock.set_inheritable(True)
@@ -213,19 +305,15 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def run_service(
-    host: str,
-    port: int,
-    settings: ServiceSettings | None = None,
-    *,
-    token: str | None = None,
-    open_openai_api: bool = False,
+    host: str, port: int | None, settings: ServiceSettings | None = None, *, token: str | None = None
 ) -> None:
-    """Serve the app on host:port (0 = a free port) as this home's service until stopped.
+    """Serve the app on host:port as this home's service until stopped (detached or `spark-agents serve`).
+    Without a port: 8800, or a free port when 8800 is taken, recorded in the home for every later start.
 
     The record is written once the socket is bound, so a client that reads it can connect at once; it is
     removed on a clean exit (a killed service leaves a record whose pid is dead, which clients discard).
-    `/v1` needs the home's token too, unless `open_openai_api` (`spark-agents serve`: the OpenAI API an
-    editor is configured for, open on loopback as documented unless SPARK_AGENTS_API_TOKEN is set).
+    `/v1` and `/api` take the home's token, and `token` (SPARK_AGENTS_API_TOKEN, for a non-loopback bind)
+    besides.
     """
     import uvicorn
 
@@ -234,12 +322,14 @@ def run_service(
 
     settings = settings or ServiceSettings()
     local_token = service_token(settings, create=True)
-    api_settings = ApiSettings(host=host, port=port, token=token) if token else ApiSettings(host=host, port=port)
+    api_settings = ApiSettings(host=host, token=token) if token else ApiSettings(host=host)
     check_bind(host, api_settings.token)
-    sock = _bind(host, port)
+    sock = _bind(host, port) if port is not None else _listen_default(host)
     bound = sock.getsockname()[1]
+    if port is None or settings.service_port is None:
+        atomic_write(settings.port_file, f"{bound}\n")  # the home's address from now on
     api_settings = api_settings.model_copy(update={"port": bound})
-    app = create_app(api_settings, service_token=local_token, openai_needs_token=not open_openai_api)
+    app = create_app(api_settings, service_token=local_token, openai_needs_token=True)
     record = ServiceRecord(pid=os.getpid(), host=host, port=bound, started=time.time())
     current = read_record(settings)
     if current is not None and current.pid != os.getpid():
@@ -262,11 +352,12 @@ def run_service(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m api.service", description="The Spark Agents resident service.")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0: a free port")
+    parser.add_argument("--port", type=int, default=None, help="default: the home's port (8800)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        run_service(args.host, args.port)
+        settings = ServiceSettings()
+        run_service(args.host, home_port(settings) if args.port is None else args.port, settings)
     except (ServiceStartError, ConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(2) from e

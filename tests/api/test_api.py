@@ -59,7 +59,10 @@ def test_openai_client_streams_chunks(api: str, scripted_roles: ScriptedServer) 
 def test_stream_ends_with_done_and_names_thread_in_header(api: str, scripted_roles: ScriptedServer) -> None:
     scripted_roles.default = text(ANSWER)
     body = {"model": "spark-agents", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
-    with httpx.stream("POST", f"{api}/v1/chat/completions", json=body, headers={"X-Thread-Id": "t-42"}) as r:
+    # a cold service loads its router model first: seconds before the first token (httpx waits 5 s by default)
+    with httpx.stream(
+        "POST", f"{api}/v1/chat/completions", json=body, headers={"X-Thread-Id": "t-42"}, timeout=120
+    ) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
         assert r.headers["x-thread-id"] == "t-42"

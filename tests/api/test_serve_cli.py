@@ -12,8 +12,8 @@ import openai
 import pytest
 import yaml
 
-from agents.client_configs import EXAMPLE_FILES, example_configs
 from api import MODELS
+from api.client_configs import EXAMPLE_FILES, example_configs
 from tests.api.conftest import serve_process
 from tests.support.scripted_server import ScriptedServer, text
 
@@ -54,10 +54,12 @@ def test_serve_reports_busy_port() -> None:
         done = subprocess.run([*CLI, "serve", "--port", str(port)], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "address already in use" in done.stderr.lower()
+    # says by what (this test's own process holds it) and how to pick another port
+    assert f"(pid {os.getpid()})" in done.stderr and "SPARK_AGENTS_SERVICE_PORT=N" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def test_mcp_list_json_and_files(tmp_path: Path) -> None:
+def test_mcp_list_json_and_files(tmp_path: Path, spark_home: Path) -> None:
     done = subprocess.run(
         [*CLI, "mcp", "list", "--json", "--write", str(tmp_path)], capture_output=True, text=True, timeout=60
     )
@@ -65,14 +67,23 @@ def test_mcp_list_json_and_files(tmp_path: Path) -> None:
     data = json.loads(done.stdout)
     assert data["servers"][0] == "gateway"
     cont = yaml.safe_load(data["continue_config_yaml"])
+    # the home's one address (8800 unless it was taken: then a free port, chosen once and recorded) and token
+    port = int((spark_home / "service.port").read_text())
+    token = (spark_home / "service.token").read_text().strip()
     assert cont["models"][0] == {
         "name": "Spark Agents",
         "provider": "openai",
         "model": "spark-agents",
-        "apiBase": "http://127.0.0.1:8800/v1",
-        "apiKey": "not-needed",
+        "apiBase": f"http://127.0.0.1:{port}/v1",
+        "apiKey": token,
         "roles": ["chat", "edit", "apply"],
     }
+    assert f"API key: the token in {spark_home / 'service.token'}" in done.stderr
+    placeholder = subprocess.run([*CLI, "mcp", "list", "--json", "--no-token"], capture_output=True, text=True)
+    model = yaml.safe_load(json.loads(placeholder.stdout)["continue_config_yaml"])["models"][0]
+    assert model["apiKey"] == f"<the token in {spark_home / 'service.token'}>" and model["apiBase"].endswith(
+        f":{port}/v1"
+    )
     gateway = cont["mcpServers"][0]
     assert gateway["command"] == sys.executable and gateway["args"] == ["-m", "mcp_servers.gateway"]
     assert gateway["env"]["SPARK_AGENTS_HOME"] == os.environ["SPARK_AGENTS_HOME"]
@@ -86,6 +97,6 @@ def test_mcp_list_json_and_files(tmp_path: Path) -> None:
 
 
 def test_examples_are_generated_from_the_code() -> None:
-    """examples/ holds exactly what `python -m agents.client_configs` writes (run it after changing either)."""
+    """examples/ holds exactly what `python -m api.client_configs` writes (run it after changing either)."""
     for rel, expected in example_configs().files().items():
         assert (ROOT / "examples" / rel).read_text() == expected, f"examples/{rel} is stale"

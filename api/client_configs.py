@@ -2,7 +2,7 @@
 Desktop's JSON, pointing at `spark-agents serve` (the OpenAI-compatible API) and at every MCP server.
 
 `spark-agents mcp list` prints them; `examples/` holds the same files, generated with placeholder paths
-(`python -m agents.client_configs` rewrites them).
+(`python -m api.client_configs` rewrites them).
 """
 
 from __future__ import annotations
@@ -37,12 +37,15 @@ def available_servers() -> list[str]:
 
 
 def default_api_base() -> str:
-    from api.settings import ApiSettings
+    """This home's service: SPARK_AGENTS_SERVICE_URL's, or the home's port on loopback (8800 by default)."""
+    from api.service import ServiceSettings, choose_port
 
-    settings = ApiSettings()
-    host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    settings = ServiceSettings()
+    if settings.service_url:
+        return f"{settings.service_url.rstrip('/')}/v1"
+    host = settings.service_host if settings.service_host not in ("0.0.0.0", "::") else "127.0.0.1"
     host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{settings.port}/v1"
+    return f"http://{host}:{choose_port(settings)}/v1"
 
 
 class ClientConfigs(BaseModel):
@@ -77,7 +80,7 @@ class ClientConfigs(BaseModel):
     def as_text(self) -> str:
         return "\n".join(
             [
-                f"# OpenAI-compatible API (start it with `spark-agents serve`): {self.api_base}",
+                f"# OpenAI-compatible API of this home's service (started by any command): {self.api_base}",
                 f"# MCP servers: {', '.join(self.servers)} (each also serves HTTP: python -m mcp_servers.NAME --http)",
                 "",
                 "## Continue: ~/.continue/config.yaml",
@@ -106,7 +109,7 @@ def client_configs(
     if env is None:
         env = {k: os.environ[k] for k in ENV_KEYS if os.environ.get(k)}
     if token is None:
-        token = os.environ.get("SPARK_AGENTS_API_TOKEN") or None
+        token = os.environ.get("SPARK_AGENTS_API_TOKEN") or None  # callers pass the home's token
 
     def launch(name: str) -> dict[str, Any]:
         entry: dict[str, Any] = {"command": python, "args": ["-m", f"mcp_servers.{name}"]}
@@ -124,7 +127,7 @@ def client_configs(
                 "provider": "openai",
                 "model": model_id,
                 "apiBase": api_base,
-                "apiKey": token or "not-needed",
+                "apiKey": token or "YOUR-SPARK-AGENTS-TOKEN",
                 "roles": ["chat", "edit", "apply"] if agent is None else ["chat"],
             }
         )
@@ -143,7 +146,7 @@ def client_configs(
 
 
 def example_configs() -> ClientConfigs:
-    """What `examples/` holds: every server, the default API address, placeholder paths, no token."""
+    """What `examples/` holds: every server, the default API address, placeholder paths and token."""
     return client_configs(
         api_base="http://127.0.0.1:8800/v1", python=EXAMPLE_PYTHON, servers=list(SERVERS), env={}, token=""
     )
