@@ -15,6 +15,7 @@ _AUTOLINK = re.compile(r"<(?:https?://|mailto:)[^>\s]*>")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*{1,3}|_{2,3}|~~)")
 _CODE = re.compile(r"`+")
+_UNDERSCORE = re.compile(r"(?<![\w])_(?=\w)|(?<=\w)_(?![\w])")  # _emphasis_, not snake_case
 _LEAD = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|(?:[-*+•]|\d{1,3}[.)])\s+)+")
 _SPACES = re.compile(r"\s+")
 
@@ -26,6 +27,7 @@ def strip_markup(text: str) -> str:
     text = _AUTOLINK.sub(" ", text)
     text = _TAG.sub(" ", text)
     text = _EMPHASIS.sub("", text)
+    text = _UNDERSCORE.sub("", text)
     text = _CODE.sub("", text)
     text = _LEAD.sub("", text)
     text = text.replace("|", " ").replace("\\", "")
@@ -49,5 +51,6 @@ def mask_markup(text: str) -> str:
     text = _AUTOLINK.sub(_blank, text)
     text = _TAG.sub(_blank, text)
     text = _EMPHASIS.sub(_blank, text)
+    text = _UNDERSCORE.sub(_blank, text)
     text = _CODE.sub(_blank, text)
     return re.sub(r"(?m)^[ \t]*(?:#{1,6}[ \t]+|>[ \t]*|(?:[-*+•]|\d{1,3}[.)])[ \t]+)", _blank, text)
