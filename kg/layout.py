@@ -79,12 +79,13 @@ def _is_key_value(header: list[str]) -> bool:
     return first in _KEY_HEADERS or second in _VALUE_HEADERS or not (first or second)
 
 
-def _subjects(path: list[str], title: str | None) -> list[str]:
+def _subjects(path: list[str], title: str | None, document: str | None = None) -> list[str]:
+    """The entities a section is about, innermost first: its headings that name one, then the title's,
+    then the document's subject."""
     found = [s for s in (heading_subject(h) for h in reversed(path)) if s]
-    if title:
-        from_title = heading_subject(title)
-        if from_title and from_title not in found:
-            found.append(from_title)
+    for extra in (heading_subject(title) if title else None, document):
+        if extra and extra not in found:
+            found.append(extra)
     return found
 
 
@@ -104,7 +105,7 @@ def read_layout(chunk: Chunk, extractor: str = "offline") -> tuple[list[Triple],
         if blk.kind == "heading":
             path = enter_heading(path, blk.level, blk.text)
             continue
-        subjects = _subjects(path, chunk.title)
+        subjects = _subjects(path, chunk.title, chunk.subject)
         subject = subjects[0] if subjects else None
         if blk.kind == "prose":
             sections.append(Section(blk.start, blk.end, subjects))
