@@ -20,7 +20,9 @@ _IMPERATIVES = (
     "pull|select|click|choose|add|create|read|see|check|try|build|deploy|visit|follow|update|upgrade|set up|"
     "go to|navigate to|refer to|log in to|sign in to|ask|call|load|pair|power on|restart|reboot|stop"
 )
-_IMPERATIVE = re.compile(rf"^(?:{_IMPERATIVES})\s+(?:the\s+|a\s+|an\s+|your\s+)?(?=[A-Z0-9`*\[])", re.IGNORECASE)
+_IMPERATIVE = re.compile(
+    rf"^(?:{_IMPERATIVES})\s+(?:the\s+|a\s+|an\s+|your\s+)?(?=(?-i:[A-Z0-9`*\[]))", re.IGNORECASE
+)  # the verb in any case, the name after it capitalised: "create and install ..." keeps its verb
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+(?=\S)")  # lowercase only: "The Hobbit" is a title
 
 _ACRONYM_AFTER = re.compile(

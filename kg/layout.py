@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kg.markup import strip_markup
+from kg.markup import is_image, strip_markup
 from kg.model import Chunk, Triple
 from kg.prose import guess_type
 from kg.structure import Block, enter_heading, heading_subject, parse, path_subject, split_path
@@ -68,6 +68,8 @@ def value_type(value: str) -> str:
 
 
 def _cell(raw: str) -> str | None:
+    if is_image(raw):
+        return None  # a chart or badge names nothing
     text = strip_markup(raw)
     return None if text.lower() in _EMPTY_CELLS else text
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 
+from kg.canon import name_definitions
 from kg.layout import Section, read_layout
-from kg.markup import mask_markup
+from kg.markup import mask_markup, strip_markup
 from kg.model import Chunk, Triple
 from kg.prose import SentenceExtractor
 from kg.settings import KGSettings
@@ -28,6 +29,25 @@ def _prose_only(text: str, sections: list[Section]) -> str:
     for s in sections:
         keep[s.start : s.end] = b"\x01" * (s.end - s.start)
     return "".join(ch if keep[i] or ch == "\n" else " " for i, ch in enumerate(masked))
+
+
+_SPANS = re.compile(r"`([^`\n]{2,40})`|\*\*([^*\n]{2,40})\*\*|__([^_\n]{2,40})__|\[([^\]\n]{2,40})\]")
+
+
+def document_names(chunk: Chunk) -> set[str]:
+    """The names a chunk's document uses, lowercase ones included ("libjpeg-turbo", "zstd"): its subject, the
+    names it defines, and short spans it marks as names (code, bold, link text) that read as identifiers."""
+    names = {chunk.subject} if chunk.subject else set()
+    for other, name in name_definitions(chunk.text).items():
+        names.update((other, name))
+    for m in _SPANS.finditer(chunk.text):
+        span = strip_markup(next(g for g in m.groups() if g)).strip()
+        words = span.split()
+        if not words or len(words) > 4 or re.search(r"[:;,!?]|\s-|^-", span) or not re.match(r"[\w@]", span):
+            continue
+        if len(words) == 1 or span[:1].isupper():  # `zstd`, **HalOS**, [Debian Tracker page]
+            names.add(span)
+    return names
 
 
 def expand_partial(name: str, subjects: list[str]) -> str:
@@ -52,7 +72,9 @@ class OfflineExtractor:
     def extract(self, chunk: Chunk) -> list[Triple]:
         text = chunk.text
         layout, sections = read_layout(chunk, self.name)
-        prose = self.sentences.extract(chunk.model_copy(update={"text": _prose_only(text, sections)}))
+        prose = self.sentences.extract(
+            chunk.model_copy(update={"text": _prose_only(text, sections)}), document_names(chunk), chunk.subject
+        )
         out: list[Triple] = []
         seen: set[tuple[str, str, str]] = set()
         max_chars = self.settings.max_field_chars

@@ -29,6 +29,7 @@ _RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _BULLET_PAIR = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+(.+)$")
 _DEF_LINE = re.compile(r"^\s*:\s+(.+)$")
 _KEY_VALUE = re.compile(r"^([^:]{1,48}?)\s*:\s+(.+)$")
+_REF_DEF = re.compile(r"^[ ]{0,3}\[[^\]\n]+\]:\s*\S+")  # "[zlib]: https://www.zlib.net/": markup, not a fact
 _NOT_KEYS = {"note", "warning", "tip", "important", "caution", "example", "see", "step", "q", "a", "why", "how"}
 
 
@@ -118,6 +119,10 @@ def parse(text: str) -> list[Block]:
         if h:
             close_prose(a)
             blocks.append(Block("heading", a, b, level=len(h.group(1)), text=strip_markup(h.group(2))))
+            i += 1
+            continue
+        if _REF_DEF.match(line):
+            close_prose(a)
             i += 1
             continue
         under = _SETEXT.match(lines[i + 1][2]) if i + 1 < len(lines) else None
