@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kg.lists import list_facts
 from kg.markup import is_image, strip_markup
 from kg.model import Chunk, Triple
 from kg.prose import guess_type
@@ -111,6 +112,15 @@ def read_layout(chunk: Chunk, extractor: str = "offline") -> tuple[list[Triple],
         subject = subjects[0] if subjects else None
         if blk.kind == "prose":
             sections.append(Section(blk.start, blk.end, subjects))
+            topic = path[-1] if path and path_subject(path[-1:]) is None else None
+            list_facts(
+                text,
+                blk.start,
+                blk.end,
+                subject,
+                topic,
+                lambda s, r, o, span: emit(s, guess_type(s), r, o, value_type(o), span),
+            )
         elif blk.kind == "pairs" and subject:
             for row in blk.rows:
                 key, value = row.cells

@@ -14,6 +14,7 @@ _LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")  # [text](url), ![alt](src)
 _IMAGE = re.compile(r"!\[[^\]\n]*\](?:\([^)\n]*\)|\[[^\]\n]*\])")  # ![alt](src), ![alt][ref]
 _REF_LINK = re.compile(r"\[([^\[\]\n]*)\](?:\[[^\]\n]*\])?(?!\()")  # [text][ref], [text] (a reference)
 _AUTOLINK = re.compile(r"<(?:https?://|mailto:)[^>\s]*>")
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*{1,3}|_{2,3}|~~)")
 _CODE = re.compile(r"`+")
@@ -59,6 +60,7 @@ def mask_markup(text: str) -> str:
     text = _LINK.sub(link, text)
     text = _REF_LINK.sub(link, text)
     text = _AUTOLINK.sub(_blank, text)
+    text = _BREAK.sub(lambda m: "." + " " * (len(m.group(0)) - 1), text)  # "**Name**<br>\n text": two sentences
     text = _TAG.sub(_blank, text)
     text = _EMPHASIS.sub(_blank, text)
     text = _UNDERSCORE.sub(_blank, text)

@@ -26,6 +26,8 @@ from kg.names import compact, strip_qualifier, trim_edges, vendor_split
 _ARTICLES = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?:'s|’s)$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
+# Names spelled exactly ("JCS_EXT_RGB" / "JCS_EXT_RGBA", "RGB" / "RGBA"): one letter apart is another thing.
+_IDENTIFIER = re.compile(r"_|\b[A-Z]{2,}[a-z]?\b|[a-z][A-Z]")
 _ACRONYM_STOP = {"of", "and", "the", "for", "in", "on", "at", "&"}
 
 
@@ -162,7 +164,7 @@ class EntityIndex:
         acr = acronym(name)
         if acr and acr in self.by_key and clean_surface(self.by_key[acr]).replace(".", "").isupper():
             return self.by_key[acr], "acronym", 1.0
-        if len(key) >= 5:
+        if len(key) >= 5 and not _IDENTIFIER.search(clean_surface(name)):
             best, best_score = None, 0.0
             digits = _digits(key)
             matcher = difflib.SequenceMatcher(None, autojunk=False)

@@ -34,12 +34,24 @@ def _prose_only(text: str, sections: list[Section]) -> str:
 _SPANS = re.compile(r"`([^`\n]{2,40})`|\*\*([^*\n]{2,40})\*\*|__([^_\n]{2,40})__|\[([^\]\n]{2,40})\]")
 
 
+_RELEASE = re.compile(r"(?<![\w\-/.])([a-z][a-z0-9+\-]*[a-z0-9])\s+v?\d+(?:\.\d+)*[a-z]?(?![\w.])")
+_NOT_RELEASE_WORDS = (
+    "in on at by of to from for with and or than about around since until before after over under up per "
+    "only all every each version release step page chapter section figure table level levels year years "
+    "is are was were be has have had the a an nearly almost approximately roughly some any no top first last "
+    "between within into near"
+)
+_NOT_RELEASES = frozenset(_NOT_RELEASE_WORDS.split())
+
+
 def document_names(chunk: Chunk) -> set[str]:
     """The names a chunk's document uses, lowercase ones included ("libjpeg-turbo", "zstd"): its subject, the
     names it defines, and short spans it marks as names (code, bold, link text) that read as identifiers."""
     names = {chunk.subject} if chunk.subject else set()
     for other, name in name_definitions(chunk.text).items():
         names.update((other, name))
+    # "libjpeg v6b", "zlib 1.2.11": a lowercase word with a version is a named release
+    names.update(m.group(0) for m in _RELEASE.finditer(chunk.text) if m.group(1) not in _NOT_RELEASES)
     for m in _SPANS.finditer(chunk.text):
         span = strip_markup(next(g for g in m.groups() if g)).strip()
         words = span.split()

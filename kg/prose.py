@@ -25,6 +25,8 @@ _LEAD_WORDS = _words(
     "during when while although since as by from with for today also both many some most in 1 there here "
     "then later early each every one two three our we i you yet but and or so if "
 )
+# Words that follow a sentence's first word when that word is no name ("Note that", "Not all", "Since you").
+_FUNCTION_WORDS = _words("that all the a an this these those you we it if to of how what which there your our")
 _PRONOUNS = {"he", "she", "it", "they", "its", "his", "her", "their"}
 _CONNECT = r"(?:of|the|de|del|della|van|von|der|den|da|du|la|le|y|&|for|am|bin|al)"
 _CAP = r"(?:[A-Z]\.|[A-Z][\w'’.\-]*[\w]|[A-Z])"
@@ -90,6 +92,10 @@ _THAT_OBJECT = re.compile(
     r"((?:[a-z][a-z\-]*|[A-Z][\w\-/]*)(?:\s+(?:[a-z][a-z\-]*|[A-Z][\w\-/]*)){0,3}?)"
     r"(?=\s*(?:[,.;:!?]|$|\s+(?:to|that|which|for|on|in|with|and|as)\b))"
 )
+_RELATIVE = re.compile(
+    r"\s*(?:that|which|who)\s+(?:(?:later|also|now|first|then|still|originally)\s+)?([a-z]+(?:ed|es|s))"
+    r"(?:\s+(in|on|at|by|for|to|with|from|into))?\s+(?:the\s+|a\s+|an\s+)?"
+)
 # "... on ports 9000 (web) and 9001 (admin)": ports, each with its qualifier
 _PORTS = re.compile(r"\bports?\s+((?:\d{2,5}(?:\s*\([^()]{1,30}\))?(?:\s*(?:,|and|or)\s*)?)+)", re.IGNORECASE)
 _PORT = re.compile(r"(\d{2,5})(?:\s*\(([^()]{1,30})\))?")
@@ -144,8 +150,10 @@ def _mentions(
         if re.fullmatch(r"[A-Z][a-z]+", text) and not sentence[:start].strip():
             after = sentence[end:].split(None, 1)
             verb_next = bool(after) and after[0] in {"is", "was", "are", "were", "has", "have", "had"}
-            if text.lower() in common or (text.endswith(("ed", "ing")) and len(text) > 4 and not verb_next):
-                continue  # "Note that ...", "Included tools are", "Assuming you ...": no names
+            function_next = bool(after) and after[0] in _FUNCTION_WORDS
+            participle = text.endswith(("ed", "ing")) and len(text) > 4 and not verb_next
+            if text.lower() in common or participle or function_next:
+                continue  # "Note that ...", "Not all ...", "Included tools are", "Assuming you ...": no names
         out.append((start, end, text))
     return sorted(out)
 
@@ -156,7 +164,9 @@ def known_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     if not forms:
         return None
     alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-    return re.compile(rf"(?<![\w\-/.])(?:{alternatives})(?![\w\-/]|\.\w)")
+    return re.compile(
+        rf"(?<![\w\-/.])(?:{alternatives})(?:\s+v?\d+(?:\.\d+)*[a-z]?\+?(?=[\s,.;:)]|$))?(?![\w\-/]|\.\w)"
+    )
 
 
 def common_words(text: str) -> frozenset[str]:
@@ -221,6 +231,18 @@ def _type_from_relation(rel: str, subj_type: str, obj_type: str) -> tuple[str, s
     if rel.startswith(("wrote", "directed", "published", "composed", "painted")) and obj_type == "ENTITY":
         subj_type, obj_type = ("PERSON" if subj_type == "ENTITY" else subj_type), "WORK"
     return subj_type, obj_type
+
+
+def _relative_clause(sent: str, at: int, mentions: list[tuple[int, int, str]]) -> tuple[str, str] | None:
+    """(relation, name) for "the processor that later powered the Aurora AX-7": the clause's verb relates
+    the noun phrase's owner to the next name, when only the clause stands between them."""
+    nxt = next((m for m in mentions if m[0] >= at), None)
+    if nxt is None:
+        return None
+    clause = _RELATIVE.fullmatch(sent[at : nxt[0]])
+    if clause is None or clause.group(1).lower() in _NOT_VERBS:
+        return None
+    return " ".join(w for w in clause.group(1, 2) if w), nxt[2]
 
 
 class SentenceExtractor:
@@ -312,6 +334,10 @@ class SentenceExtractor:
                     if that:
                         for sj, st in subjects:
                             emit(sj, st, that.group(1), that.group(2), guess_type(that.group(2)), (a, b))
+                    clause = _relative_clause(sent, np_end, mentions)
+                    if clause:
+                        for sj, st in subjects:
+                            emit(sj, st, clause[0], clause[1], guess_type(clause[1]), (a, b))
             passive = _PASSIVE_NP.match(sent[verb_at:])
             if passive and not any(verb_at < m[0] < verb_at + passive.end() for m in mentions):
                 rel = " ".join(w for w in passive.group(1, 2, 3) if w)
@@ -322,6 +348,9 @@ class SentenceExtractor:
                 if app_np and not any(m[1] < n[0] <= m[1] + app_np.end() + 4 for n in mentions):
                     rel = "is a" if app_np.group(1) in ("a", "an") else "is the"
                     emit(m[2], guess_type(m[2]), rel, app_np.group(2), "CONCEPT", (a, b))
+                    clause = _relative_clause(sent, m[1] + app_np.end(), mentions)
+                    if clause:
+                        emit(m[2], guess_type(m[2]), clause[0], clause[1], guess_type(clause[1]), (a, b))
             for ports in _PORTS.finditer(sent):
                 before = [m for m in mentions if m[1] <= ports.start()]
                 owner = before[0][2] if before else (last_subject[0] if last_subject else subject)

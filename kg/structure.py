@@ -70,6 +70,8 @@ def _is_row(line: str) -> bool:
 def _pair(line: str) -> tuple[str, str] | None:
     """("key", "value") of a "Key: value" list item, markup stripped; None for prose that has a colon."""
     m = _BULLET_PAIR.match(line)
+    if m and re.fullmatch(r"\s*(\*\*|__)[^*_\n]+\1\s*(?:<br\s*/?>)?\s*", m.group(1)):
+        return None  # "- **libjpeg API: SmartScale**<br>": a named item, its text follows; no key and value
     body = strip_markup(m.group(1) if m else line)
     kv = _KEY_VALUE.match(body)
     if not kv:
