@@ -44,6 +44,9 @@ _NOT_RELEASE_WORDS = (
 _NOT_RELEASES = frozenset(_NOT_RELEASE_WORDS.split())
 
 
+_NOT_A_NAME = re.compile(r"[:;,!?]|\s-|^-|\s(?:and|or)\s")
+
+
 def document_names(chunk: Chunk) -> set[str]:
     """The names a chunk's document uses, lowercase ones included ("libjpeg-turbo", "zstd"): its subject, the
     names it defines, and short spans it marks as names (code, bold, link text) that read as identifiers."""
@@ -55,8 +58,8 @@ def document_names(chunk: Chunk) -> set[str]:
     for m in _SPANS.finditer(chunk.text):
         span = strip_markup(next(g for g in m.groups() if g)).strip()
         words = span.split()
-        if not words or len(words) > 4 or re.search(r"[:;,!?]|\s-|^-", span) or not re.match(r"[\w@]", span):
-            continue
+        if not words or len(words) > 4 or _NOT_A_NAME.search(span) or not re.match(r"[\w@]", span):
+            continue  # a phrase, an option or a coordination ("Huff0 and FSE library") is not one name
         if len(words) == 1 or span[:1].isupper():  # `zstd`, **HalOS**, [Debian Tracker page]
             names.add(span)
     return names

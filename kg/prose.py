@@ -33,7 +33,7 @@ _CAP = r"(?:[A-Z]\.|[A-Z][\w'’.\-]*[\w]|[A-Z])"
 _MENTION = re.compile(
     rf"(?:{_CAP}(?:\s+(?:{_CONNECT}\s+)*{_CAP})*)"
     r"|(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"\s+\d{1,2},\s+\d{4})|\b(?:1\d{3}|20\d{2})\b"
+    r"\s+\d{1,2},\s+\d{4})|\b(?:1\d{3}|20\d{2})\b|(?<![\w@])@[A-Za-z][\w-]+"
 )
 _MONTH_DATE = re.compile(r"^(?:January|February|March|April|May|June|July|August|September|October|November|December)")
 _AUX = re.compile(
@@ -70,14 +70,14 @@ _BY_REL = re.compile(r"\bby$")
 _COPULA_NP = re.compile(
     r"^\s+(?:is|was|are|were)\s+(?:also\s+)?(a|an|the)\s+"
     r"((?:[a-z][a-z\-]*|[A-Z][\w\-/]*)(?:\s+(?:[a-z][a-z\-]*|[A-Z][\w\-/]*)){0,4}?)"
-    r"(?=\s*(?:[,.;:!?]|$|\s+(?:that|which|who|where|with|in|on|at|by|from|for|and|since|to|used|"
+    r"(?=\s*(?:[,.;:!?]|$|\s+(?:that|which|who|where|with|of|in|on|at|by|from|for|and|since|to|used|"
     r"supported|designed|built|made|developed|written|based|targeting|providing|offering)\b))"
 )
 # "X, or Y as short version, is ...", "X (Y) is ...": an aside between a subject and its verb
 _ASIDE = re.compile(r"^\s*(?:,\s*or\s+[^,]{1,40},|,\s*(?:also\s+known\s+as|aka)\s+[^,]{1,40},|\s*\([^()]{1,60}\))")
 # "X is considered safe for production environments", "X is backed by a very fast entropy stage"
 _PASSIVE_NP = re.compile(
-    r"^\s+(?:is|are|was|were)\s+(?:(?:also|currently|now|still|generally|widely|officially|natively)\s+)?"
+    r"^(?:\s+(?:is|are|was|were)|['’]s)\s+(?:(?:also|currently|now|still|generally|widely|officially|natively)\s+)?"
     r"([a-z]+(?:ed|en|wn))\s+(?:([a-z]+)\s+)?(by|for|in|on|to|with|within|as|from|at|into)\s+"
     r"(?:the\s+|a\s+|an\s+)?([a-z][a-z\-]*(?:\s+[a-z][a-z\-]*){0,4}?)(?=\s*(?:[,.;:!?]|$))"
 )
@@ -92,6 +92,10 @@ _THAT_OBJECT = re.compile(
     r"((?:[a-z][a-z\-]*|[A-Z][\w\-/]*)(?:\s+(?:[a-z][a-z\-]*|[A-Z][\w\-/]*)){0,3}?)"
     r"(?=\s*(?:[,.;:!?]|$|\s+(?:to|that|which|for|on|in|with|and|as)\b))"
 )
+# ", provided by Huff0 and FSE": a participle after a noun phrase, and the names it points to
+_PARTICIPLE = re.compile(r"\s*,?\s*([a-z]+(?:ed|en|wn))\s+(by|in|on|with|from|for)\s+(?:the\s+|a\s+|an\s+)?")
+# "... the build system of this project": the document's subject
+_THIS_PROJECT = re.compile(r"^of\s+(?:this|the)\s+(?:project|package|library|tool|program|software|repository)\b")
 _RELATIVE = re.compile(
     r"\s*(?:that|which|who)\s+(?:(?:later|also|now|first|then|still|originally)\s+)?([a-z]+(?:ed|es|s))"
     r"(?:\s+(in|on|at|by|for|to|with|from|into))?\s+(?:the\s+|a\s+|an\s+)?"
@@ -245,6 +249,23 @@ def _relative_clause(sent: str, at: int, mentions: list[tuple[int, int, str]]) -
     return " ".join(w for w in clause.group(1, 2) if w), nxt[2]
 
 
+def _participle(sent: str, at: int, mentions: list[tuple[int, int, str]]) -> tuple[str, list[str]] | None:
+    """(relation, names) for ", provided by Huff0 and FSE" right after a noun phrase ending at `at`."""
+    m = _PARTICIPLE.match(sent, at)
+    if m is None:
+        return None
+    names: list[tuple[int, int, str]] = []
+    pos = m.end()
+    for n in mentions:
+        if n[0] < pos:
+            continue
+        if n[0] != pos and not (names and _LIST_SEP.match(sent[pos : n[0]])):
+            break
+        names.append(n)
+        pos = n[1]
+    return (f"{m.group(1)} {m.group(2)}", [n[2] for n in names]) if names else None
+
+
 class SentenceExtractor:
     """Rule-based triple extraction for English prose; no model, no network."""
 
@@ -286,7 +307,7 @@ class SentenceExtractor:
                     name = full_names[name]
                 mentions.append((m[0], m[1], name))
             # A sentence opening with a pronoun continues the previous sentence's subject.
-            lead = re.match(r"\s*(\w+)\s", sent)
+            lead = re.match(r"\s*(\w+)(?:['’]s)?\s", sent)
             if lead and lead.group(1).lower() in _PRONOUNS and not last_subject and subject:
                 last_subject = (subject, guess_type(subject))
             if lead and lead.group(1).lower() in _PRONOUNS and last_subject:
@@ -327,7 +348,10 @@ class SentenceExtractor:
                 named_from = verb_at + cop.start(2) + (prep.start() if prep else len(np))
                 named = any(named_from <= m[0] <= np_end + 4 for m in mentions)
                 follows = sent[np_end:].lstrip()
-                if not (named or follows.startswith("of ")):
+                if follows.startswith("of ") and subject and _THIS_PROJECT.match(follows) and not named:
+                    for sj, st in subjects:  # "make is the build system of this project"
+                        emit(subject, guess_type(subject), np, sj, st, (a, b))
+                elif not (named or follows.startswith("of ")):
                     for sj, st in subjects:
                         emit(sj, st, rel, np, "CONCEPT", (a, b))
                     that = _THAT_OBJECT.match(follows)
@@ -343,14 +367,25 @@ class SentenceExtractor:
                 rel = " ".join(w for w in passive.group(1, 2, 3) if w)
                 for sj, st in subjects:
                     emit(sj, st, rel, passive.group(4), "CONCEPT", (a, b))
+                by = _participle(sent, verb_at + passive.end(), mentions)
+                for name in by[1] if by else []:
+                    emit(passive.group(4), "CONCEPT", by[0], name, guess_type(name), (a, b))  # type: ignore[index]
             for m in mentions:
                 app_np = _APPOSITIVE_NP.match(sent[m[1] :])
-                if app_np and not any(m[1] < n[0] <= m[1] + app_np.end() + 4 for n in mentions):
-                    rel = "is a" if app_np.group(1) in ("a", "an") else "is the"
-                    emit(m[2], guess_type(m[2]), rel, app_np.group(2), "CONCEPT", (a, b))
-                    clause = _relative_clause(sent, m[1] + app_np.end(), mentions)
-                    if clause:
-                        emit(m[2], guess_type(m[2]), clause[0], clause[1], guess_type(clause[1]), (a, b))
+                if app_np is None:
+                    continue
+                np_end = m[1] + app_np.end()
+                nxt = next((n for n in mentions if n[0] > m[1]), None)
+                link = sent[np_end : nxt[0]] if nxt else ""
+                if nxt and (nxt[0] < np_end or re.fullmatch(r"\s+(?:of|in|at|for|on)\s+", link)):
+                    continue  # "Canberra, the capital of Australia": a relation to the name, said elsewhere
+                rel = "is a" if app_np.group(1) in ("a", "an") else "is the"
+                emit(m[2], guess_type(m[2]), rel, app_np.group(2), "CONCEPT", (a, b))
+                if nxt and re.fullmatch(r"\s+(?:by|from)\s+", link):  # "lzbench, a benchmark by @inikep"
+                    emit(m[2], guess_type(m[2]), link.strip(), nxt[2], guess_type(nxt[2]), (a, b))
+                clause = _relative_clause(sent, np_end, mentions)
+                if clause:
+                    emit(m[2], guess_type(m[2]), clause[0], clause[1], guess_type(clause[1]), (a, b))
             for ports in _PORTS.finditer(sent):
                 before = [m for m in mentions if m[1] <= ports.start()]
                 owner = before[0][2] if before else (last_subject[0] if last_subject else subject)

@@ -62,3 +62,16 @@ def test_lowercase_names_the_document_marks_are_mentions():
     text = "The `lzbench` tool ships with zstd. lzbench, an open-source in-memory benchmark by inikep, is fast."
     assert ("lzbench", "is a", "open-source in-memory benchmark") in _facts(text)
     assert not any(s == "lzbench" for s, _r, _o in _facts(text.replace("`lzbench`", "lzbench")))
+
+
+def test_what_it_is_backed_by_and_what_provides_that():
+    facts = _facts("It's backed by a very fast entropy stage, provided by Huff0 and FSE.", subject="Zstandard")
+    assert ("Zstandard", "backed by", "very fast entropy stage") in facts
+    assert {("very fast entropy stage", "provided by", n) for n in ("Huff0", "FSE")} <= facts
+
+
+def test_this_project_is_the_document_subject_and_a_handle_is_a_name():
+    facts = _facts("`make` is the officially maintained build system of this project.", subject="Zstandard")
+    assert ("Zstandard", "officially maintained build system", "make") in facts
+    facts = _facts("It uses `lzbench`, an open-source in-memory benchmark by @inikep.", subject="Zstandard")
+    assert ("lzbench", "by", "@inikep") in facts
