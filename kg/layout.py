@@ -35,6 +35,17 @@ _VALUE_HEADERS = _words(
     "value values specification specifications spec specs details detail description setting default "
     "data info information"
 )
+# Attributes that say little without the section they are in
+_CONTEXT_KEYS = _words(
+    "name version type size capacity speed bandwidth frequency count model vendor interface format release "
+    "latency throughput clock cores rate kernel edition license default value maximum minimum"
+)
+# Headings about the document's layout, not a part of the thing: no context for an attribute
+_STRUCTURAL = _words(
+    "specifications specification specs spec sheet datasheet overview introduction summary details detail "
+    "features feature general technical information info reference data key facts at a glance table tables "
+    "appendix contents hardware software system and the of"
+)
 _EMPTY_CELLS = frozenset({"", "-", "—", "–", "n/a", "na", "none", "?", "tbd"})
 _QUANTITY = re.compile(r"^[~≈<>≤≥+±]?\s*\d")
 
@@ -66,6 +77,17 @@ def singular(phrase: str) -> str:
 def value_type(value: str) -> str:
     """QUANTITY for a number with or without its unit, else the prose rules' guess."""
     return "QUANTITY" if _QUANTITY.match(value) else guess_type(value)
+
+
+def in_context(key: str, path: list[str]) -> str:
+    """A generic attribute ("Name", "Bandwidth") with the topic heading it sits under ("operating system
+    name", "memory bandwidth"); a specific one ("Memory bandwidth", "USB-C") as it is."""
+    if not path or key.lower() not in _CONTEXT_KEYS or heading_subject(path[-1]):
+        return key
+    topic = strip_markup(path[-1]).lower()
+    if set(topic.split()) <= _STRUCTURAL:
+        return key
+    return f"{topic} {key.lower()}"
 
 
 def _cell(raw: str) -> str | None:
@@ -125,7 +147,8 @@ def read_layout(chunk: Chunk, extractor: str = "offline") -> tuple[list[Triple],
             for row in blk.rows:
                 key, value = row.cells
                 if value and key:
-                    emit(subject, guess_type(subject), key, value, value_type(value), (row.start, row.end))
+                    rel = in_context(key, path)
+                    emit(subject, guess_type(subject), rel, value, value_type(value), (row.start, row.end))
         elif blk.kind == "table":
             header = blk.header or (chunk.table_header if first_table else None) or []
             _table_facts(blk, header, path, subject, emit)
@@ -143,7 +166,8 @@ def _table_facts(blk: Block, header: list[str], path: list[str], subject: str | 
         for row in blk.rows:
             key, value = (_cell(c) for c in (row.cells + ["", ""])[:2])
             if key and value:
-                emit(subject, guess_type(subject), key, value, value_type(value), (row.start, row.end))
+                rel = in_context(key, path)
+                emit(subject, guess_type(subject), rel, value, value_type(value), (row.start, row.end))
         return
     # The innermost heading names the section's things when it is a topic ("Supported models");
     # when it names the subject itself, the key column's header does ("Model").

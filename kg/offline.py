@@ -23,14 +23,18 @@ _WRAP = re.compile(r"(?<=\S)\n(?![ \t]*(?:\n|[-*+•>#|]|\d{1,3}[.)]\s))")
 
 def _prose_only(text: str, sections: list[Section]) -> str:
     """`text` with markup masked, everything outside the prose blocks blanked (newlines kept), and the line
-    wraps inside a paragraph turned into spaces (a name wrapped over two lines is still one mention)."""
-    masked = mask_markup(_WRAP.sub(" ", text))
+    wraps inside a paragraph turned into spaces (a name wrapped over two lines is still one mention). A list
+    item's marker becomes a line break: an item ends where the next begins, full stop or not."""
+    masked = list(mask_markup(_WRAP.sub(" ", text)))
+    for m in _ITEM.finditer(text):
+        masked[m.start(1)] = "\n"
     keep = bytearray(len(text))
     for s in sections:
         keep[s.start : s.end] = b"\x01" * (s.end - s.start)
     return "".join(ch if keep[i] or ch == "\n" else " " for i, ch in enumerate(masked))
 
 
+_ITEM = re.compile(r"(?m)^[ \t]*([-*+•])[ \t]+")
 _SPANS = re.compile(r"`([^`\n]{2,40})`|\*\*([^*\n]{2,40})\*\*|__([^_\n]{2,40})__|\[([^\]\n]{2,40})\]")
 
 
@@ -51,6 +55,10 @@ def document_names(chunk: Chunk) -> set[str]:
     """The names a chunk's document uses, lowercase ones included ("libjpeg-turbo", "zstd"): its subject, the
     names it defines, and short spans it marks as names (code, bold, link text) that read as identifiers."""
     names = {chunk.subject} if chunk.subject else set()
+    if chunk.subject and re.fullmatch(r"[\w+]{2,}", chunk.subject):  # its tools and libraries: apt-get, libapt-pkg
+        stem = re.escape(chunk.subject.lower())
+        derived = rf"(?<![\w\-/.:])(?:lib{stem}|{stem}(?=[\-_])|[a-z0-9]+[\-_]{stem}\b)[\w+\-]*(?<![\-.])(?![\w/:])"
+        names.update(re.findall(derived, chunk.text))
     for other, name in name_definitions(chunk.text).items():
         names.update((other, name))
     # "libjpeg v6b", "zlib 1.2.11": a lowercase word with a version is a named release
@@ -60,7 +68,7 @@ def document_names(chunk: Chunk) -> set[str]:
         words = span.split()
         if not words or len(words) > 4 or _NOT_A_NAME.search(span) or not re.match(r"[\w@]", span):
             continue  # a phrase, an option or a coordination ("Huff0 and FSE library") is not one name
-        if len(words) == 1 or span[:1].isupper():  # `zstd`, **HalOS**, [Debian Tracker page]
+        if len(words) == 1 or any(w[:1].isupper() for w in words):  # `zstd`, **libjpeg API**, [Debian Tracker page]
             names.add(span)
     return names
 

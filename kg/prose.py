@@ -27,7 +27,7 @@ _LEAD_WORDS = _words(
 )
 # Words that follow a sentence's first word when that word is no name ("Note that", "Not all", "Since you").
 _FUNCTION_WORDS = _words("that all the a an this these those you we it if to of how what which there your our")
-_PRONOUNS = {"he", "she", "it", "they", "its", "his", "her", "their"}
+_PRONOUNS = {"he", "she", "it", "they", "its", "his", "her", "their", "this"}
 _CONNECT = r"(?:of|the|de|del|della|van|von|der|den|da|du|la|le|y|&|for|am|bin|al)"
 _CAP = r"(?:[A-Z]\.|[A-Z][\w'’.\-]*[\w]|[A-Z])"
 _MENTION = re.compile(
@@ -96,6 +96,10 @@ _THAT_OBJECT = re.compile(
 _PARTICIPLE = re.compile(r"\s*,?\s*([a-z]+(?:ed|en|wn))\s+(by|in|on|with|from|for)\s+(?:the\s+|a\s+|an\s+)?")
 # "... the build system of this project": the document's subject
 _THIS_PROJECT = re.compile(r"^of\s+(?:this|the)\s+(?:project|package|library|tool|program|software|repository)\b")
+# "X and Y are maintained as part of this project": the document's subject has them
+_PART_OF_THIS = re.compile(r"\bpart\s+of\s+(?:this|the)\s+(?:project|package|library|tool|program|software|suite)\b")
+# "The default branch is main.": a definite description in a document about X describes X
+_THE_NP_IS = re.compile(r"^\s*(?:The|Its|Our)\s+([a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})\s+(?:is|are)\s+$")
 _RELATIVE = re.compile(
     r"\s*(?:that|which|who)\s+(?:(?:later|also|now|first|then|still|originally)\s+)?([a-z]+(?:ed|es|s))"
     r"(?:\s+(in|on|at|by|for|to|with|from|into))?\s+(?:the\s+|a\s+|an\s+)?"
@@ -386,6 +390,13 @@ class SentenceExtractor:
                 clause = _relative_clause(sent, np_end, mentions)
                 if clause:
                     emit(m[2], guess_type(m[2]), clause[0], clause[1], guess_type(clause[1]), (a, b))
+            if subject and _PART_OF_THIS.search(sent[subj_end:]):
+                for sj, st in subjects:
+                    if sj != subject:
+                        emit(subject, guess_type(subject), "includes", sj, st, (a, b))
+            the_np = _THE_NP_IS.match(sent[: mentions[0][0]])
+            if subject and the_np and re.match(r"\s*(?:[,.;:]|$)", sent[mentions[0][1] :]):
+                emit(subject, guess_type(subject), the_np.group(1), mentions[0][2], guess_type(mentions[0][2]), (a, b))
             for ports in _PORTS.finditer(sent):
                 before = [m for m in mentions if m[1] <= ports.start()]
                 owner = before[0][2] if before else (last_subject[0] if last_subject else subject)

@@ -52,7 +52,7 @@ def test_the_subject_is_the_title_entity_else_what_the_opening_sentence_defines(
 
 def test_tables_and_lists_under_nested_topic_headings_describe_the_document_subject():
     facts = _facts(GUIDE)
-    assert ("Widget Pro", "name", "WidgetOS 3") in {(s, r.split()[-1], o) for s, r, o in facts}
+    assert {("Widget Pro", "operating system name", "WidgetOS 3"), ("Widget Pro", "storage capacity", "2 TB")} <= facts
     assert {o for s, _r, o in facts if s == "Widget Pro"} >= {"WidgetOS 3", "Linux 6.8", "2 TB", "NVMe"}
     assert not any(s in {"Operating system", "Storage", "Software"} for s, _r, _o in facts)
 
@@ -65,3 +65,12 @@ def test_a_later_chunk_keeps_the_document_subject():
     assert all(c.subject == "Widget Pro" for c in chunks)
     facts = _facts(GUIDE, chunk_chars=200)
     assert {o for s, _r, o in facts if s == "Widget Pro"} >= {"WidgetOS 3", "2 TB"}
+
+
+def test_a_generic_attribute_takes_its_heading_as_context_a_specific_one_does_not():
+    from kg.layout import in_context
+
+    assert in_context("Bandwidth", ["Widget Pro", "Memory"]) == "memory bandwidth"
+    assert in_context("Memory bandwidth", ["Widget Pro", "Memory"]) == "Memory bandwidth"
+    assert in_context("Name", ["Widget Pro", "Hardware specifications"]) == "Name"  # a layout heading
+    assert in_context("Name", ["Widget Pro", "H4 system-on-chip"]) == "Name"  # a heading naming a thing

@@ -75,3 +75,23 @@ def test_this_project_is_the_document_subject_and_a_handle_is_a_name():
     assert ("Zstandard", "officially maintained build system", "make") in facts
     facts = _facts("It uses `lzbench`, an open-source in-memory benchmark by @inikep.", subject="Zstandard")
     assert ("lzbench", "by", "@inikep") in facts
+
+
+def test_a_readme_names_its_tools_parts_and_defaults_after_its_subject():
+    text = (
+        "Gizmo\n=====\n\nGizmo is the main package manager for Zorb.\n\n"
+        "The libraries libgizmo-core and libgizmo-net are also maintained as part of this project.\n"
+        "The default branch is `main`.\n\n"
+        "* **gizmo-sort** is a Packages file normalizer\n"
+        "* **gizmo-key** manages keys\n"
+    )
+    facts = _facts(text)
+    assert {("Gizmo", "includes", "libgizmo-core"), ("Gizmo", "includes", "libgizmo-net")} <= facts
+    assert ("Gizmo", "default branch", "main") in facts
+    assert ("gizmo-sort", "is a", "Packages file normalizer") in facts  # each bullet is its own sentence
+    assert not any(o.startswith("Packages file normalizer ") for _s, _r, o in facts)
+
+
+def test_this_opening_a_sentence_is_the_name_before_it():
+    facts = _facts("- **libgizmo API**<br>\n  This is the de facto industry-standard API for sorting.", subject="Gizmo")
+    assert ("libgizmo API", "is the", "de facto industry-standard API") in facts
