@@ -19,9 +19,10 @@ would match, "born" ~ "died" would not). "pair" scores ignore the relation.
 Documents (bench/data/kg_*.md, gold facts in kg_*.gold.json, annotated by hand): a spec sheet written for
 this benchmark (an invented edge box: headings, key/value and multi-column tables with units, "Key: value"
 bullets, a definition list, instructions) and a narrative about the same invented company. Three rows each:
-"before" is the sentence rules alone (kg/prose.py, the offline extractor of commit 77f9450, unchanged) on
-raw chunks; "after" is the structure-aware offline extractor; "after -> graph" reads the facts back from a
-graph built from them (canonical names, defined acronyms merged) — what a user of `graph query` sees.
+"before" is the sentence rules alone (kg/prose.py, the offline extractor of commit 77f9450 before it read
+structure; its rules have grown since) on raw chunks; "after" is the structure-aware offline extractor;
+"after -> graph" reads the facts back from a graph built from them (canonical names, defined names and
+acronyms merged) — what a user of `graph query` sees.
 Predicted facts are de-duplicated per document before scoring. `--llm` adds the supervisor model and the
 number of chunks that fell back to the offline rules because its JSON was unusable.
 
@@ -474,7 +475,7 @@ def document_rows(with_llm: bool) -> tuple[list[tuple[str, str, dict[str, float]
             continue
         if doc.note:
             notes.append(f"{name}: {doc.note}")
-        rows.append((name, "before: sentence rules (77f9450)", score_document(doc, name, before)))
+        rows.append((name, "before: sentence rules alone", score_document(doc, name, before)))
         rows.append((name, "after: structure-aware offline", score_document(doc, name, after)))
         rows.append((name, "after -> graph (canonical names)", score_document(doc, name, after, graph=True)))
         if with_llm:
