@@ -74,6 +74,9 @@ def _matches(acronym: str, expansion: str) -> bool:
 def name_definitions(text: str) -> dict[str, str]:
     """{other name: name} for every second name the text gives a thing: "Zstandard, or zstd as short
     version, ..." -> {"zstd": "Zstandard"}; also "X (also known as Y)", "X, aka Y,"."""
+    lower = text.lower()
+    if "short" not in lower and "known as" not in lower and "aka" not in lower and "a.k.a" not in lower:
+        return {}  # none of the phrasings: skip the patterns (they are the costly part of a chunk)
     plain = strip_markup(text)
     found: dict[str, str] = {}
     for pattern in _NAME_DEFINITIONS:

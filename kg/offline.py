@@ -55,10 +55,13 @@ def document_names(chunk: Chunk) -> set[str]:
     """The names a chunk's document uses, lowercase ones included ("libjpeg-turbo", "zstd"): its subject, the
     names it defines, and short spans it marks as names (code, bold, link text) that read as identifiers."""
     names = {chunk.subject} if chunk.subject else set()
-    if chunk.subject and re.fullmatch(r"[\w+]{2,}", chunk.subject):  # its tools and libraries: apt-get, libapt-pkg
-        stem = re.escape(chunk.subject.lower())
+    base = re.fullmatch(r"([a-z][\w+]{2,})(?:-[a-z]\w*)?", (chunk.subject or "").lower())
+    if base:  # its tools and libraries (apt-get, libapt-pkg), and what it is built on (libjpeg of libjpeg-turbo)
+        stem = re.escape(base.group(1))
         derived = rf"(?<![\w\-/.:])(?:lib{stem}|{stem}(?=[\-_])|[a-z0-9]+[\-_]{stem}\b)[\w+\-]*(?<![\-.])(?![\w/:])"
         names.update(re.findall(derived, chunk.text))
+        if base.group(1) != (chunk.subject or "").lower():
+            names.update(re.findall(rf"(?<![\w\-/.:]){stem}(?![\w\-/])", chunk.text))
     for other, name in name_definitions(chunk.text).items():
         names.update((other, name))
     # "libjpeg v6b", "zlib 1.2.11": a lowercase word with a version is a named release

@@ -95,3 +95,10 @@ def test_a_readme_names_its_tools_parts_and_defaults_after_its_subject():
 def test_this_opening_a_sentence_is_the_name_before_it():
     facts = _facts("- **libgizmo API**<br>\n  This is the de facto industry-standard API for sorting.", subject="Gizmo")
     assert ("libgizmo API", "is the", "de facto industry-standard API") in facts
+
+
+def test_the_name_a_hyphenated_subject_is_built_on_is_a_name():
+    text = "Background\n==========\n\nlibquux-fast is a codec. libquux-fast is generally faster than libquux."
+    facts = _facts(text)
+    assert ("libquux-fast", "faster than", "libquux") in {(s, r.replace("generally ", ""), o) for s, r, o in facts}
+    assert not any(o == "libquux" for _s, _r, o in _facts(text.replace("libquux-fast", "Quuxer")))
