@@ -208,5 +208,5 @@ class EntityIndex:
 
 
 def _digits(s: str) -> str:
-    """Names differing in numbers are different entities ("GPT-3" vs "GPT-4")."""
-    return "".join(ch for ch in s if ch.isdigit())
+    """Names differing in numbers are different entities ("GPT-3" vs "GPT-4", "1.5 kg" vs "15 kg")."""
+    return "|".join(re.findall(r"\d+(?:[.,]\d+)*", s))

@@ -21,6 +21,7 @@ _VENDORS = (
 KNOWN_VENDORS = frozenset(_VENDORS.split())
 _QUALIFIER = re.compile(r"^(?P<head>.*?\S)\s*\((?P<q>[^()]*)\)$")
 _COMPACT = re.compile(r"[\s\-_./·]+")
+_BETWEEN_DIGITS = re.compile(r"(?<=\d)[\s\-_./·]+(?=\d)")
 _EDGE_PUNCT = re.compile(r"^[\s\"'`“”‘’.,;:!?-]+|[\s\"'`“”‘’.,;:!?-]+$")
 _CLOSER = {"(": ")", "[": "]", "{": "}"}
 
@@ -62,8 +63,9 @@ def strip_qualifier(name: str) -> str | None:
 
 
 def compact(key: str) -> str:
-    """A canonical key without spaces and inner punctuation: "widget-pro", "widget pro" and "widget.pro" agree."""
-    return _COMPACT.sub("", key)
+    """A canonical key without spaces and inner punctuation: "widget-pro", "widget pro" and "widget.pro" agree;
+    numbers keep their separators ("1.5 kg" is not "15 kg", "zstd 1.5.1" is not "zstd 15.1")."""
+    return _COMPACT.sub("", _BETWEEN_DIGITS.sub(":", key))
 
 
 def vendor_split(name: str, known: frozenset[str] | set[str] = frozenset()) -> tuple[str, str] | None:

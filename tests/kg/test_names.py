@@ -82,6 +82,10 @@ def test_case_punctuation_and_the_article_fold_but_versions_and_suffixes_do_not(
         ("zstd 1.5.1 -1", "ratio", "2.887"),
     )
     assert merges["widget-pro"] == ("Widget Pro", "punctuation")
+    kg2, merges2 = _graph(
+        ("Box", "weight", "1.5 kg"), ("Crate", "weight", "15 kg"), ("AX-7", "is a", "case"), ("AX 7", "has", "fan")
+    )
+    assert {"1.5 kg", "15 kg"} <= set(kg2.graph) and merges2 == {"AX 7": ("AX-7", "punctuation")}
     assert merges["the Widget Pro"] == ("Widget Pro", "article")
     assert {"libjpeg-turbo", "libjpeg", "zstd", "zstd 1.5.1 -1"} <= set(kg.graph)
 
