@@ -27,6 +27,11 @@ _LEAD_WORDS = _words(
 )
 # Words that follow a sentence's first word when that word is no name ("Note that", "Not all", "Since you").
 _FUNCTION_WORDS = _words("that all the a an this these those you we it if to of how what which there your our")
+# Words after "The <Name>" that are no part of the name: verbs, conjunctions, prepositions
+_NOT_HEADS = _words(
+    "and but for with from into that which who can could will would may might must should are was were "
+    "has had have does did been being also then"
+)
 _PRONOUNS = {"he", "she", "it", "they", "its", "his", "her", "their", "this"}
 _CONNECT = r"(?:of|the|de|del|della|van|von|der|den|da|du|la|le|y|&|for|am|bin|al)"
 _CAP = r"(?:[A-Z]\.|[A-Z][\w'’.\-]*[\w]|[A-Z])"
@@ -107,7 +112,7 @@ _RELATIVE = re.compile(
 # "... on ports 9000 (web) and 9001 (admin)": ports, each with its qualifier
 _PORTS = re.compile(r"\bports?\s+((?:\d{2,5}(?:\s*\([^()]{1,30}\))?(?:\s*(?:,|and|or)\s*)?)+)", re.IGNORECASE)
 _PORT = re.compile(r"(\d{2,5})(?:\s*\(([^()]{1,30})\))?")
-_APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)\s+([a-z][a-z\- ]{1,40}?)\s+(of|in|at|for)\s*$")
+_APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)\s+([A-Za-z][\w\- ]{1,40}?)\s+(of|in|at|for)\s*$")
 _SUBJECT_CARRY = re.compile(r"^\s*(?:,\s*)?(?:and|but|,)\s+", re.IGNORECASE)
 _WHO = re.compile(r"^\s*,?\s*(?:who|which|that)\s+", re.IGNORECASE)
 _LIST_SEP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+)$")
@@ -155,6 +160,8 @@ def _mentions(
         end = start + len(text)
         if any(a < end and start < b for a, b in taken):
             continue
+        if re.fullmatch(r"[A-Z][\w]*-[a-z]+", text):
+            continue  # "MMX-accelerated", "BSD-style": an adjective, not a name
         if re.fullmatch(r"[A-Z][a-z]+", text) and not sentence[:start].strip():
             after = sentence[end:].split(None, 1)
             verb_next = bool(after) and after[0] in {"is", "was", "are", "were", "has", "have", "had"}
@@ -163,7 +170,14 @@ def _mentions(
             if text.lower() in common or participle or function_next:
                 continue  # "Note that ...", "Not all ...", "Included tools are", "Assuming you ...": no names
         out.append((start, end, text))
-    return sorted(out)
+    out.sort()
+    # "The Java interface for X is ...": a name and the one plain noun after it name the subject
+    the = re.match(r"\s*The\s+$", sentence[: out[0][0]]) if out else None
+    head = re.match(r"\s+([a-z]{3,})\s+(?=[a-z])", sentence[out[0][1] :]) if the else None
+    if head and head.group(1) not in _NOT_HEADS and not re.search(r"(?:s|ed|ly)$", head.group(1)):
+        start, end, text = out[0]
+        out[0] = (start, end + head.end(1), f"{text} {head.group(1)}")
+    return out
 
 
 def known_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
@@ -173,7 +187,8 @@ def known_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
         return None
     alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
     return re.compile(
-        rf"(?<![\w\-/.])(?:{alternatives})(?:\s+v?\d+(?:\.\d+)*[a-z]?\+?(?=[\s,.;:)]|$))?(?![\w\-/]|\.\w)"
+        rf"(?<![\w\-/.])(?:{alternatives})(?:/[A-Za-z][\w\-]*|\s+v?\d+(?:\.\d+)*[a-z]?\+?(?=[\s,.;:)]|$))?"
+        rf"(?![\w\-/]|\.\w)"
     )
 
 
@@ -324,6 +339,13 @@ class SentenceExtractor:
             subj0 = mentions[0][2]
             subj0_type = last_subject[1] if pronoun_subject and last_subject else guess_type(subj0)
             last_subject = (subj0, subj0_type)
+            # "The Java interface for libjpeg-turbo is written ...": the name after "for"/"of" only says which.
+            if (
+                len(mentions) > 1
+                and re.fullmatch(r"\s+(?:for|of)\s+", sent[mentions[0][1] : mentions[1][0]])
+                and re.match(r"\s+(?:is|are|was|were|has|have|had)\b", sent[mentions[1][1] :])
+            ):
+                mentions = [(mentions[0][0], mentions[1][1], mentions[0][2]), *mentions[2:]]
             # "X, or Y as short version, is ...": the aside names X again; what follows it is about X.
             aside = _ASIDE.match(sent[mentions[0][1] :])
             if aside:

@@ -102,3 +102,17 @@ def test_the_name_a_hyphenated_subject_is_built_on_is_a_name():
     facts = _facts(text)
     assert ("libquux-fast", "faster than", "libquux") in {(s, r.replace("generally ", ""), o) for s, r, o in facts}
     assert not any(o == "libquux" for _s, _r, o in _facts(text.replace("libquux-fast", "Quuxer")))
+
+
+def test_which_name_a_modifier_or_an_apposition_is_about():
+    facts = _facts("The Java interface for Quux is written on top of the Widget API.")
+    assert ("Java interface", "written on top of", "Widget API") in facts
+    assert not any(s == "Quux" for s, _r, _o in facts)
+    text = (
+        "Background\n==========\n\nlibquux-fast is a codec. libquux-fast was originally based on libquux/SIMD, "
+        "an MMX-accelerated derivative of libquux v6b."
+    )
+    facts = _facts(text)
+    assert ("libquux-fast", "based on", "libquux/SIMD") in facts
+    assert ("libquux/SIMD", "mmx-accelerated derivative of", "libquux v6b") in {(s, r.lower(), o) for s, r, o in facts}
+    assert not any("MMX-accelerated" in (s, o) for s, _r, o in facts)  # an adjective is no entity
