@@ -105,6 +105,11 @@ _THIS_PROJECT = re.compile(r"^of\s+(?:this|the)\s+(?:project|package|library|too
 _PART_OF_THIS = re.compile(r"\bpart\s+of\s+(?:this|the)\s+(?:project|package|library|tool|program|software|suite)\b")
 # "The default branch is main.": a definite description in a document about X describes X
 _THE_NP_IS = re.compile(r"^\s*(?:The|Its|Our)\s+([a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})\s+(?:is|are)\s+$")
+# "The machine ships with DGX OS": a document about one thing calls it by its kind
+_THE_THING = re.compile(
+    r"\s*((?:The|This)\s+(?:machine|device|system|product|box|unit|appliance|computer|server|board|project|"
+    r"package|library|tool|program|application|app|software))\b(?!\s*[-'’])"
+)
 _RELATIVE = re.compile(
     r"\s*(?:that|which|who)\s+(?:(?:later|also|now|first|then|still|originally)\s+)?([a-z]+(?:ed|es|s))"
     r"(?:\s+(in|on|at|by|for|to|with|from|into))?\s+(?:the\s+|a\s+|an\s+)?"
@@ -213,6 +218,8 @@ def guess_type(name: str) -> str:
 
 def _relation(middle: str) -> str | None:
     """Normalise the words between two mentions into a relation, or None when it is not one."""
+    if re.match(r"^\s*,\s*(?:a|an|the)\s", middle):
+        return None  # an apposition ("X, a Ubuntu-based system with Y"): what X is, not how X relates to Y
     rel = " ".join(middle.split()).strip(" ,;:")
     possessive = bool(re.match(r"^['’]s\s", rel))
     if possessive:  # "Google's parent company is Alphabet" -> parent company
@@ -326,6 +333,9 @@ class SentenceExtractor:
                     name = full_names[name]
                 mentions.append((m[0], m[1], name))
             # A sentence opening with a pronoun continues the previous sentence's subject.
+            itself = _THE_THING.match(sent)
+            if itself and subject and not any(m[0] < itself.end() for m in mentions):
+                mentions.insert(0, (itself.start(1), itself.end(), subject))  # "The machine ships with ..."
             lead = re.match(r"\s*(\w+)(?:['’]s)?\s", sent)
             if lead and lead.group(1).lower() in _PRONOUNS and not last_subject and subject:
                 last_subject = (subject, guess_type(subject))

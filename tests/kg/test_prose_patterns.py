@@ -116,3 +116,10 @@ def test_which_name_a_modifier_or_an_apposition_is_about():
     assert ("libquux-fast", "based on", "libquux/SIMD") in facts
     assert ("libquux/SIMD", "mmx-accelerated derivative of", "libquux v6b") in {(s, r.lower(), o) for s, r, o in facts}
     assert not any("MMX-accelerated" in (s, o) for s, _r, o in facts)  # an adjective is no entity
+
+
+def test_the_machine_is_the_document_subject_and_an_apposition_is_no_relation():
+    facts = _facts("The machine ships with DGX OS, a Ubuntu-based system with the CUDA toolkit.", subject="DGX Spark")
+    assert {("DGX Spark", "ships with", "DGX OS"), ("DGX OS", "is a", "Ubuntu-based system")} <= facts
+    assert not any(o == "CUDA" for _s, _r, o in facts)  # "Ubuntu-based system with" is half a sentence
+    assert not any(s == "DGX Spark" for s, _r, _o in _facts("The machine-room ships with DGX OS.", subject="DGX Spark"))
