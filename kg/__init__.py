@@ -18,6 +18,7 @@ from core.lazy import lazy_exports
 if TYPE_CHECKING:
     from kg.build import BuildReport, build_graph, file_chunks, source_chunks, text_chunks
     from kg.errors import (
+        AmbiguousEntity,
         ExtractionError,
         GraphCorrupted,
         InvalidTriple,
@@ -37,6 +38,7 @@ _WHERE = {
     "file_chunks": "kg.build",
     "source_chunks": "kg.build",
     "text_chunks": "kg.build",
+    "AmbiguousEntity": "kg.errors",
     "ExtractionError": "kg.errors",
     "GraphCorrupted": "kg.errors",
     "InvalidTriple": "kg.errors",
@@ -56,6 +58,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "AmbiguousEntity",
     "BuildReport",
     "Chunk",
     "ExtractionError",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from kg.canon import acronym_definitions
+from kg.canon import acronym_definitions, name_definitions
 from kg.errors import ExtractionError, SourceUnavailable
 from kg.extract import extract_all, get_extractor
 from kg.merge import MergeRecord
@@ -107,10 +107,11 @@ def _in_order(chunks: list[Chunk], ids: set[str]) -> list[str]:
 
 
 def document_acronyms(chunks: list[Chunk]) -> dict[str, str]:
-    """Acronym -> expansion for every definition the chunks write out (the first definition wins)."""
+    """Acronym -> expansion, and other name -> name ("zstd" -> "Zstandard"), for every definition the chunks
+    write out (the first definition wins)."""
     found: dict[str, str] = {}
     for chunk in chunks:
-        for acr, expansion in acronym_definitions(chunk.text).items():
+        for acr, expansion in [*acronym_definitions(chunk.text).items(), *name_definitions(chunk.text).items()]:
             found.setdefault(acr, expansion)
     return found
 

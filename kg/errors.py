@@ -24,6 +24,14 @@ class UnknownEntity(KGError):
         super().__init__(f"No entity named {name!r} in the graph.{hint} See `spark-agents graph stats`.")
 
 
+class AmbiguousEntity(KGError):
+    """A name that fits several entities equally well; the candidates say which to ask for."""
+
+    def __init__(self, name: str, candidates: list[str]) -> None:
+        self.name, self.candidates = name, candidates
+        super().__init__(f"{name!r} could be any of: {'; '.join(candidates)}. Ask for one of them by name.")
+
+
 class NoPath(KGError):
     def __init__(self, a: str, b: str, max_hops: int, shortest: int | None = None) -> None:
         self.a, self.b, self.shortest = a, b, shortest

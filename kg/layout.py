@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kg.markup import strip_markup
+from kg.lists import list_facts
+from kg.markup import is_image, strip_markup
 from kg.model import Chunk, Triple
 from kg.prose import guess_type
 from kg.structure import Block, enter_heading, heading_subject, parse, path_subject, split_path
@@ -33,6 +34,17 @@ _KEY_HEADERS = _words(
 _VALUE_HEADERS = _words(
     "value values specification specifications spec specs details detail description setting default "
     "data info information"
+)
+# Attributes that say little without the section they are in
+_CONTEXT_KEYS = _words(
+    "name version type size capacity speed bandwidth frequency count model vendor interface format release "
+    "latency throughput clock cores rate kernel edition license default value maximum minimum"
+)
+# Headings about the document's layout, not a part of the thing: no context for an attribute
+_STRUCTURAL = _words(
+    "specifications specification specs spec sheet datasheet overview introduction summary details detail "
+    "features feature general technical information info reference data key facts at a glance table tables "
+    "appendix contents hardware software system and the of"
 )
 _EMPTY_CELLS = frozenset({"", "-", "—", "–", "n/a", "na", "none", "?", "tbd"})
 _QUANTITY = re.compile(r"^[~≈<>≤≥+±]?\s*\d")
@@ -67,7 +79,20 @@ def value_type(value: str) -> str:
     return "QUANTITY" if _QUANTITY.match(value) else guess_type(value)
 
 
+def in_context(key: str, path: list[str]) -> str:
+    """A generic attribute ("Name", "Bandwidth") with the topic heading it sits under ("operating system
+    name", "memory bandwidth"); a specific one ("Memory bandwidth", "USB-C") as it is."""
+    if not path or key.lower() not in _CONTEXT_KEYS or heading_subject(path[-1]):
+        return key
+    topic = strip_markup(path[-1]).lower()
+    if set(topic.split()) <= _STRUCTURAL:
+        return key
+    return f"{topic} {key.lower()}"
+
+
 def _cell(raw: str) -> str | None:
+    if is_image(raw):
+        return None  # a chart or badge names nothing
     text = strip_markup(raw)
     return None if text.lower() in _EMPTY_CELLS else text
 
@@ -79,12 +104,13 @@ def _is_key_value(header: list[str]) -> bool:
     return first in _KEY_HEADERS or second in _VALUE_HEADERS or not (first or second)
 
 
-def _subjects(path: list[str], title: str | None) -> list[str]:
+def _subjects(path: list[str], title: str | None, document: str | None = None) -> list[str]:
+    """The entities a section is about, innermost first: its headings that name one, then the title's,
+    then the document's subject."""
     found = [s for s in (heading_subject(h) for h in reversed(path)) if s]
-    if title:
-        from_title = heading_subject(title)
-        if from_title and from_title not in found:
-            found.append(from_title)
+    for extra in (heading_subject(title) if title else None, document):
+        if extra and extra not in found:
+            found.append(extra)
     return found
 
 
@@ -104,15 +130,25 @@ def read_layout(chunk: Chunk, extractor: str = "offline") -> tuple[list[Triple],
         if blk.kind == "heading":
             path = enter_heading(path, blk.level, blk.text)
             continue
-        subjects = _subjects(path, chunk.title)
+        subjects = _subjects(path, chunk.title, chunk.subject)
         subject = subjects[0] if subjects else None
         if blk.kind == "prose":
             sections.append(Section(blk.start, blk.end, subjects))
+            topic = path[-1] if path and path_subject(path[-1:]) is None else None
+            list_facts(
+                text,
+                blk.start,
+                blk.end,
+                subject,
+                topic,
+                lambda s, r, o, span: emit(s, guess_type(s), r, o, value_type(o), span),
+            )
         elif blk.kind == "pairs" and subject:
             for row in blk.rows:
                 key, value = row.cells
                 if value and key:
-                    emit(subject, guess_type(subject), key, value, value_type(value), (row.start, row.end))
+                    rel = in_context(key, path)
+                    emit(subject, guess_type(subject), rel, value, value_type(value), (row.start, row.end))
         elif blk.kind == "table":
             header = blk.header or (chunk.table_header if first_table else None) or []
             _table_facts(blk, header, path, subject, emit)
@@ -130,7 +166,8 @@ def _table_facts(blk: Block, header: list[str], path: list[str], subject: str | 
         for row in blk.rows:
             key, value = (_cell(c) for c in (row.cells + ["", ""])[:2])
             if key and value:
-                emit(subject, guess_type(subject), key, value, value_type(value), (row.start, row.end))
+                rel = in_context(key, path)
+                emit(subject, guess_type(subject), rel, value, value_type(value), (row.start, row.end))
         return
     # The innermost heading names the section's things when it is a topic ("Supported models");
     # when it names the subject itself, the key column's header does ("Model").

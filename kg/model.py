@@ -30,6 +30,9 @@ class Chunk(BaseModel):
     heading: str | None = None
     # The header of a table this chunk continues from the previous chunk (its rows arrive without one).
     table_header: list[str] | None = None
+    # The document's subject (its title entity, or what its opening sentence defines): what its tables and
+    # lists describe when no heading names another entity. Set by `kg.structure.with_context`.
+    subject: str | None = None
 
 
 class Triple(BaseModel):

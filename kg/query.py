@@ -14,7 +14,7 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel, Field
 
-from kg.errors import KGError, NoPath, UnknownEntity
+from kg.errors import AmbiguousEntity, KGError, NoPath, UnknownEntity
 from kg.merge import EntityIndex, canonical_key
 from kg.store import KnowledgeGraph
 
@@ -50,9 +50,15 @@ class SubgraphResult(BaseModel):
     entities: list[Entity] = Field(default_factory=list)
     facts: list[Fact] = Field(default_factory=list)
     truncated: bool = False
+    # The name asked for fitted several entities equally well: these are they (also in `matched`), and the
+    # facts are theirs; ask again with one of them.
+    candidates: list[str] = Field(default_factory=list)
 
     def as_text(self) -> str:
-        return "\n".join(f"- {f.sentence()}  [{f.source_id} {f.chunk_id}]" for f in self.facts)
+        lines = [f"- {f.sentence()}  [{f.source_id} {f.chunk_id}]" for f in self.facts]
+        if self.candidates:
+            lines.insert(0, f"(ambiguous: the name fits {'; '.join(self.candidates)}; facts of each follow)")
+        return "\n".join(lines)
 
 
 class PathResult(BaseModel):
@@ -93,7 +99,10 @@ def _entity(g: nx.MultiDiGraph, n: str) -> Entity:
 
 
 def resolve(kg: KnowledgeGraph, name: str, index: EntityIndex | None = None) -> str:
-    """The node for a user-typed name (case, aliases, near-duplicates), or UnknownEntity with suggestions."""
+    """The node for a user-typed name: exact, then any name it goes by (case, aliases, defined names and
+    acronyms, punctuation, qualifier, vendor prefix, near-duplicate spelling), then a unique partial match
+    ("Spark" for "DGX Spark"). Several partial matches raise AmbiguousEntity with the candidates; none,
+    UnknownEntity with suggestions."""
     if not name or not name.strip():
         raise KGError("Give an entity name to query.")
     if name in kg.graph:
@@ -102,9 +111,31 @@ def resolve(kg: KnowledgeGraph, name: str, index: EntityIndex | None = None) -> 
     node, _reason, _score = idx.lookup(name)
     if node is not None and node in kg.graph:
         return node
+    found = partial_matches(kg, name)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise AmbiguousEntity(name, found[:10])
     keys = list(idx.by_key)
     close = difflib.get_close_matches(canonical_key(name), keys, n=3, cutoff=0.7)
     raise UnknownEntity(name, [idx.by_key[k] for k in close])
+
+
+def partial_matches(kg: KnowledgeGraph, name: str) -> list[str]:
+    """Entities one of whose names holds `name` as whole words ("Spark" in "DGX Spark"), most connected
+    first; values (quantities) only when no named entity matches."""
+    words = canonical_key(name).split()
+    if not words or len(" ".join(words)) < 2 or all(w in _QUESTION_WORDS for w in words):
+        return []
+
+    def holds(n: str) -> bool:
+        have = canonical_key(n).split()
+        return any(have[i : i + len(words)] == words for i in range(len(have) - len(words) + 1))
+
+    g = kg.graph
+    hits = [n for n, d in g.nodes(data=True) if any(holds(a) for a in [n, *d.get("aliases", [])])]
+    named = [n for n in hits if g.nodes[n].get("type") != "QUANTITY"]
+    return sorted(named or hits, key=lambda n: (-g.degree(n), n))
 
 
 def _facts_among(g: nx.MultiDiGraph, nodes: set[str], limit: int) -> tuple[list[Fact], bool]:
@@ -136,21 +167,27 @@ def _expand(g: nx.MultiDiGraph, seeds: list[str], hops: int, max_nodes: int) -> 
 
 
 def neighbours(kg: KnowledgeGraph, entity: str, hops: int = 1, limit: int = 200) -> SubgraphResult:
+    """The facts within `hops` of the entity a name resolves to (`resolve`); a name that fits several
+    entities gives the neighbourhood of each and lists them as `candidates`."""
     if hops < 1 or hops > 5:
         raise KGError("hops must be between 1 and 5.")
-    node = resolve(kg, entity)
-    nodes = _expand(kg.graph, [node], hops, max_nodes=max(limit, 2))
+    try:
+        seeds, candidates = [resolve(kg, entity)], []
+    except AmbiguousEntity as e:
+        seeds, candidates = e.candidates, e.candidates
+    nodes = _expand(kg.graph, seeds, hops, max_nodes=max(limit, len(seeds) + 1))
     # Facts touching the centre first, then the rest of the neighbourhood.
     g = kg.graph
-    direct = [edge_fact(u, v, d) for u, v, d in g.out_edges(node, data=True)]
-    direct += [edge_fact(u, v, d) for u, v, d in g.in_edges(node, data=True)]
-    others, truncated = _facts_among(g, nodes - {node}, limit)
+    direct = [edge_fact(u, v, d) for node in seeds for u, v, d in g.out_edges(node, data=True)]
+    direct += [edge_fact(u, v, d) for node in seeds for u, v, d in g.in_edges(node, data=True) if u not in seeds]
+    others, truncated = _facts_among(g, nodes - set(seeds), limit)
     facts = (direct + others)[:limit]
     return SubgraphResult(
-        matched=[node],
+        matched=seeds,
         entities=[_entity(g, n) for n in sorted(nodes, key=lambda x: -g.degree(x))],
         facts=facts,
         truncated=truncated or len(direct) + len(others) > limit,
+        candidates=candidates,
     )
 
 
@@ -210,8 +247,8 @@ def match_entities(kg: KnowledgeGraph, question: str, index: EntityIndex | None 
             if len(key) < 2 or (n == 1 and key in _QUESTION_WORDS):
                 continue
             node = idx.by_key.get(key)
-            if node is None and canonical_key(phrase) in idx.aliases:
-                node, _, _ = idx.lookup(phrase)
+            if node is None:
+                node, _, _ = idx.lookup(phrase, fuzzy=False)
             if node is not None and node in kg.graph and node not in found:
                 found.append(node)
                 used[i : i + n] = [True] * n

@@ -24,10 +24,12 @@ def _words(s: str) -> frozenset[str]:
 
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_SETEXT = re.compile(r"^[ ]{0,3}(=+|-{3,})[ \t]*$")  # "Title\n=====" (level 1), "Section\n-------" (level 2)
 _RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _BULLET_PAIR = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+(.+)$")
 _DEF_LINE = re.compile(r"^\s*:\s+(.+)$")
 _KEY_VALUE = re.compile(r"^([^:]{1,48}?)\s*:\s+(.+)$")
+_REF_DEF = re.compile(r"^[ ]{0,3}\[[^\]\n]+\]:\s*\S+")  # "[zlib]: https://www.zlib.net/": markup, not a fact
 _NOT_KEYS = {"note", "warning", "tip", "important", "caution", "example", "see", "step", "q", "a", "why", "how"}
 
 
@@ -68,6 +70,8 @@ def _is_row(line: str) -> bool:
 def _pair(line: str) -> tuple[str, str] | None:
     """("key", "value") of a "Key: value" list item, markup stripped; None for prose that has a colon."""
     m = _BULLET_PAIR.match(line)
+    if m and re.fullmatch(r"\s*(\*\*|__)[^*_\n]+\1\s*(?:<br\s*/?>)?\s*", m.group(1)):
+        return None  # "- **libjpeg API: SmartScale**<br>": a named item, its text follows; no key and value
     body = strip_markup(m.group(1) if m else line)
     kv = _KEY_VALUE.match(body)
     if not kv:
@@ -78,6 +82,20 @@ def _pair(line: str) -> tuple[str, str] | None:
     if not m and (len(key.split()) > 3 or len(value) > 80 or len(value.split()) > 10 or value.endswith(".")):
         return None  # a plain line (no bullet) counts only when short: "Price: 90 EUR", not a sentence
     return key, value
+
+
+def _setext_title(line: str, opens: bool) -> bool:
+    """Whether a line underlined with `===`/`---` is a heading: a short line that opens its paragraph and
+    is not a list item, table row or sentence."""
+    body = line.strip()
+    return (
+        opens
+        and bool(body)
+        and len(body.split()) <= 12
+        and not _BULLET_PAIR.match(line)
+        and "|" not in body
+        and not body.endswith((".", ",", ";"))
+    )
 
 
 def parse(text: str) -> list[Block]:
@@ -104,6 +122,17 @@ def parse(text: str) -> list[Block]:
             close_prose(a)
             blocks.append(Block("heading", a, b, level=len(h.group(1)), text=strip_markup(h.group(2))))
             i += 1
+            continue
+        if _REF_DEF.match(line):
+            close_prose(a)
+            i += 1
+            continue
+        under = _SETEXT.match(lines[i + 1][2]) if i + 1 < len(lines) else None
+        if under and _setext_title(line, i == 0 or not lines[i - 1][2].strip()):
+            close_prose(a)
+            level = 1 if under.group(1).startswith("=") else 2
+            blocks.append(Block("heading", a, lines[i + 1][1], level=level, text=strip_markup(line)))
+            i += 2
             continue
         if _is_row(line):
             j = i
@@ -217,17 +246,54 @@ def enter_heading(path: list[str], level: int, text: str) -> list[str]:
     return [*path[: max(level - 1, 0)], text]
 
 
+_STOP_SUBJECTS = _words("this that it there here these those which what who each every one some all any")
+_DEFINES = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9][\w.+/-]*(?:\s+[A-Z0-9][\w.+/-]*){0,4})"
+    r"(?:\s*,\s*or\s+[^,]{1,40},)?\s+(?:is|are)\s+(?:a|an|the)\s+\S"
+)
+
+
+def defined_subject(prose: str) -> str | None:
+    """The name the opening sentence of a text defines ("libjpeg-turbo is a JPEG image codec" ->
+    "libjpeg-turbo"; "Zstandard, or zstd as short version, is a ..." -> "Zstandard"), else None."""
+    for sentence in re.split(r"(?<=[.!?])\s+", strip_markup(prose).strip())[:2]:
+        m = _DEFINES.match(sentence)
+        if m and m.group("name").split()[0].lower() not in _STOP_SUBJECTS:
+            return m.group("name")
+    return None
+
+
+def document_subject(text: str, title: str | None = None) -> str | None:
+    """What a document is about: its first level-1 heading that names an entity, else its title's entity,
+    else the name its opening prose defines."""
+    blocks = parse(text)
+    for blk in blocks:
+        if blk.kind == "heading" and blk.level == 1:
+            subject = heading_subject(blk.text)
+            if subject:
+                return subject
+    if title and heading_subject(title):
+        return heading_subject(title)
+    prose = next((blk for blk in blocks if blk.kind == "prose"), None)
+    return defined_subject(text[prose.start : prose.end]) if prose else None
+
+
 def with_context(chunks: list[Chunk]) -> list[Chunk]:
     """The chunks of one document in order, each with the heading path in force where it starts (kept
-    when the chunk already has one, as RAG chunks do) and the header of a table it continues."""
+    when the chunk already has one, as RAG chunks do), the header of a table it continues, and the
+    document's subject (`document_subject` of its first chunk that has one)."""
     out: list[Chunk] = []
     path: list[str] = []
     last_source: str | None = None
     carried: list[str] | None = None
+    subject: str | None = None
     for chunk in chunks:
+        update: dict[str, object] = {}
         if chunk.source_id != last_source:
             path, carried, last_source = [], None, chunk.source_id
-        update: dict[str, object] = {}
+            subject = chunk.subject or document_subject(chunk.text, chunk.title)
+        if subject and not chunk.subject:
+            update["subject"] = subject
         if chunk.heading:
             path = split_path(chunk.heading)
         elif path:

@@ -45,6 +45,15 @@ def test_build_query_show_stats(tmp_path, spark_home):
     assert "merged 'MARIE CURIE' into 'Marie Curie'" in r.stdout and "1 merges" in r.stdout
 
 
+def test_a_query_by_part_of_a_name_finds_it_or_lists_the_candidates(built):
+    r = cli("query", "Rossum")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("matched: Guido van Rossum\n") and "Python —created by→ Guido van Rossum" in r.stdout
+    r = cli("query", "curie")
+    assert r.returncode == 0, r.stderr
+    assert "ambiguous" in r.stdout and "Marie Curie" in r.stdout and "Pierre Curie" in r.stdout
+
+
 def test_errors_are_one_clear_line(built):
     r = cli("query", "Zanzibar")
     assert r.returncode == 1 and r.stderr.strip() == (

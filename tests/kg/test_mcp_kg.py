@@ -25,6 +25,14 @@ async def _exercise(session) -> None:
     r = await session.call_tool("query_graph", {"mode": "neighbours", "entity": "python"})
     assert r.structuredContent["facts"][0]["object"] == "Guido van Rossum"
 
+    r = await session.call_tool("query_graph", {"mode": "neighbours", "entity": "Rossum"})  # a unique partial name
+    assert r.structuredContent["matched"] == ["Guido van Rossum"]
+    r = await session.call_tool("query_graph", {"mode": "neighbours", "entity": "Curie"})  # two Curies
+    assert not r.isError and sorted(r.structuredContent["matched"]) == ["Marie Curie", "Pierre Curie"]
+    assert "ambiguous" in r.structuredContent["text"]
+    r = await session.call_tool("query_graph", {"mode": "path", "entity": "Curie", "target": "Paris"})
+    assert r.isError and "Marie Curie" in r.content[0].text and "Pierre Curie" in r.content[0].text
+
     r = await session.call_tool("query_graph", {"mode": "subgraph", "question": "Where was Pierre Curie born?"})
     assert ("Pierre Curie", "born in", "Paris") in {
         (f["subject"], f["relation"], f["object"]) for f in r.structuredContent["facts"]
