@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 
-from jsonschema import SchemaError
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamablehttp_client
@@ -23,11 +22,10 @@ from mcp.shared.exceptions import McpError
 from mcp.shared.session import ProgressFnT
 from mcp.types import CallToolResult, CompleteRequestParams, TextContent, Tool
 from pydantic import AnyUrl, BaseModel
-from referencing.exceptions import Unresolvable
 
 from agents.settings import AgentSettings
 from core.errors import SparkAgentsError
-from core.schemas import ValidationError, validate
+from mcp_servers.sdk import ValidatingSession
 from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
@@ -60,26 +58,6 @@ class ToolOutcome(BaseModel):
     is_error: bool = False
 
 
-class _Session(ClientSession):
-    """The SDK's session, with tool results checked against their output schema through `core.schemas`
-    (each schema compiled once) instead of `jsonschema.validate` per call. Overrides the SDK 1.x hook."""
-
-    async def _validate_tool_result(self, name: str, result: CallToolResult) -> None:
-        if name not in self._tool_output_schemas:
-            await self.list_tools()  # refreshes the SDK's schema cache
-        schema = self._tool_output_schemas.get(name)
-        if schema is None:
-            return
-        if result.structuredContent is None:
-            raise RuntimeError(f"Tool {name} has an output schema but did not return structured content")
-        try:
-            validate(result.structuredContent, schema)
-        except ValidationError as e:
-            raise RuntimeError(f"Invalid structured content returned by tool {name}: {e.message}") from None
-        except (SchemaError, Unresolvable) as e:
-            raise RuntimeError(f"Invalid schema for tool {name}: {e}") from None
-
-
 class _Connection:
     """One live session, held open by its own task until `close()`."""
 
@@ -107,7 +85,7 @@ class _Connection:
                     log_dir.mkdir(parents=True, exist_ok=True)
                     errlog = stack.enter_context(open(log_dir / f"mcp-{self.server}.log", "a"))  # noqa: SIM115
                     read, write = await stack.enter_async_context(stdio_client(params, errlog=errlog))
-                session = await stack.enter_async_context(_Session(read, write))
+                session = await stack.enter_async_context(ValidatingSession(read, write))
                 await session.initialize()
                 self.tools = (await session.list_tools()).tools
                 self.session = session

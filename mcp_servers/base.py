@@ -23,7 +23,6 @@ from typing import Any, TypeVar, get_args
 
 import anyio
 import anyio.to_thread
-import mcp.server.lowlevel.server as _lowlevel
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ResourceError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
@@ -40,12 +39,10 @@ from mcp.types import (
 )
 from pydantic import AnyUrl
 
-from core import schemas
 from core.errors import SparkAgentsError
+from mcp_servers.sdk import compile_server_schemas_once, resource_template
 
-# The low-level server calls `jsonschema.validate` and catches `jsonschema.ValidationError` (SDK 1.x):
-# the same two names, validation unchanged, each schema compiled once.
-_lowlevel.jsonschema = schemas  # type: ignore[assignment]
+compile_server_schemas_once()
 
 T = TypeVar("T")
 RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for a resource that does not exist
@@ -134,7 +131,7 @@ class SparkMCP(FastMCP):  # type: ignore[type-arg]
         if isinstance(ref, PromptReference):
             prompt = self._prompt_manager.get_prompt(ref.name)
             return prompt is not None and any(a.name == argument for a in prompt.arguments or [])
-        template = self._resource_manager._templates.get(ref.uri)
+        template = resource_template(self, ref.uri)
         return template is not None and f"{{{argument}}}" in template.uri_template
 
     # --- resources ----------------------------------------------------------------------------------
