@@ -20,7 +20,7 @@ from langgraph.graph.message import add_messages
 from langgraph.types import Command, interrupt
 from mcp.types import Tool
 
-from agents import approval, grounding, policy, prompts
+from agents import approval, grounding, intent, policy, prompts
 from agents.capabilities import CAPABILITIES, SPECIALISTS, server_of
 from agents.llm import chat
 from agents.mcp_pool import MCPPool, ToolOutcome
@@ -158,6 +158,7 @@ def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
 
 def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
     settings = deps.settings
+    chooser = intent.ToolChooser(deps.router.embedder)  # a small model's forced tool, by the request's intent
 
     def serving() -> ServingSettings:
         return deps.serving
@@ -392,9 +393,17 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                         writer(ToolResultEvent(server=server, tool=call["name"], summary=text, is_error=True))
                     else:
                         args = call["args"]
-                        if small and run.step == 1:
-                            args = grounding.with_request(args, tool.inputSchema.get("properties", {}), user_text)
-                        if approval.needs_approval(tool, settings.approval, allowed_in_thread):
+                        lacking: list[str] = []
+                        decided: approval.ApprovalAnswer | None = None
+                        if small and run.step == 1:  # the forced call: the user's words over the model's
+                            fixed = policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or [])
+                            settled = intent.settle(tool, args, user_text, messages, fixed)
+                            args, lacking = settled.args, settled.missing
+                            run.notes += [n for n in settled.notes if n not in run.notes]  # resumed: once
+                        if lacking:  # asking for approval of a call that can only fail helps nobody
+                            outcome = intent.lacking_outcome(tool, lacking)
+                            writer(ToolResultEvent(server=server, tool=tool.name, summary=outcome.text, is_error=True))
+                        elif approval.needs_approval(tool, settings.approval, allowed_in_thread):
                             if answer_given is None:
                                 return pause(tool, args)
                             decided, answer_given, run.waiting = answer_given, None, ""
@@ -403,13 +412,11 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                             if not decided.approved:
                                 superseded = decided.superseded
                                 run.notes.append(approval.declined_note(tool.name, superseded))
-                        else:
-                            decided = None
                         if decided is not None and not decided.approved:
                             text = "The user declined this call; do not try it again. Answer without it."
                             outcome = ToolOutcome(text=text, is_error=True)
                             writer(ToolResultEvent(server=server, tool=tool.name, summary=text, is_error=True))
-                        else:
+                        elif not lacking:
                             outcome = await use_tool(tool, args)
                             if tool.name == "search_documents" and settings.graph_facts and not outcome.is_error:
                                 outcome = await with_graph_facts(outcome, user_text, writer)
@@ -443,8 +450,11 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     answer = f"I stopped after {settings.step_limit} steps without a final answer."
                     break
                 choice: Any = "auto"
-                if small and primary and run.step == 0:
-                    choice = {"type": "function", "function": {"name": primary}}
+                if small and run.step == 0:
+                    request = policy.own_request(user_text)
+                    wanted = await asyncio.to_thread(chooser.choose, agent, tools, primary, request, messages)
+                    if wanted is not None:
+                        choice = {"type": "function", "function": {"name": wanted.tool}}
                 ai = await chat(
                     ep,
                     messages,
