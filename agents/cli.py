@@ -76,6 +76,8 @@ def emit_events(events: Iterator[Any], as_json: bool) -> Any:
                 typer.secho(f"(thread {event.thread_id})", fg=typer.colors.BRIGHT_BLACK, err=True)
             for c in event.citations:
                 typer.secho(f"  [{c.get('label', '')}] {c.get('citation', '')}", fg=typer.colors.GREEN)
+                for line in str(c.get("snippet") or "").splitlines():  # the quoted line, with its context
+                    print(f"      {line}")
         elif kind == "error":
             print(flush=True)
             fail(event.message)

@@ -29,6 +29,7 @@ from agents.router import EVIDENCE_HITS, SemanticRouter, documents_cover, may_pr
 from agents.settings import AgentSettings
 from core.errors import SparkAgentsError
 from core.wire import ApprovalRequest, HandoffEvent, TokenEvent, ToolCallEvent, ToolResultEvent
+from rag.passages import quoted
 from serving.client import json_schema_format
 from serving.registry import Role, endpoint
 from serving.settings import ServingSettings
@@ -142,11 +143,13 @@ def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
         else next((data[k] for k in ("hits", "results", "chunks") if isinstance(data.get(k), list)), [])
     )
     found: list[dict[str, Any]] = []
+    query = str(data.get("query") or "") if isinstance(data, dict) else ""
 
     def cite(citation: str, item: dict[str, Any]) -> None:
         label = str(start + len(found) + 1)
         where = {k: item.get(k) for k in ("source_id", "chunk_id", "title", "path", "page")}
-        found.append({"label": label, "citation": citation, **where, "snippet": str(item.get("text", ""))[:300]})
+        snippet = quoted(str(item.get("text", "")), query, str(item.get("title") or ""))  # the line that answers
+        found.append({"label": label, "citation": citation, **where, "snippet": snippet})
 
     for item in items:
         if isinstance(item, dict) and item.get("citation"):
