@@ -269,10 +269,11 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             return "general"
         return agent if agent in (*SPECIALISTS, "general") else "general"
 
-    async def logged_call(writer: Any, agent: str, name: str, args: dict[str, Any]) -> ToolOutcome:
-        """A tool call on the agent's server, shown in the event stream as it starts and as it ends."""
+    async def logged_call(writer: Any, agent: str, name: str, args: dict[str, Any], note: str = "") -> ToolOutcome:
+        """A tool call on the agent's server, shown in the event stream as it starts and as it ends; `note`
+        says what was taken out of the model's arguments (it belongs in the trace, not the answer)."""
         server = server_of(agent)
-        writer(ToolCallEvent(server=server, tool=name, arguments=args, agent=agent))
+        writer(ToolCallEvent(server=server, tool=name, arguments=args, agent=agent, note=note))
         outcome = await deps.pool.call(server, name, args)
         writer(ToolResultEvent(server=server, tool=name, summary=outcome.text[:500], is_error=outcome.is_error))
         return outcome
@@ -349,7 +350,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             answer_given = approval.answer_of(state.get("approval"), run.waiting)
             allowed_in_thread = set(state.get("approved_tools") or [])
 
-            async def use_tool(tool: Tool, args: dict[str, Any]) -> ToolOutcome:
+            async def use_tool(tool: Tool, args: dict[str, Any], note: str = "") -> ToolOutcome:
                 """One tool call, a small model's ids grounded (agents/grounding.py); a call that fails
                 with ids the model chose is retried once without them."""
                 fixed = policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or [])
@@ -360,9 +361,8 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     if small
                     else grounding.Grounded(merged)
                 )
-                if grounded.dropped:
-                    run.notes.append(grounded.note())
-                outcome = await logged_call(writer, agent, tool.name, grounded.args)
+                note = " ".join(n for n in (note, grounded.note()) if n)
+                outcome = await logged_call(writer, agent, tool.name, grounded.args, note)
                 retry = grounding.retry_without_ids(grounded.args, fixed) if outcome.is_error else None
                 if retry:
                     run.notes.append(grounding.retry_note(retry, tool.name, outcome))
@@ -397,14 +397,14 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     else:
                         args = call["args"]
                         lacking: list[str] = []
+                        note = ""  # ids the model invented, dropped: shown with the call
                         decided: approval.ApprovalAnswer | None = None
                         if small and run.step == 1:  # the forced call: the user's words over the model's
                             fixed = policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or [])
                             settled = intent.settle(tool, args, user_text, messages, fixed)
-                            args, lacking = settled.args, settled.missing
-                            run.notes += [n for n in settled.notes if n not in run.notes]  # resumed: once
+                            args, lacking, note = settled.args, settled.missing, " ".join(settled.notes)
                         if lacking:  # asking for approval of a call that can only fail helps nobody
-                            outcome = intent.lacking_outcome(tool, lacking)
+                            outcome = intent.lacking_outcome(tool, lacking, note)
                             writer(ToolResultEvent(server=server, tool=tool.name, summary=outcome.text, is_error=True))
                         elif approval.needs_approval(tool, settings.approval, allowed_in_thread):
                             if answer_given is None:
@@ -420,7 +420,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                             outcome = ToolOutcome(text=text, is_error=True)
                             writer(ToolResultEvent(server=server, tool=tool.name, summary=text, is_error=True))
                         elif not lacking:
-                            outcome = await use_tool(tool, args)
+                            outcome = await use_tool(tool, args, note)
                             if tool.name == "search_documents" and settings.graph_facts and not outcome.is_error:
                                 outcome = await with_graph_facts(outcome, user_text, writer)
                             run.citations += citations_from(outcome, len(run.citations))

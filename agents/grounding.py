@@ -61,7 +61,7 @@ class Grounded:
 
     def note(self) -> str:
         """For an id dropped before the call."""
-        return f"(Ignored {self.shown()}: nothing in the conversation names it.)" if self.dropped else ""
+        return f"Ignored {self.shown()}: nothing in the conversation names it." if self.dropped else ""
 
 
 def evidence_text(messages: Iterable[BaseMessage]) -> str:

@@ -178,17 +178,28 @@ def settle(
     """The model's arguments with the request's words over them, the user's choices (`fixed`) over those,
     and ids nothing in the conversation names dropped — before an approval card shows them."""
     props = (tool.inputSchema or {}).get("properties", {})
-    merged = {
-        **grounding.with_request(args, props, user_text),
-        **words_fill(tool, policy.own_request(user_text), history),
-        **fixed,
+    evidence = grounding.evidence_text(history)
+    words = words_fill(tool, policy.own_request(user_text), history)
+    required = set((tool.inputSchema or {}).get("required", []))
+    own = {  # not the "files" it made up; its ids are grounded below, with a note
+        k: v for k, v in args.items() if k in required or k in grounding.ID_PARAMS or _named(v, evidence)
     }
-    grounded = grounding.ground(merged, grounding.evidence_text(history), fixed)
+    merged = {**grounding.with_request(own, props, user_text), **words, **fixed}
+    grounded = grounding.ground(merged, evidence, fixed)
     notes = [grounded.note()] if grounded.dropped else []
     return Settled(grounded.args, missing(tool, grounded.args), notes)
 
 
-def lacking_outcome(tool: Tool, names: list[str]) -> ToolOutcome:
+def _named(value: Any, evidence: str) -> bool:
+    """An optional argument a small model may keep: a number or flag, or words the conversation holds (its
+    language "php" for a Python question, its `files` for a one-line print are its own inventions)."""
+    if isinstance(value, bool | int | float) or value is None:
+        return True
+    return isinstance(value, str) and value.strip().casefold() in evidence
+
+
+def lacking_outcome(tool: Tool, names: list[str], note: str = "") -> ToolOutcome:
     """What the turn reports instead of a call that lacks a required argument nobody named."""
     what = ", ".join(names)
-    return ToolOutcome(text=f"it needs {what}, and nothing in your message names it.", is_error=True)
+    text = f"it needs {what}, and nothing in your message names it." + (f" {note}" if note else "")
+    return ToolOutcome(text=text, is_error=True)

@@ -84,6 +84,19 @@ def test_settle_puts_the_users_words_over_the_models_and_drops_invented_ids() ->
     assert settled.args == {"task": "reverse a string"}
 
 
+def test_settle_keeps_only_the_optional_arguments_the_conversation_names() -> None:
+    user = "Run print(6 * 7)"
+    junk = {"code": "x", "stdin": "test.csv", "timeout_s": 5}
+    assert settle(RUN, junk, user, [HumanMessage(user)], {}).args == {"code": "print(6 * 7)", "timeout_s": 5}
+    user = "write a rust function that reverses a string"
+    asked = [HumanMessage(user)]
+    assert settle(GENERATE, {"task": "t", "language": "php"}, user, asked, {}).args == {"task": user}
+    assert settle(GENERATE, {"task": "t", "language": "Rust"}, user, asked, {}).args == {
+        "task": user,
+        "language": "Rust",
+    }
+
+
 @pytest.fixture(scope="module")
 def chooser() -> ToolChooser:
     return ToolChooser(get_embedder)
