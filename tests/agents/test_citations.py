@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.events import FinalEvent
 from agents.turn import run_turn
+from core.wire import FinalEvent
 from tests.support.scripted_server import ScriptedServer, tool
 
 SPEC = Path(__file__).resolve().parents[2] / "examples" / "documents" / "dgx-spark.md"

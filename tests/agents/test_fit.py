@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.events import ErrorEvent
 from agents.fit import INSTRUCTIONS, MessageTooLong, check_fits
 from agents.turn import run_turn
+from core.wire import ErrorEvent
 from serving.registry import Endpoint, Role
 from serving.settings import ServingSettings
 

@@ -14,10 +14,9 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from mcp.types import Tool
 
-from agents.approval import ApprovalAnswer
-from agents.events import FinalEvent
 from agents.intent import ToolChooser, code_in, settle, source_id_in, words_fill
 from agents.turn import run_turn
+from core.wire import ApprovalAnswer, FinalEvent
 from serving.embeddings import get_embedder
 from tests.support.scripted_server import ScriptedServer, tool
 
