@@ -7,15 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from agents.mcp_pool import ToolOutcome
-from rag.passages import best_passage
+from rag.passages import answering
 
 
-def _hits(data: dict[str, Any]) -> str:
+def _hits(data: dict[str, Any], limit: int = 300) -> str:
+    """The passage that answers first, one a line, each with its citation's number (the order of the
+    citations list); passages that answer far less than the best are left to the citations."""
     lines = ["From your documents:"]
-    query = str(data.get("query") or "")
-    for i, hit in enumerate(data.get("hits") or [], 1):
-        passage = best_passage(str(hit.get("text", "")), query, str(hit.get("title") or ""))
-        lines.append(f"[{i}] {passage} — {hit.get('citation', '')}")
+    hits = [h for h in data.get("hits") or [] if isinstance(h, dict)]
+    chunks = [(str(h.get("text", "")), str(h.get("title") or "")) for h in hits]
+    for i, passage in answering(chunks, str(data.get("query") or "")):
+        cut = passage if len(passage) <= limit else passage[: limit - 1] + "…"
+        lines.append(f"[{i + 1}] {cut} — {hits[i].get('citation', '')}")
     if len(lines) == 1:
         return "Nothing in your documents matches that."
     facts = data.get("graph_facts") or []

@@ -50,18 +50,6 @@ def scores(pieces: list[str], query: str, title: str = "") -> list[float]:
     return [sum(weight[t] for t, hits in found.items() if hits[i]) for i in range(len(pieces))]
 
 
-def best_passage(text: str, query: str, title: str = "", limit: int = 300) -> str:
-    """The pieces of a chunk that contain most of the question's words (in document order), so the line
-    that answers leads instead of whatever the chunk starts with."""
-    pieces = units(text)
-    scored = [(s, i) for i, s in enumerate(scores(pieces, query, title))]
-    best = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))[:2]
-    if not best:
-        return " ".join(text.split())[:limit]
-    best = [s for s in best if s[0] >= best[0][0] / 2]  # a second piece only when it is nearly as good
-    return " … ".join(pieces[i] for _, i in sorted(best, key=lambda s: s[1]))[:limit]
-
-
 def quoted(text: str, query: str, title: str = "", limit: int = 300) -> str:
     """A citation's snippet: the piece that answers `query` with the pieces around it, one a line, an
     ellipsis where the chunk goes on; the chunk's start when no piece has a question word."""
@@ -79,3 +67,36 @@ def quoted(text: str, query: str, title: str = "", limit: int = 300) -> str:
     if len(body) > limit:
         body = body[: limit - 1].rstrip() + ELLIPSIS
     return (ELLIPSIS + " " if lo > 0 else "") + body + ("\n" + ELLIPSIS if hi < len(pieces) else "")
+
+
+FLOOR = 0.5  # a passage is shown when it answers at least half as well as the best one
+
+
+def answering(chunks: list[tuple[str, str]], query: str, floor: float = FLOOR) -> list[tuple[int, str]]:
+    """The passage of each (text, title) chunk that answers `query` (the piece `quoted` centres on), best
+    first, without those below `floor` times the best: (the chunk's index, its passage).
+
+    A passage's worth is the weight of the question words it holds, weighed across all the chunks (a word in
+    every passage says little; the documents' title words a quarter); on a tie the denser piece — a table
+    row "Memory bandwidth: 273 GB/s" over a sentence that mentions memory bandwidth — then the search's
+    order. With no question word anywhere, every chunk's start, in the search's order."""
+    pieces = [units(text) or [" ".join(text.split())] for text, _ in chunks]
+    best = []
+    for i, ((_, title), own) in enumerate(zip(chunks, pieces, strict=True)):
+        ranked = scores(own, query, title)
+        best.append((i, max(range(len(own)), key=lambda j: (ranked[j], -j)) if any(ranked) else 0))
+    pool = [p for own in pieces for p in own]
+    titles = " ".join(title for _, title in chunks)
+    worth = dict(zip(pool, scores(pool, query, titles), strict=True))
+    terms = question_terms(query)
+
+    def density(piece: str) -> float:
+        folded = piece.casefold()
+        return sum(present(t, folded) for t in terms) / max(len(piece.split()), 1)
+
+    chosen = [(i, pieces[i][j]) for i, j in best]
+    top = max((worth[p] for _, p in chosen), default=0.0)
+    if top <= 0:
+        return chosen
+    kept = [(i, p) for i, p in chosen if worth[p] >= floor * top]
+    return sorted(kept, key=lambda ip: (-round(worth[ip[1]], 6), -density(ip[1]), ip[0]))

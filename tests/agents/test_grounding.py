@@ -10,7 +10,7 @@ from agents import grounding
 from agents.mcp_pool import ToolOutcome
 from agents.render import render
 from agents.router import documents_cover, is_factual_question
-from rag.passages import best_passage
+from rag.passages import answering
 
 SPEC = (Path(__file__).resolve().parents[2] / "examples" / "documents" / "dgx-spark.md").read_text()
 
@@ -96,9 +96,8 @@ def test_factual_questions_and_document_coverage() -> None:
 
 
 def test_the_answering_line_of_a_chunk_leads_the_rendered_evidence() -> None:
-    assert best_passage(SPEC, "What memory bandwidth does the DGX Spark have?", "DGX Spark at a glance").startswith(
-        "Memory bandwidth: 273 GB/s"
-    )
+    question = "What memory bandwidth does the DGX Spark have?"
+    assert answering([(SPEC, "DGX Spark at a glance")], question)[0] == (0, "Memory bandwidth: 273 GB/s")
     hits = {
         "query": "Which quantization is native to Blackwell tensor cores?",
         "hits": [{"text": SPEC, "title": "DGX Spark at a glance", "citation": "DGX Spark at a glance (dgx-spark.md)"}],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.passages import ELLIPSIS, quoted
+from rag.passages import ELLIPSIS, answering, quoted
 
 SPEC = (Path(__file__).resolve().parents[2] / "examples" / "documents" / "dgx-spark.md").read_text()
 QUESTION = "What memory bandwidth does the DGX Spark have?"
@@ -31,3 +31,26 @@ def test_a_long_line_is_cut_with_a_marker() -> None:
     chunk = "bandwidth " + "word " * 200
     snippet = quoted(chunk, "bandwidth", limit=100)
     assert len(snippet) == 100 and snippet.endswith(ELLIPSIS)
+
+
+def sections() -> list[tuple[str, str]]:
+    """The spec as a search returns it: one chunk a section, the sentence-first one ranked first."""
+    parts = SPEC.split("\n## ")
+    hardware = parts[1]
+    table, prose = hardware[: hardware.index("\n\nThe CPU")], hardware[hardware.index("The CPU") :]
+    chunks = [prose, table, parts[2], parts[3], parts[0]]
+    return [(text, "DGX Spark at a glance") for text in chunks]
+
+
+def test_the_passage_that_answers_leads_and_unrelated_ones_are_left_out() -> None:
+    ranked = answering(sections(), QUESTION)
+    assert ranked[0] == (1, "Memory bandwidth: 273 GB/s")  # the row, though the search ranked it second
+    indices = [i for i, _ in ranked]
+    assert 0 in indices  # the sentence on memory bandwidth is relevant too, after the row
+    assert 3 not in indices and 4 not in indices  # DGX OS; "Use it to try the documents agent…"
+    assert len(set(indices)) == len(indices)
+
+
+def test_with_no_question_word_every_chunk_shows_in_the_search_order() -> None:
+    chunks = sections()
+    assert [i for i, _ in answering(chunks, "zebra?")] == list(range(len(chunks)))
