@@ -383,6 +383,10 @@ def test_a_blank_message_is_refused_and_the_thread_is_in_the_url(ui_app: App, pa
     assert pg.get_by_text("Try one of these").is_visible()
 
     send(pg, "What is 2+2?\nline two\n    indented three")
+    pg.get_by_text("▌").wait_for()  # while the answer streams: no sample prompts under it, no ✓ on the trace
+    assert not pg.get_by_text("Try one of these").is_visible()
+    assert not pg.get_by_role("button", name=re.compile("palindrome")).is_visible()
+    assert pg.get_by_test_id("stExpanderIconCheck").count() == 0
     pg.get_by_text("Two plus two is").first.wait_for()
     idle(pg)
     bubble = pg.get_by_test_id("stChatMessage").first.inner_text()
@@ -453,3 +457,35 @@ def test_local_model_first_ten_minutes(page: Any, tmp_path: Path) -> None:
         assert "path: dgx-spark.md" in footer and "uploads" not in footer  # the file's name, not where it is kept
         quote.first.scroll_into_view_if_needed()
         shot(pg, "local-citation-snippet")
+
+
+def slow_rag_handler(request: dict[str, Any]) -> Reply:
+    """A gpt-oss-like model: the supervisor hands off to the documents agent, which searches, then writes its
+    answer slowly; the supervisor passes the agent's answer on."""
+    tools = [t["function"]["name"] for t in request.get("tools") or []]
+    messages = request["messages"]
+    if "transfer_to_rag" in tools:
+        if messages[-1]["role"] == "user":
+            return tool("transfer_to_rag", {"task": "search the documents"})
+        return text(str(messages[-1]["content"]))
+    if not any(m["role"] == "tool" for m in messages):
+        return tool("search_documents", {"query": "memory"})
+    return text("Nothing in your documents says so, as far as I can see.", token_delay=0.4)
+
+
+def test_a_working_agent_shows_a_spinner_until_its_answer_is_done(page: Any, tmp_path: Path) -> None:
+    pg = page
+    env = {"SPARK_AGENTS_AGENT_ROUTING": "llm", "SPARK_AGENTS_AGENT_SMALL_MODEL": "false"}
+    with ScriptedServer(handler=slow_rag_handler) as scripted, running_app(tmp_path, scripted.url, **env) as (url, _):
+        pg.goto(url)
+        pg.get_by_text("Try one of these").wait_for()
+        pg.get_by_role("button", name="What do my documents say about memory requirements?").click()
+        pg.get_by_text("▌").wait_for()  # the agent's answer is streaming, after its handoff and tool call
+        assert not pg.get_by_text("Try one of these").is_visible()  # no sample prompts left under the turn
+        assert not pg.get_by_role("button", name=re.compile("palindrome")).is_visible()
+        pg.get_by_text("rag agent working…").wait_for()
+        assert pg.get_by_test_id("stExpanderIconSpinner").count() == 1
+        assert pg.get_by_test_id("stExpanderIconCheck").count() == 0  # no ✓ while it works
+        shot(pg, "chat-working")
+        pg.get_by_text(re.compile("Trace · supervisor → rag")).wait_for()
+        pg.get_by_test_id("stExpanderIconCheck").wait_for()  # done: now the ✓

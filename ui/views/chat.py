@@ -313,9 +313,9 @@ def stream_turn(
             elif event.type not in ("final", "error"):
                 step = event.model_dump(mode="json")
                 msg["trace"].append(step)
-                with box:
+                with box:  # leaving the block marks a status complete: it is still running
                     render_step(step)
-                box.update(label=trace_label(msg, running=True))
+                box.update(label=trace_label(msg, running=True), state="running")
         msg["error"] = turn.error
     except SparkAgentsError as e:
         msg["error"] = str(e)
@@ -473,6 +473,7 @@ def render() -> None:
         file_type=IMAGE_TYPES,
         key="chat_input",
     )
+    welcome = st.empty()  # the welcome screen's one slot, first on the page in every run
     if flash := st.session_state.pop("chat_flash", None):
         st.error(flash, icon="⚠️")
     if prompt is not None and is_blank(prompt):
@@ -483,12 +484,15 @@ def render() -> None:
     history = transcript(thread_id)
     pending = st.session_state.pop("pending_prompt", None)
     if not history and not prompt and not pending:
-        if thread_id in st.session_state.get("unrestored", set()):
-            st.info("This thread's earlier messages are kept by the agent runtime; new messages continue it.")
-        else:
-            st.title("⚡ Spark Agents")
-            st.caption("Coding, your documents, images and knowledge graphs — all on this machine.")
-        sample_prompts(forced)
+        with welcome.container():
+            if thread_id in st.session_state.get("unrestored", set()):
+                st.info("This thread's earlier messages are kept by the agent runtime; new messages continue it.")
+            else:
+                st.title("⚡ Spark Agents")
+                st.caption("Coding, your documents, images and knowledge graphs — all on this machine.")
+            sample_prompts(forced)
+    else:
+        welcome.empty()  # at once: the last run's sample prompts would stay under a streaming turn
     for msg in history:
         render_message(msg)
     if answer := st.session_state.pop("approval_answer", None):
