@@ -8,7 +8,8 @@ MCP server module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class Capability:
     routing_examples: tuple[str, ...]
     sample_prompts: tuple[str, ...]
     fallback_tool: str | None = None  # the primary tool when the capability's model is not configured
+    # requests that ask for a tool other than the primary one: a small model's forced call is chosen among
+    # the primary and these by similarity to the request (agents/intent.py)
+    tool_examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 CAPABILITIES: dict[str, Capability] = {
@@ -69,6 +73,29 @@ CAPABILITIES: dict[str, Capability] = {
             "Write a Python function that tells whether a string is a palindrome, and run a few tests on it.",
             "Explain this error: TypeError: 'NoneType' object is not subscriptable",
         ),
+        tool_examples={
+            "generate_code": (
+                "write a Python function that reverses a string",
+                "implement quicksort in Go",
+                "create a React component with a form",
+                "write a SQL query to count orders per customer",
+                "generate a bash script that backs up a folder",
+            ),
+            "run_python": (
+                "run print(6 * 7)",
+                "run this code and show me the output",
+                "execute this Python script",
+                "run it",
+                "what does this program print when I run it",
+                "execute print('hello')",
+            ),
+            "explain_error": (
+                "explain this error: TypeError: 'NoneType' object is not subscriptable",
+                "what does this traceback mean",
+                "why do I get KeyError: 'name'",
+                "explain this stack trace",
+            ),
+        },
     ),
     "rag": Capability(
         name="rag",
@@ -109,6 +136,26 @@ CAPABILITIES: dict[str, Capability] = {
             "Summarise the main points of my documents, with citations.",
             "What do my documents say about memory requirements?",
         ),
+        tool_examples={
+            "search_documents": (
+                "what do my documents say about the warranty",
+                "find the part of the manual about safety",
+                "summarize the PDF I ingested",
+                "according to my notes, when is the deadline",
+                "summarise the main points of my documents",
+            ),
+            "delete_source": (
+                "delete the source 9b41c07e2d55aa13 from my documents",
+                "remove that document from my library",
+                "delete this file from my sources",
+                "forget the document I uploaded",
+            ),
+            "list_sources": (
+                "list the documents I have ingested",
+                "which sources are in my library",
+                "show me my documents",
+            ),
+        },
     ),
     "vision": Capability(
         name="vision",

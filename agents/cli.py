@@ -62,6 +62,8 @@ def emit_events(events: Iterator[Any], as_json: bool) -> Any:
             typer.secho(
                 f"  ⚙ {event.server}.{event.tool}({json.dumps(event.arguments)[:200]})", fg=typer.colors.BLUE, err=True
             )
+            if event.note:
+                typer.secho(f"    ({event.note})", fg=typer.colors.BRIGHT_BLACK, err=True)
         elif kind == "tool_result":
             color = typer.colors.RED if event.is_error else typer.colors.BLUE
             typer.secho(f"  ↳ {event.summary[:200]}", fg=color, err=True)
@@ -76,6 +78,8 @@ def emit_events(events: Iterator[Any], as_json: bool) -> Any:
                 typer.secho(f"(thread {event.thread_id})", fg=typer.colors.BRIGHT_BLACK, err=True)
             for c in event.citations:
                 typer.secho(f"  [{c.get('label', '')}] {c.get('citation', '')}", fg=typer.colors.GREEN)
+                for line in str(c.get("snippet") or "").splitlines():  # the quoted line, with its context
+                    print(f"      {line}")
         elif kind == "error":
             print(flush=True)
             fail(event.message)

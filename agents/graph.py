@@ -20,7 +20,7 @@ from langgraph.graph.message import add_messages
 from langgraph.types import Command, interrupt
 from mcp.types import Tool
 
-from agents import approval, grounding, policy, prompts
+from agents import approval, grounding, intent, policy, prompts
 from agents.capabilities import CAPABILITIES, SPECIALISTS, server_of
 from agents.llm import chat
 from agents.mcp_pool import MCPPool, ToolOutcome
@@ -29,6 +29,7 @@ from agents.router import EVIDENCE_HITS, SemanticRouter, documents_cover, may_pr
 from agents.settings import AgentSettings
 from core.errors import SparkAgentsError
 from core.wire import ApprovalRequest, HandoffEvent, TokenEvent, ToolCallEvent, ToolResultEvent
+from rag.passages import quoted
 from serving.client import json_schema_format
 from serving.registry import Role, endpoint
 from serving.settings import ServingSettings
@@ -142,11 +143,13 @@ def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
         else next((data[k] for k in ("hits", "results", "chunks") if isinstance(data.get(k), list)), [])
     )
     found: list[dict[str, Any]] = []
+    query = str(data.get("query") or "") if isinstance(data, dict) else ""
 
     def cite(citation: str, item: dict[str, Any]) -> None:
         label = str(start + len(found) + 1)
         where = {k: item.get(k) for k in ("source_id", "chunk_id", "title", "path", "page")}
-        found.append({"label": label, "citation": citation, **where, "snippet": str(item.get("text", ""))[:300]})
+        snippet = quoted(str(item.get("text", "")), query, str(item.get("title") or ""))  # the line that answers
+        found.append({"label": label, "citation": citation, **where, "snippet": snippet})
 
     for item in items:
         if isinstance(item, dict) and item.get("citation"):
@@ -158,6 +161,7 @@ def citations_from(outcome: ToolOutcome, start: int) -> list[dict[str, Any]]:
 
 def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
     settings = deps.settings
+    chooser = intent.ToolChooser(deps.router.embedder)  # a small model's forced tool, by the request's intent
 
     def serving() -> ServingSettings:
         return deps.serving
@@ -265,10 +269,11 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             return "general"
         return agent if agent in (*SPECIALISTS, "general") else "general"
 
-    async def logged_call(writer: Any, agent: str, name: str, args: dict[str, Any]) -> ToolOutcome:
-        """A tool call on the agent's server, shown in the event stream as it starts and as it ends."""
+    async def logged_call(writer: Any, agent: str, name: str, args: dict[str, Any], note: str = "") -> ToolOutcome:
+        """A tool call on the agent's server, shown in the event stream as it starts and as it ends; `note`
+        says what was taken out of the model's arguments (it belongs in the trace, not the answer)."""
         server = server_of(agent)
-        writer(ToolCallEvent(server=server, tool=name, arguments=args, agent=agent))
+        writer(ToolCallEvent(server=server, tool=name, arguments=args, agent=agent, note=note))
         outcome = await deps.pool.call(server, name, args)
         writer(ToolResultEvent(server=server, tool=name, summary=outcome.text[:500], is_error=outcome.is_error))
         return outcome
@@ -345,7 +350,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             answer_given = approval.answer_of(state.get("approval"), run.waiting)
             allowed_in_thread = set(state.get("approved_tools") or [])
 
-            async def use_tool(tool: Tool, args: dict[str, Any]) -> ToolOutcome:
+            async def use_tool(tool: Tool, args: dict[str, Any], note: str = "") -> ToolOutcome:
                 """One tool call, a small model's ids grounded (agents/grounding.py); a call that fails
                 with ids the model chose is retried once without them."""
                 fixed = policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or [])
@@ -356,9 +361,8 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     if small
                     else grounding.Grounded(merged)
                 )
-                if grounded.dropped:
-                    run.notes.append(grounded.note())
-                outcome = await logged_call(writer, agent, tool.name, grounded.args)
+                note = " ".join(n for n in (note, grounded.note()) if n)
+                outcome = await logged_call(writer, agent, tool.name, grounded.args, note)
                 retry = grounding.retry_without_ids(grounded.args, fixed) if outcome.is_error else None
                 if retry:
                     run.notes.append(grounding.retry_note(retry, tool.name, outcome))
@@ -392,9 +396,17 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                         writer(ToolResultEvent(server=server, tool=call["name"], summary=text, is_error=True))
                     else:
                         args = call["args"]
-                        if small and run.step == 1:
-                            args = grounding.with_request(args, tool.inputSchema.get("properties", {}), user_text)
-                        if approval.needs_approval(tool, settings.approval, allowed_in_thread):
+                        lacking: list[str] = []
+                        note = ""  # ids the model invented, dropped: shown with the call
+                        decided: approval.ApprovalAnswer | None = None
+                        if small and run.step == 1:  # the forced call: the user's words over the model's
+                            fixed = policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or [])
+                            settled = intent.settle(tool, args, user_text, messages, fixed)
+                            args, lacking, note = settled.args, settled.missing, " ".join(settled.notes)
+                        if lacking:  # asking for approval of a call that can only fail helps nobody
+                            outcome = intent.lacking_outcome(tool, lacking, note)
+                            writer(ToolResultEvent(server=server, tool=tool.name, summary=outcome.text, is_error=True))
+                        elif approval.needs_approval(tool, settings.approval, allowed_in_thread):
                             if answer_given is None:
                                 return pause(tool, args)
                             decided, answer_given, run.waiting = answer_given, None, ""
@@ -403,14 +415,12 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                             if not decided.approved:
                                 superseded = decided.superseded
                                 run.notes.append(approval.declined_note(tool.name, superseded))
-                        else:
-                            decided = None
                         if decided is not None and not decided.approved:
                             text = "The user declined this call; do not try it again. Answer without it."
                             outcome = ToolOutcome(text=text, is_error=True)
                             writer(ToolResultEvent(server=server, tool=tool.name, summary=text, is_error=True))
-                        else:
-                            outcome = await use_tool(tool, args)
+                        elif not lacking:
+                            outcome = await use_tool(tool, args, note)
                             if tool.name == "search_documents" and settings.graph_facts and not outcome.is_error:
                                 outcome = await with_graph_facts(outcome, user_text, writer)
                             run.citations += citations_from(outcome, len(run.citations))
@@ -443,8 +453,11 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     answer = f"I stopped after {settings.step_limit} steps without a final answer."
                     break
                 choice: Any = "auto"
-                if small and primary and run.step == 0:
-                    choice = {"type": "function", "function": {"name": primary}}
+                if small and run.step == 0:
+                    request = policy.own_request(user_text)
+                    wanted = await asyncio.to_thread(chooser.choose, agent, tools, primary, request, messages)
+                    if wanted is not None:
+                        choice = {"type": "function", "function": {"name": wanted.tool}}
                 ai = await chat(
                     ep,
                     messages,

@@ -34,9 +34,10 @@ ID_PARAMS = (
 
 # Chosen for the ids they came with ("neighbours" of an entity): dropped along with those ids.
 DEPENDENT = ("mode",)
-# A tiny model's paraphrase of the request loses the words a search needs: its own words go in instead.
-REQUEST_PARAMS = ("query", "question")
-FILL_WHEN_EMPTY = ("task",)
+# A tiny model's paraphrase of the request loses the words a search needs, and its task for the coder is
+# junk ("python_function-702918365"): the user's own words go in instead.
+REQUEST_PARAMS = ("query", "question", "task")
+FILL_WHEN_EMPTY: tuple[str, ...] = ()
 
 HINTS = {
     "rag": "`spark-agents sources list` shows what is ingested; select sources in the UI or name one by its id.",
@@ -60,7 +61,7 @@ class Grounded:
 
     def note(self) -> str:
         """For an id dropped before the call."""
-        return f"(Ignored {self.shown()}: nothing in the conversation names it.)" if self.dropped else ""
+        return f"Ignored {self.shown()}: nothing in the conversation names it." if self.dropped else ""
 
 
 def evidence_text(messages: Iterable[BaseMessage]) -> str:
@@ -75,7 +76,7 @@ def evidence_text(messages: Iterable[BaseMessage]) -> str:
 
 
 def with_request(args: dict[str, Any], properties: dict[str, Any], request: str) -> dict[str, Any]:
-    """A small model's forced call: the user's own words as the query, and as the task it left empty."""
+    """A small model's forced call: the user's own words as the query, the question and the task."""
     args = dict(args)
     for name in REQUEST_PARAMS:
         if name in properties:

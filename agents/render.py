@@ -3,65 +3,22 @@
 from __future__ import annotations
 
 import json
-import math
-import re
+from pathlib import Path
 from typing import Any
 
 from agents.mcp_pool import ToolOutcome
-from agents.terms import present, question_terms
+from rag.passages import answering
 
 
-def _units(text: str) -> list[str]:
-    """A chunk as readable pieces: each table row ("Memory bandwidth: 273 GB/s"), each prose sentence."""
-    units: list[str] = []
-    prose: list[str] = []
-
-    def flush() -> None:
-        if prose:
-            units.extend(s for s in re.split(r"(?<=[.!?])\s+", " ".join(prose)) if s)
-            prose.clear()
-
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("|"):
-            flush()
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if any(c.strip("-: ") for c in cells):  # not the |---|---| rule
-                units.append(": ".join(cells) if len(cells) == 2 else " · ".join(cells))
-        elif line.startswith("#") or not line:  # headings are in the citation already
-            flush()
-        else:
-            prose.append(line)
-    flush()
-    return units
-
-
-def best_passage(text: str, query: str, title: str = "", limit: int = 300) -> str:
-    """The pieces of a chunk that contain most of the question's words (in document order), so the line
-    that answers leads instead of whatever the chunk starts with. Words of the document's title name its
-    topic, not what is asked about it: they count a quarter."""
-    units = _units(text)
-    folded = [u.casefold() for u in units]
-    found = {t: [present(t, u) for u in folded] for t in question_terms(query)}
-    # a word in every line ("Spark" in a Spark spec) says less than one in a single line ("bandwidth")
-    weight = {
-        t: math.log(1 + len(units) / (1 + sum(hits))) * (0.25 if present(t, title.casefold()) else 1.0)
-        for t, hits in found.items()
-    }
-    scored = [(sum(weight[t] for t, hits in found.items() if hits[i]), i) for i in range(len(units))]
-    best = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))[:2]
-    if not best:
-        return " ".join(text.split())[:limit]
-    best = [s for s in best if s[0] >= best[0][0] / 2]  # a second piece only when it is nearly as good
-    return " … ".join(units[i] for _, i in sorted(best, key=lambda s: s[1]))[:limit]
-
-
-def _hits(data: dict[str, Any]) -> str:
+def _hits(data: dict[str, Any], limit: int = 300) -> str:
+    """The passage that answers first, one a line, each with its citation's number (the order of the
+    citations list); passages that answer far less than the best are left to the citations."""
     lines = ["From your documents:"]
-    query = str(data.get("query") or "")
-    for i, hit in enumerate(data.get("hits") or [], 1):
-        passage = best_passage(str(hit.get("text", "")), query, str(hit.get("title") or ""))
-        lines.append(f"[{i}] {passage} — {hit.get('citation', '')}")
+    hits = [h for h in data.get("hits") or [] if isinstance(h, dict)]
+    chunks = [(str(h.get("text", "")), str(h.get("title") or "")) for h in hits]
+    for i, passage in answering(chunks, str(data.get("query") or "")):
+        cut = passage if len(passage) <= limit else passage[: limit - 1] + "…"
+        lines.append(f"[{i + 1}] {cut} — {hits[i].get('citation', '')}")
     if len(lines) == 1:
         return "Nothing in your documents matches that."
     facts = data.get("graph_facts") or []
@@ -82,7 +39,23 @@ def _run(data: dict[str, Any]) -> str:
     return "\n\n".join(parts) or f"The program exited with code {data.get('exit_code')} and printed nothing."
 
 
+def _sources(data: dict[str, Any]) -> str:
+    sources = data.get("sources") or []
+    if not sources:
+        return "No documents are ingested yet (`spark-agents ingest PATH`, or the Documents page)."
+    lines = [f"Your documents ({len(sources)}):"]
+    lines += [f"- {s.get('title', '')} — {Path(str(s.get('path', ''))).name} · id {s.get('id', '')}" for s in sources]
+    return "\n".join(lines)
+
+
+def _deleted(data: dict[str, Any]) -> str:
+    gone = data.get("deleted") or {}
+    return f"Deleted {gone.get('title', '')} ({Path(str(gone.get('path', ''))).name}, id {gone.get('id', '')})."
+
+
 RENDERERS = {
+    "list_sources": _sources,
+    "delete_source": _deleted,
     "generate_code": lambda d: (
         f"```{d.get('language', '')}\n{str(d.get('code', '')).rstrip()}\n```"
         + (f"\n\n{d['explanation']}" if d.get("explanation") else "")

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from agents.capabilities import routes as capability_routes
-from agents.terms import present, question_terms
+from rag.terms import present, question_terms
 from serving.embeddings import Embedder, get_embedder
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,12 @@ class SemanticRouter:
             self._prepare()
         except Exception:  # noqa: BLE001 - the first route() raises the same error where it is reported
             log.warning("router warm-up failed", exc_info=True)
+
+    def embedder(self) -> Embedder:
+        """The loaded embedding model, for others that compare a request with examples (agents/intent.py)."""
+        self._prepare()
+        assert self._embedder is not None
+        return self._embedder
 
     def route(self, text: str) -> RouteDecision:
         matrix, labels = self._prepare()

@@ -22,6 +22,7 @@ from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
 from agents.capabilities import SPECIALISTS
+from agents.fit import check_fits
 from agents.graph import Deps, build_graph
 from agents.mcp_pool import MCPPool
 from agents.policy import own_request
@@ -42,7 +43,7 @@ from core.wire import (
     parse_answer,
 )
 from serving.lifecycle import ensure_endpoint
-from serving.registry import Role
+from serving.registry import Role, endpoint
 from serving.settings import ServingSettings
 
 T = TypeVar("T")
@@ -125,6 +126,8 @@ class Runtime:
                 return
             if not message.strip() and not request.attachments:
                 raise SparkAgentsError("The message is empty.")
+            supervisor = endpoint(Role.SUPERVISOR, self.serving)  # a message too long for it: say so, call nothing
+            await asyncio.to_thread(check_fits, message, supervisor, self.serving, self.settings.max_tokens)
             if agent is not None and agent not in SPECIALISTS:
                 raise SparkAgentsError(f"Unknown agent {agent!r}; choose one of: {', '.join(SPECIALISTS)}.")
             images = [str(Path(a).expanduser().resolve()) for a in request.attachments]

@@ -73,7 +73,8 @@ def trace_line(event: Event, limit: int = 200) -> str:
     if event.type == "handoff":
         return f"handoff -> {event.agent}" + (f" ({event.reason})" if event.reason else "")
     if event.type == "tool_call":
-        return f"call {event.server}.{event.tool} {short_json(event.arguments)}"
+        note = f" ({event.note})" if event.note else ""
+        return f"call {event.server}.{event.tool} {short_json(event.arguments)}{note}"
     if event.type == "tool_result":
         mark = "error" if event.is_error else "result"
         return f"{mark} {event.server}.{event.tool}: {event.summary[:limit]}"

@@ -117,6 +117,7 @@ class ToolCallEvent(BaseModel):
     tool: str
     arguments: dict[str, Any] = Field(default_factory=dict)
     agent: str = ""
+    note: str = ""  # what was taken out of the model's arguments first (ids nothing in the conversation names)
 
 
 class ToolResultEvent(BaseModel):

@@ -14,6 +14,7 @@ import typer
 
 from core.console import run_cli
 from rag.display import safe
+from rag.passages import quoted
 
 sources_app = typer.Typer(help="List and delete ingested documents (sources).", no_args_is_help=True)
 
@@ -141,8 +142,9 @@ def search(
             return
         for i, h in enumerate(hits, start=1):
             typer.secho(f"[{i}] {h.citation}  (score {h.score:.3f}, source {h.source_id})", fg=typer.colors.GREEN)
-            text = " ".join(h.text.split())
-            print(f"    {text[:600]}{'…' if len(text) > 600 else ''}\n")
+            for line in quoted(h.text, query, h.title, limit=600).splitlines():  # the lines that match, in context
+                print(f"    {line}")
+            print()
 
     run_cli(body)
 

@@ -86,6 +86,8 @@ def test_the_readme_run_command_answers_from_the_example_document(spark_home: Pa
         # The resident service started llama.cpp for the turn; its log says so.
         assert "Starting the local model server" in (spark_home / "logs" / "service.log").read_text()
         assert "Memory bandwidth: 273 GB/s" in r.stdout and "dgx-spark.md" in r.stdout, r.stdout
+        # under its citation, the row that was quoted, with its neighbours (not the chunk's first 300 characters)
+        assert "      Memory bandwidth: 273 GB/s" in r.stdout.splitlines(), r.stdout
         # The answer came from llama.cpp: the server it started is recorded and still serving.
         state = json.loads((spark_home / "run" / "llama-server.json").read_text())
         log = (spark_home / "logs" / "llama-server.log").read_text()

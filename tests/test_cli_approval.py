@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,55 @@ def test_a_pause_survives_a_service_restart(coder: ScriptedServer) -> None:
     second = run("ask", approve[1], env=env)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == "It prints 42."
+
+
+# --- the local profile's small model: the README's "Run print(6 * 7)" ---------------------------------
+
+
+def small_env(server: ScriptedServer) -> dict[str, str]:
+    """SmolLM2's behaviour, scripted: a forced call to run_python with code of its own (junk)."""
+    server.script(tool("run_python", {"code": "<?php echo 'Output: 420'; ?>"}))
+    return {**env_for(server), "SPARK_AGENTS_AGENT_SMALL_MODEL": "true"}
+
+
+def test_small_model_run_print_with_yes_prints_42() -> None:
+    with ScriptedServer() as server:
+        r = run("ask", "--yes", "Run print(6 * 7)", env=small_env(server))
+    assert r.returncode == 0, r.stderr
+    assert "code.run_python" in r.stderr and "print(6 * 7)" in r.stderr  # the approval it answered
+    assert r.stdout.strip() == "Output:\n```\n42\n```"
+
+
+def test_small_model_run_print_without_a_terminal_asks_and_runs_nothing() -> None:
+    with ScriptedServer() as server:
+        r = run("ask", "--json", "Run print(6 * 7)", env=small_env(server))
+    assert r.returncode == 3, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    (request,) = [e for e in events if e["type"] == "approval"]
+    assert (request["tool"], request["arguments"]) == ("run_python", {"code": "print(6 * 7)"})
+    assert not [e for e in events if e["type"] in ("tool_call", "tool_result")]  # nothing ran
+    assert f'spark-agents ask "approve {request["id"]}"' in r.stderr
+
+
+@pytest.mark.real_model
+def test_local_model_run_print_with_yes_prints_42() -> None:
+    """The README's example on the default install: SmolLM2 through llama.cpp, the real router."""
+    r = run("ask", "--yes", "Run print(6 * 7)")
+    assert r.returncode == 0, r.stderr
+    assert "code.run_python" in r.stderr
+    assert r.stdout.strip() == "Output:\n```\n42\n```"
+
+
+@pytest.mark.real_model
+def test_local_model_delete_the_source_asks_for_approval(tmp_path: Path) -> None:
+    doc = tmp_path / "notes.md"
+    doc.write_text("# Notes\n\nThe garden needs water every morning.\n")
+    assert run("ingest", str(doc)).returncode == 0
+    listed = run("sources", "list")
+    source_id = listed.stdout.split()[0]
+    r = run("ask", "--json", f"Delete the source {source_id} from my documents.")
+    assert r.returncode == 3, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    (request,) = [e for e in events if e["type"] == "approval"]
+    assert (request["tool"], request["arguments"]) == ("delete_source", {"source_id": source_id})
+    assert run("sources", "list").stdout == listed.stdout  # nothing deleted

@@ -365,3 +365,127 @@ def test_local_model_answers_a_documents_question_with_cited_evidence(page: Any,
             assert "Error" not in text and "could not" not in text, text
             pg.get_by_text("Sources", exact=True).first.wait_for()  # the citation list under the answer
             shot(pg, f"local-documents-{selection.replace(' ', '-')}")
+
+
+# --- the first ten minutes (issue 30) ----------------------------------------------------------------
+
+
+def test_a_blank_message_is_refused_and_the_thread_is_in_the_url(ui_app: App, page: Any) -> None:
+    pg = page
+    pg.goto(ui_app.url)
+    pg.get_by_text("Try one of these").wait_for()
+    box = pg.get_by_test_id("stChatInputTextArea")
+    box.fill("   \n   ")
+    box.press("Enter")
+    pg.get_by_text("The message is empty").wait_for()  # refused like an empty one, and said so
+    shot(pg, "chat-blank-refused")
+    assert pg.get_by_test_id("stChatMessage").count() == 0  # nothing was sent, nothing went blank
+    assert pg.get_by_text("Try one of these").is_visible()
+
+    send(pg, "What is 2+2?\nline two\n    indented three")
+    pg.get_by_text("▌").wait_for()  # while the answer streams: no sample prompts under it, no ✓ on the trace
+    assert not pg.get_by_text("Try one of these").is_visible()
+    assert not pg.get_by_role("button", name=re.compile("palindrome")).is_visible()
+    assert pg.get_by_test_id("stExpanderIconCheck").count() == 0
+    pg.get_by_text("Two plus two is").first.wait_for()
+    idle(pg)
+    bubble = pg.get_by_test_id("stChatMessage").first.inner_text()
+    assert "2+2?\nline two\n" in bubble, bubble  # the user's lines stay lines (not one flattened line)
+    pg.wait_for_url(re.compile(r"[?&]thread=[0-9a-f]+"))
+    thread = re.search(r"thread=([0-9a-f]+)", pg.url)[1]  # type: ignore[index]
+    pg.reload()
+    pg.get_by_text("Two plus two is").first.wait_for()  # the reload reopened the thread
+    assert f"thread={thread}" in pg.url
+    shot(pg, "chat-thread-in-url")
+
+    fresh = pg.context.new_page()  # a link to the thread opens it in a new session too
+    fresh.goto(f"{ui_app.url}/?thread={thread}")
+    fresh.get_by_text("Two plus two is").first.wait_for()
+    fresh.close()
+    pg.get_by_role("button", name="New chat").click()
+    idle(pg)
+    assert "thread=" not in pg.url
+
+
+@pytest.mark.real_model
+def test_local_model_first_ten_minutes(page: Any, tmp_path: Path) -> None:
+    """The default install (SmolLM2 via llama.cpp, the real router and MCP servers): a message too long for
+    the model's context is refused with its overshoot and shown collapsed; "Run print(6 * 7)" asks on a card
+    and prints 42 once approved; the citation of the documents answer shows the row it quotes."""
+    pg = page
+    (tmp_path / "app").mkdir()
+    with running_app(tmp_path / "app", None) as (url, _):
+        pg.goto(url)
+        pg.get_by_text("Try one of these").wait_for()
+        long = ("The quick brown fox jumps over the lazy dog. " * 450).strip()
+        chars = f"{len(long):,} characters"
+        send(pg, long)
+        alert = pg.get_by_test_id("stAlert").filter(has_text="too long for the model's context")
+        alert.wait_for()
+        assert re.search(rf"it is [\d,]+ tokens \({chars}\)", alert.inner_text())
+        assert "Shorten it by" in alert.inner_text()
+        pg.get_by_text(f"Show the whole message ({chars})").wait_for()  # collapsed, not the whole text
+        assert pg.get_by_test_id("stChatMessage").first.bounding_box()["height"] < 400
+        shot(pg, "local-too-long")
+
+        pg.get_by_role("button", name="New chat").click()
+        idle(pg)
+        send(pg, "Run print(6 * 7)")
+        card = pg.locator("[class*='st-key-approval_']").first
+        card.get_by_text("Approval needed").wait_for()
+        card.get_by_text("code.run_python").wait_for()
+        assert '"code": "print(6 * 7)"' in card.inner_text()
+        shot(pg, "local-run-approval")
+        pg.get_by_role("button", name="Approve", exact=True).click()
+        pg.get_by_text("✅ Approved").wait_for()
+        pg.get_by_test_id("stChatMessage").last.get_by_test_id("stMarkdownPre").filter(has_text="42").wait_for()
+        shot(pg, "local-run-42")
+
+        nav(pg, "Documents")
+        pg.locator("input[type=file]").first.set_input_files([str(SPARK_DOC)])
+        pg.get_by_role("button", name="Ingest 1 file(s)").click()
+        pg.get_by_text("Your documents (1)").wait_for()
+        nav(pg, "Chat")
+        ask_and_read_answer(pg, BANDWIDTH_QUESTION, "Memory bandwidth: 273 GB/s")
+        sources = pg.get_by_test_id("stExpander").filter(has_text="dgx-spark.md")
+        for i in range(sources.count()):
+            sources.nth(i).locator("summary").click()
+        quote = pg.locator("blockquote", has_text="Memory bandwidth: 273 GB/s")
+        quote.first.wait_for()
+        assert "Memory: 128 GB" in quote.first.inner_text()  # the row with its context
+        footer = sources.filter(has=quote.first).first.inner_text()
+        assert "path: dgx-spark.md" in footer and "uploads" not in footer  # the file's name, not where it is kept
+        quote.first.scroll_into_view_if_needed()
+        shot(pg, "local-citation-snippet")
+
+
+def slow_rag_handler(request: dict[str, Any]) -> Reply:
+    """A gpt-oss-like model: the supervisor hands off to the documents agent, which searches, then writes its
+    answer slowly; the supervisor passes the agent's answer on."""
+    tools = [t["function"]["name"] for t in request.get("tools") or []]
+    messages = request["messages"]
+    if "transfer_to_rag" in tools:
+        if messages[-1]["role"] == "user":
+            return tool("transfer_to_rag", {"task": "search the documents"})
+        return text(str(messages[-1]["content"]))
+    if not any(m["role"] == "tool" for m in messages):
+        return tool("search_documents", {"query": "memory"})
+    return text("Nothing in your documents says so, as far as I can see.", token_delay=0.4)
+
+
+def test_a_working_agent_shows_a_spinner_until_its_answer_is_done(page: Any, tmp_path: Path) -> None:
+    pg = page
+    env = {"SPARK_AGENTS_AGENT_ROUTING": "llm", "SPARK_AGENTS_AGENT_SMALL_MODEL": "false"}
+    with ScriptedServer(handler=slow_rag_handler) as scripted, running_app(tmp_path, scripted.url, **env) as (url, _):
+        pg.goto(url)
+        pg.get_by_text("Try one of these").wait_for()
+        pg.get_by_role("button", name="What do my documents say about memory requirements?").click()
+        pg.get_by_text("▌").wait_for()  # the agent's answer is streaming, after its handoff and tool call
+        assert not pg.get_by_text("Try one of these").is_visible()  # no sample prompts left under the turn
+        assert not pg.get_by_role("button", name=re.compile("palindrome")).is_visible()
+        pg.get_by_text("rag agent working…").wait_for()
+        assert pg.get_by_test_id("stExpanderIconSpinner").count() == 1
+        assert pg.get_by_test_id("stExpanderIconCheck").count() == 0  # no ✓ while it works
+        shot(pg, "chat-working")
+        pg.get_by_text(re.compile("Trace · supervisor → rag")).wait_for()
+        pg.get_by_test_id("stExpanderIconCheck").wait_for()  # done: now the ✓

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 SAMPLE_PROMPTS: dict[str, list[str]] = {c.name: list(c.sample_prompts) for c in CAPABILITIES.values()}
 AGENT_ICONS = {"supervisor": "🧭"} | {c.name: c.icon for c in CAPABILITIES.values()}
 NEW = ""  # the transcript key of a thread that has no id yet
+THREAD_PARAM = "thread"  # ?thread=<id>: the open thread, so a reload or a link opens it again
+LONG_MESSAGE = 1500  # characters: a user message longer than this shows its start, the rest on demand
 
 
 # --- state -----------------------------------------------------------------------------------------
@@ -34,7 +37,15 @@ def _transcripts() -> dict[str, list[dict[str, Any]]]:
 
 
 def current_thread() -> str:
-    return session_default("thread_id", lambda: NEW)
+    """The open thread: the session's, else the one the URL names (a reload or a shared link keeps it)."""
+    return session_default("thread_id", lambda: st.query_params.get(THREAD_PARAM, NEW))
+
+
+def _show_thread_in_url(thread_id: str) -> None:
+    if thread_id == NEW:
+        st.query_params.pop(THREAD_PARAM, None)
+    elif st.query_params.get(THREAD_PARAM) != thread_id:
+        st.query_params[THREAD_PARAM] = thread_id
 
 
 def selected_sources() -> list[str] | None:
@@ -145,6 +156,8 @@ def render_step(step: dict[str, Any]) -> None:
     elif kind == "tool_call":
         st.markdown(f"⚙️ **tool call** `{step['server']}.{step['tool']}`")
         st.code(json.dumps(step.get("arguments", {}), indent=2, ensure_ascii=False), language="json")
+        if step.get("note"):
+            st.caption(step["note"])
     elif kind == "tool_result":
         mark = "❌ **tool error**" if step.get("is_error") else "↳ **tool result**"
         st.markdown(f"{mark} `{step['server']}.{step['tool']}`")
@@ -214,17 +227,39 @@ def render_citations(citations: list[dict[str, Any]]) -> None:
     for c in citations:
         with st.expander(citation_title(c), icon="📎"):
             if c.get("snippet"):
-                st.markdown("> " + str(c["snippet"]).replace("\n", "\n> "))
-            meta = [f"{k}: `{c[k]}`" for k in ("path", "source_id", "page") if c.get(k) not in (None, "")]
+                st.markdown("> " + str(c["snippet"]).replace("\n", "  \n> "))  # its lines kept apart
+            shown = {**c, "path": Path(str(c["path"])).name if c.get("path") else None}  # not the uploads folder
+            meta = [f"{k}: `{shown[k]}`" for k in ("path", "source_id", "page") if shown.get(k) not in (None, "")]
             if meta:
                 st.caption(" · ".join(meta))
+
+
+def as_written(text: str) -> str:
+    """Markdown that keeps the user's line breaks (Markdown joins single lines into one paragraph); fenced
+    blocks are left as they are."""
+    parts = text.split("```")
+    for i in range(0, len(parts), 2):  # outside the fences: each line a line, its indentation kept
+        lines = parts[i].split("\n")
+        parts[i] = "  \n".join(re.sub(r"^ +", lambda m: "&nbsp;" * len(m.group(0)), line) for line in lines)
+    return "```".join(parts)
+
+
+def render_user_text(text: str) -> None:
+    """The user's message; a long one (a pasted document) as its start, the whole of it in an expander."""
+    if len(text) <= LONG_MESSAGE:
+        st.markdown(as_written(text))
+        return
+    head = text[:LONG_MESSAGE].rsplit("\n", 1)[0] if "\n" in text[:LONG_MESSAGE] else text[:LONG_MESSAGE]
+    st.text(head.rstrip() + " …")
+    with st.expander(f"Show the whole message ({len(text):,} characters)"):
+        st.text(text)
 
 
 def render_message(msg: dict[str, Any]) -> None:
     if msg["role"] == "user":
         with st.chat_message("user"):
             if msg.get("content"):
-                st.markdown(msg["content"])
+                render_user_text(msg["content"])
             for path in msg.get("attachments", []):
                 if Path(path).exists():
                     st.image(path, width=240)
@@ -278,9 +313,9 @@ def stream_turn(
             elif event.type not in ("final", "error"):
                 step = event.model_dump(mode="json")
                 msg["trace"].append(step)
-                with box:
+                with box:  # leaving the block marks a status complete: it is still running
                     render_step(step)
-                box.update(label=trace_label(msg, running=True))
+                box.update(label=trace_label(msg, running=True), state="running")
         msg["error"] = turn.error
     except SparkAgentsError as e:
         msg["error"] = str(e)
@@ -423,6 +458,13 @@ def sample_prompts(forced: str | None) -> None:
                 )
 
 
+def is_blank(prompt: Any) -> bool:
+    """A message of nothing but spaces and line breaks, with no image attached."""
+    text = prompt if isinstance(prompt, str) else (prompt.text or "")
+    files = [] if isinstance(prompt, str) else list(prompt.files)
+    return not text.strip() and not files
+
+
 def render() -> None:
     forced = sidebar()
     prompt = st.chat_input(
@@ -431,18 +473,26 @@ def render() -> None:
         file_type=IMAGE_TYPES,
         key="chat_input",
     )
+    welcome = st.empty()  # the welcome screen's one slot, first on the page in every run
     if flash := st.session_state.pop("chat_flash", None):
         st.error(flash, icon="⚠️")
+    if prompt is not None and is_blank(prompt):
+        st.warning("The message is empty: type a question or attach an image.", icon="✏️")
+        prompt = None
     thread_id = current_thread()
+    _show_thread_in_url(thread_id)
     history = transcript(thread_id)
     pending = st.session_state.pop("pending_prompt", None)
     if not history and not prompt and not pending:
-        if thread_id in st.session_state.get("unrestored", set()):
-            st.info("This thread's earlier messages are kept by the agent runtime; new messages continue it.")
-        else:
-            st.title("⚡ Spark Agents")
-            st.caption("Coding, your documents, images and knowledge graphs — all on this machine.")
-        sample_prompts(forced)
+        with welcome.container():
+            if thread_id in st.session_state.get("unrestored", set()):
+                st.info("This thread's earlier messages are kept by the agent runtime; new messages continue it.")
+            else:
+                st.title("⚡ Spark Agents")
+                st.caption("Coding, your documents, images and knowledge graphs — all on this machine.")
+            sample_prompts(forced)
+    else:
+        welcome.empty()  # at once: the last run's sample prompts would stay under a streaming turn
     for msg in history:
         render_message(msg)
     if answer := st.session_state.pop("approval_answer", None):
