@@ -229,7 +229,7 @@ def main() -> None:
             "SPARK_AGENTS_AGENT_ROUTING": "llm",
         }
         base = f"http://127.0.0.1:{port}"
-        argv = [sys.executable, "-m", "agents.cli", "serve", "--port", str(port)]
+        argv = [sys.executable, "-m", "cli", "serve", "--port", str(port)]
         with serving_process(
             argv, f"{base}/health", env=env, timeout=90, ready=lambda r: r.status_code == 200, inherit_env=False
         ) as proc:

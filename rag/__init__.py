@@ -1,6 +1,6 @@
 """Documents in, cited chunks out: readers, structure-aware chunking, a Qdrant store and hybrid retrieval.
 
-The public face is `Library`; the CLI (`rag.cli`) and the MCP server (`mcp_servers.rag`) are thin adapters
+The public face is `Library`; the CLI (`cli.documents`) and the MCP server (`mcp_servers.rag`) are thin adapters
 over it. Names load on first use, so `import rag` pulls in neither Qdrant nor the embedding model.
 """
 

@@ -3,7 +3,7 @@
 `make_plan` is the entry point; the parts live one job per module: the data (serving/plan_model.py), the
 arithmetic (serving/sizing.py), what to cut (serving/suggest.py), the table (serving/plan_table.py) and
 compose.yaml (serving/compose.py, which imports this module, never the other way round).
-`spark-agents plan` (serving/cli.py) prints the plan.
+`spark-agents plan` (cli/models.py) prints the plan.
 """
 
 from __future__ import annotations

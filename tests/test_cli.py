@@ -13,7 +13,7 @@ import pytest
 from core.daemon import free_port
 from tests.support.scripted_server import Reply, ScriptedServer, text
 
-CLI = [sys.executable, "-m", "agents.cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -63,7 +63,7 @@ def model(request: dict[str, Any]) -> Reply:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    r = subprocess.run([sys.executable, "-m", "agents.cli", *args], capture_output=True, text=True, timeout=300)
+    r = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=300)
     assert "in use" not in r.stdout + r.stderr, r.stderr
     assert r.returncode == 0, r.stderr
     return r
@@ -99,7 +99,7 @@ def test_ui_gateway_openai_client_and_cli_work_on_one_home_at_once(
     handle = ensure_service()  # the service every front end below shares
     port = free_port()
     ui_url = f"http://127.0.0.1:{port}"
-    ui = [sys.executable, "-m", "agents.cli", "ui", "--port", str(port)]
+    ui = [sys.executable, "-m", "cli", "ui", "--port", str(port)]
     with (
         serving_process(ui, f"{ui_url}/_stcore/health", env=dict(os.environ), timeout=120, log=tmp_path / "ui.log"),
         sync_playwright() as p,

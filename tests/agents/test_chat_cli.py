@@ -20,7 +20,7 @@ def test_chat_streams_keeps_the_thread_and_lists_it(scripted: ScriptedServer) ->
     }
     typed = "I am Ada\nwho am I?\n/threads\n/attach /nonexistent.png\nwhat is this?\n/quit\n"
     out = subprocess.run(
-        [sys.executable, "-m", "agents.cli", "chat"], input=typed, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "cli", "chat"], input=typed, env=env, capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0, out.stderr
     assert "Hello Ada." in out.stdout and "You are Ada." in out.stdout
@@ -42,7 +42,7 @@ def test_threads_commands_list_show_rename_delete(scripted: ScriptedServer) -> N
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "agents.cli", *args],
+            [sys.executable, "-m", "cli", *args],
             env=env,
             capture_output=True,
             text=True,

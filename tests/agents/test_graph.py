@@ -269,7 +269,7 @@ def test_thread_survives_a_process_restart(scripted: ScriptedServer, spark_home:
 
     def ask(*args: str) -> list[dict[str, Any]]:
         out = subprocess.run(
-            [sys.executable, "-m", "agents.cli", "ask", "--json", *args],
+            [sys.executable, "-m", "cli", "ask", "--json", *args],
             env=env,
             capture_output=True,
             text=True,

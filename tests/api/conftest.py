@@ -78,6 +78,6 @@ def serve_process(*args: str, env: dict[str, str] | None = None) -> Iterator[str
     """`spark-agents serve` as a subprocess on a free port; yield its base URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "agents.cli", "serve", "--port", str(port), *args]
+    argv = [sys.executable, "-m", "cli", "serve", "--port", str(port), *args]
     with serving_process(argv, f"{url}/health", env=env, timeout=90, ready=lambda r: r.status_code == 200):
         yield url

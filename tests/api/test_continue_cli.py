@@ -33,7 +33,7 @@ def test_continue_cli_answers_through_our_api(
     scripted_roles.default = text("Hello from Spark Agents, via Continue.")
     url = ensure_service().url  # the home's service, auto-started as any command would
     subprocess.run(
-        [sys.executable, "-m", "agents.cli", "mcp", "list", "--write", str(tmp_path)],
+        [sys.executable, "-m", "cli", "mcp", "list", "--write", str(tmp_path)],
         check=True,
         capture_output=True,
     )

@@ -31,7 +31,7 @@ from core.daemon import free_port
 from tests.support.scripted_server import ScriptedServer, text
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "agents.cli"]
+CLI = [sys.executable, "-m", "cli"]
 QUESTION = "What memory bandwidth does the DGX Spark have?"
 
 

@@ -18,7 +18,7 @@ from tests.api.conftest import serve_process
 from tests.support.scripted_server import ScriptedServer, text
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "agents.cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 def test_openai_client_streams_from_spark_agents_serve(scripted_roles: ScriptedServer) -> None:

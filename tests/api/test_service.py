@@ -33,7 +33,7 @@ def llm_routing(monkeypatch: pytest.MonkeyPatch, scripted_roles: ScriptedServer)
 
 def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "agents.cli", *args], capture_output=True, text=True, timeout=timeout, env=os.environ
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=timeout, env=os.environ
     )
 
 

@@ -36,7 +36,7 @@ def test_inspector_over_stdio_from_generated_config(
 ) -> None:
     scripted_roles.default = text(ANSWER)
     subprocess.run(
-        [sys.executable, "-m", "agents.cli", "mcp", "list", "--write", str(tmp_path)], check=True, capture_output=True
+        [sys.executable, "-m", "cli", "mcp", "list", "--write", str(tmp_path)], check=True, capture_output=True
     )
     config = tmp_path / "claude_desktop_config.json"
     assert "spark-agents-gateway" in json.loads(config.read_text())["mcpServers"]

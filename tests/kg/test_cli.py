@@ -11,9 +11,7 @@ from tests.kg.conftest import CORPUS
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agents.cli", "graph", *args], capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "-m", "cli", "graph", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_build_query_show_stats(tmp_path, spark_home):

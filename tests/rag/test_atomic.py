@@ -17,7 +17,7 @@ from rag.store import Store
 from tests.rag.conftest import snapshot
 from tests.rag.docs import MARKDOWN
 
-CLI = [sys.executable, "-m", "agents.cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 # A child that ingests and is killed with SIGKILL (by itself, so the moment is exact) after `after`

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-CLI = [sys.executable, "-m", "agents.cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from core.daemon import free_port
 from tests.support.mcp_client import http_server, http_session, post_initialize, stdio_session
 from tests.support.scripted_server import ScriptedServer, text, tool
 
-CLI = [sys.executable, "-m", "agents.cli"]
+CLI = [sys.executable, "-m", "cli"]
 LOOPBACK = {"127.0.0.1", "::1"}
 SUPERVISOR_KEY = "sk-supervisor-SECRET-4f1c9e"
 CODER_KEY = "sk-coder-SECRET-77ab20"

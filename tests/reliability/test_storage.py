@@ -19,7 +19,7 @@ import pytest
 from tests.support.processes import stop_services_under
 from tests.support.scripted_server import Reply, ScriptedServer
 
-CLI = [sys.executable, "-m", "agents.cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def test_refusal_names_the_cheapest_cuts_computed_by_the_planner() -> None:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agents.cli", "models", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "cli", "models", *args], capture_output=True, text=True)
 
 
 def test_cli_admit_is_the_compose_preflight(tmp_path: Path, monkeypatch) -> None:

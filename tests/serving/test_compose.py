@@ -197,7 +197,7 @@ def test_env_example_switches_between_the_two_plans(doc: dict) -> None:
 def test_cli_compose_writes_the_same_file(tmp_path: Path) -> None:
     out = tmp_path / "compose.yaml"
     r = subprocess.run(
-        [sys.executable, "-m", "agents.cli", "plan", "--compose", "--compose-file", str(out)],
+        [sys.executable, "-m", "cli", "plan", "--compose", "--compose-file", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -213,7 +213,7 @@ def test_cli_compose_refuses_an_over_budget_plan_and_leaves_the_file_alone(tmp_p
         [
             sys.executable,
             "-m",
-            "agents.cli",
+            "cli",
             "plan",
             "--compose",
             "--compose-file",

@@ -74,7 +74,7 @@ def doctor(env_path: Path, tmp_path: Path, *args: str, **env: str) -> subprocess
     full.pop("LLAMA_CPP_IMAGE", None)
     full.pop("TRTLLM_IMAGE", None)
     return subprocess.run(
-        [sys.executable, "-m", "agents.cli", "models", "doctor", *args],
+        [sys.executable, "-m", "cli", "models", "doctor", *args],
         capture_output=True,
         text=True,
         timeout=120,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.models import parse_overrides
 from core.errors import ConfigError
 from serving.catalog import GiB, MiB, UnknownModel, load_catalog, parse_size, read_gguf
-from serving.cli import parse_overrides
 from serving.compose import render_compose
 from serving.plan import OverBudget, kv_cache, llama_compute_buffer, make_plan, plan_server
 from serving.plan_table import render_table
@@ -23,7 +23,7 @@ CATALOG = load_catalog()
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agents.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=120)
 
 
 # --- the KV formula, by hand -------------------------------------------------------------------------

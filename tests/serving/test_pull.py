@@ -197,9 +197,7 @@ def test_roles_resolve_to_the_profile_plan_and_vision_is_not_pulled(monkeypatch)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agents.cli", "models", *args], capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "-m", "cli", "models", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_cli_pull_and_list(env: Path, hub: FakeHub) -> None:

@@ -1,6 +1,6 @@
 """End to end in headless Chromium: `spark-agents ui` as users start it, driven by Playwright.
 
-The app runs as a real subprocess (`python -m agents.cli ui --port P`) with the supervisor and coder roles
+The app runs as a real subprocess (`python -m cli ui --port P`) with the supervisor and coder roles
 pointed at the scripted OpenAI-compatible server; Debian's chromium is driven through `executable_path`
 (no browser download). Screenshots of every page go to test-artifacts/.
 """
@@ -80,7 +80,7 @@ def running_app(root: Path, supervisor_url: str | None, **extra_env: str) -> Ite
         )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "agents.cli", "ui", "--port", str(port)]
+    argv = [sys.executable, "-m", "cli", "ui", "--port", str(port)]
     try:
         with serving_process(
             argv,

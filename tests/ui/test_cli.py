@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CLI = [sys.executable, "-m", "agents.cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 def test_ui_is_listed_with_its_options() -> None:
@@ -21,7 +21,7 @@ def test_a_bad_theme_is_one_clear_line() -> None:
 
 
 def test_the_streamlit_command_binds_loopback_without_telemetry() -> None:
-    from ui.cli import streamlit_command
+    from cli.ui import streamlit_command
 
     cmd = streamlit_command("127.0.0.1", 8600, "dark")
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("ui/app.py")

@@ -10,7 +10,9 @@ from typing import Annotated
 
 import typer
 
-APP = Path(__file__).with_name("app.py")
+import ui
+
+APP = Path(ui.__file__).with_name("app.py")
 
 
 def streamlit_command(host: str, port: int, theme: str | None = None) -> list[str]:

@@ -1,6 +1,6 @@
 """`spark-agents serve` and `service up|down|status` (the resident service), `mcp list` (client configurations).
 
-`agents.cli` mounts these through `register(app)`; everything heavy is imported inside the commands, so
+`cli.main` mounts these through `register(app)`; everything heavy is imported inside the commands, so
 `spark-agents --help` stays fast.
 """
 

@@ -47,7 +47,7 @@ def parse_overrides(**flags: list[str] | None) -> dict[str, dict[str, object]]:
 
 
 def models_group(app: typer.Typer) -> typer.Typer:
-    """The `models` command group agents/cli.py declares; serving adds its commands to it."""
+    """The `models` command group cli/main.py declares; this module adds its commands to it."""
     for group in app.registered_groups:
         if group.name == "models" and group.typer_instance is not None:
             return group.typer_instance

@@ -1,7 +1,6 @@
 """`spark-agents`: the command line. Thin: each command calls library code and prints its result.
 
-Other packages add their commands through a `register(app)` function in their own `cli` module, so
-each command group lives next to the code it drives.
+Each command group is a module of this package with a `register(app)` function.
 """
 
 from __future__ import annotations
@@ -25,19 +24,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-# `models up|down|status|pull|list|admit` live in serving/cli.py, next to the code they drive.
+# `models up|down|status|pull|list|admit|doctor` live in cli/models.py.
 models_app = typer.Typer(help="Start, stop, fetch and inspect the model servers.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
 # Packages that contribute commands; a missing module is skipped, a broken one is reported.
 COMMAND_MODULES = [
-    "serving.cli",
-    "vision.cli",
-    "rag.cli",
-    "kg.cli",
-    "agents.chat_cli",
-    "api.cli",
-    "ui.cli",
+    "cli.models",
+    "cli.vision",
+    "cli.documents",
+    "cli.graph",
+    "cli.chat",
+    "cli.service",
+    "cli.ui",
 ]
 
 

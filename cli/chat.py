@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         thread: Annotated[str | None, typer.Option("--thread", "-t", help="Resume this thread id.")] = None,
     ) -> None:
         """Chat interactively: streams answers, shows handoffs and tool calls."""
-        from agents.cli import decide, emit_events
+        from cli.main import decide, emit_events
         from core.errors import SparkAgentsError
 
         client = run_cli(_client)
