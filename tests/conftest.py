@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from core.daemon import free_port
 from serving.llama_server import LocalModelServer
 from serving.settings import ServingSettings
 from tests.support.processes import stop_services_under
@@ -33,9 +34,11 @@ def spark_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
         "SPARK_AGENTS_LOCAL_MODEL_PATH",
         "SPARK_AGENTS_SERVICE_URL",
         "SPARK_AGENTS_SERVICE_TOKEN",
-        "SPARK_AGENTS_SERVICE_PORT",
     ]:
         monkeypatch.delenv(var, raising=False)
+    # the home's service on a port of its own: tests running side by side never race for the well-known 8800
+    # (tests/api/test_one_address.py unsets it to test how a home gets its port)
+    monkeypatch.setenv("SPARK_AGENTS_SERVICE_PORT", str(free_port()))
     yield home
     stop_services_under(tmp_path)  # the test's home, or any other home a test made under its folder
     if (home / "run" / "llama-server.json").exists():

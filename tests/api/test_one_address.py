@@ -70,7 +70,13 @@ def refuses_strangers(url: str, other_home: Path) -> None:
         assert httpx.get(f"{url}/api/threads", headers=headers, timeout=10).status_code == 401
 
 
-def test_the_readme_order_cli_then_editor_then_serve(supervisor: ScriptedServer, tmp_path: Path) -> None:
+def test_the_readme_order_cli_then_editor_then_serve(
+    supervisor: ScriptedServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # the home's own port, as a first start chooses it (the suite's homes get a set one: parallel runs)
+    monkeypatch.delenv("SPARK_AGENTS_SERVICE_PORT")
+    (Path(os.environ["SPARK_AGENTS_HOME"]) / "service.port").parent.mkdir(parents=True, exist_ok=True)
+    (Path(os.environ["SPARK_AGENTS_HOME"]) / "service.port").write_text(f"{free_port()}\n")
     assert cli("ingest", str(ROOT / "examples/documents/dgx-spark.md")).returncode == 0
     first = cli("ask", QUESTION)
     assert first.returncode == 0, first.stderr
@@ -91,7 +97,6 @@ def test_the_readme_order_cli_then_editor_then_serve(supervisor: ScriptedServer,
 def test_the_reverse_order_serve_then_cli_and_editor(
     supervisor: ScriptedServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("SPARK_AGENTS_SERVICE_PORT", str(free_port()))  # parallel test runs: not 8800
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen([*CLI, "serve"], stdout=log, stderr=subprocess.STDOUT, env=os.environ)
     try:
@@ -115,6 +120,7 @@ def test_the_reverse_order_serve_then_cli_and_editor(
 def test_a_home_keeps_its_port_and_a_taken_one_is_a_clear_error(
     spark_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("SPARK_AGENTS_SERVICE_PORT")  # the home chooses and records its port
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -14,6 +14,7 @@ import yaml
 
 from api import MODELS
 from api.client_configs import EXAMPLE_FILES, example_configs
+from api.service import ServiceSettings, home_port
 from tests.api.conftest import serve_process
 from tests.support.scripted_server import ScriptedServer, text
 
@@ -67,8 +68,8 @@ def test_mcp_list_json_and_files(tmp_path: Path, spark_home: Path) -> None:
     data = json.loads(done.stdout)
     assert data["servers"][0] == "gateway"
     cont = yaml.safe_load(data["continue_config_yaml"])
-    # the home's one address (8800 unless it was taken: then a free port, chosen once and recorded) and token
-    port = int((spark_home / "service.port").read_text())
+    # the home's one address (8800 unless set or taken: then a port chosen once and recorded) and its token
+    port = home_port(ServiceSettings())
     token = (spark_home / "service.token").read_text().strip()
     assert cont["models"][0] == {
         "name": "Spark Agents",

@@ -1,4 +1,4 @@
-"""The vision commands in a real subprocess (`python -m vision.cli`, the same `register(app)`)."""
+"""The vision commands in a real subprocess (`python -m cli.vision`, the same `register(app)`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     import os
 
     return subprocess.run(
-        [sys.executable, "-m", "vision.cli", "vision", *args],
+        [sys.executable, "-m", "cli.vision", "vision", *args],
         capture_output=True,
         text=True,
         timeout=120,
