@@ -142,58 +142,44 @@ def image_findings(engine_name: str, engine: EngineSpec, m: Machine, override: s
             )
         ]
     out: list[Finding] = []
+
+    def problem(status: Status, detail: str, fix: str) -> None:
+        out.append(Finding(check=check, status=status, detail=detail, fix=fix))
+
     platform = f"linux/{DOCKER_ARCH.get(m.arch, m.arch)}"
     if platform not in engine.platforms:
-        out.append(
-            Finding(
-                check=check,
-                status="fail",
-                detail=f"no {platform} build (it has {', '.join(engine.platforms)})",
-                fix=f"run the stack on a {' or '.join(engine.platforms)} machine",
-            )
+        problem(
+            "fail",
+            f"no {platform} build (it has {', '.join(engine.platforms)})",
+            f"run the stack on a {' or '.join(engine.platforms)} machine",
         )
     if m.cuda is None:
-        out.append(
-            Finding(
-                check=check,
-                status="fail",
-                detail=f"needs an NVIDIA driver for CUDA {engine.cuda}; nvidia-smi gave none ({m.nvidia_smi})",
-                fix="install the NVIDIA driver and the NVIDIA Container Toolkit (DGX OS ships both)",
-            )
+        problem(
+            "fail",
+            f"needs an NVIDIA driver for CUDA {engine.cuda}; nvidia-smi gave none ({m.nvidia_smi})",
+            "install the NVIDIA driver and the NVIDIA Container Toolkit (DGX OS ships both)",
         )
-    else:
-        have, need = parse_version(m.cuda), engine.cuda_version
-        if have[0] < need[0]:
-            out.append(
-                Finding(
-                    check=check,
-                    status="fail",
-                    detail=f"built with CUDA {engine.cuda}; the driver supports CUDA {m.cuda}",
-                    fix=f"update the NVIDIA driver to one for CUDA {engine.cuda} or later (on a Spark: update DGX OS)",
-                )
-            )
-        elif have < need:
-            out.append(
-                Finding(
-                    check=check,
-                    status="warn",
-                    detail=f"built with CUDA {engine.cuda}; the driver supports CUDA {m.cuda} (minor-version "
-                    "compatibility usually runs it; JIT-compiled kernels may not load)",
-                    fix=f"update the NVIDIA driver to one for CUDA {engine.cuda} (on a Spark: update DGX OS)",
-                )
-            )
+    elif (have := parse_version(m.cuda)) < engine.cuda_version:
+        major_short = have[0] < engine.cuda_version[0]
+        problem(
+            "fail" if major_short else "warn",
+            f"built with CUDA {engine.cuda}; the driver supports CUDA {m.cuda}"
+            + (
+                ""
+                if major_short
+                else " (minor-version compatibility usually runs it; JIT-compiled kernels may not load)"
+            ),
+            f"update the NVIDIA driver to one for CUDA {engine.cuda} or later (on a Spark: update DGX OS)",
+        )
     foreign = sorted({g.compute_cap for g in m.gpus} - set(engine.compute_capabilities))
     if engine.compute_capabilities and foreign:
         archs = ";".join(f"{c.replace('.', '')}-real" for c in foreign)
-        out.append(
-            Finding(
-                check=check,
-                status="fail",
-                detail=f"has kernels for compute capability {', '.join(engine.compute_capabilities)} only; this GPU "
-                f"is {', '.join(foreign)}",
-                fix=f"build it for this GPU: CUDA_ARCHITECTURES={archs} in serving/catalog.yaml's build args "
-                f"(then `docker compose build`), or set {IMAGE_ENV[engine_name]}",
-            )
+        problem(
+            "fail",
+            f"has kernels for compute capability {', '.join(engine.compute_capabilities)} only; this GPU is "
+            f"{', '.join(foreign)}",
+            f"build it for this GPU: CUDA_ARCHITECTURES={archs} in serving/catalog.yaml's build args "
+            f"(then `docker compose build`), or set {IMAGE_ENV[engine_name]}",
         )
     if not out:
         gpu = f", kernels for compute {', '.join(engine.compute_capabilities)}" if engine.compute_capabilities else ""
