@@ -238,7 +238,12 @@ def compose_dict(plans: dict[str, Plan], catalog: Catalog | None = None) -> dict
     services["ui"] = {
         "image": "spark-agents:local",
         "command": ["spark-agents", "ui", "--host", "0.0.0.0", "--port", str(APP_PORTS["ui"])],
-        "environment": env,
+        # a client of the api container's service (another pid namespace: it could not use the home's record)
+        "environment": {
+            **env,
+            "SPARK_AGENTS_SERVICE_URL": f"http://api:{APP_PORTS['api']}",
+            "SPARK_AGENTS_SERVICE_TOKEN": "${SPARK_AGENTS_API_TOKEN:?set it in .env}",
+        },
         "ports": [f"127.0.0.1:{APP_PORTS['ui']}:{APP_PORTS['ui']}"],
         "volumes": ["spark-home:/data"],
         "depends_on": {"api": {"condition": "service_healthy", "required": True}},

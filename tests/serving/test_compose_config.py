@@ -77,3 +77,9 @@ def test_the_env_switch_to_gpt_oss_20b(project: Path) -> None:
     mount = services["supervisor-20b"]["volumes"][0]
     assert mount["target"] == "/models" and mount["source"] == str(project / "models") and mount["read_only"]
     assert services["supervisor-20b"]["depends_on"]["admission"]["condition"] == "service_completed_successfully"
+    # the UI is a client of the api container's service, with the API token (not a second service of its own)
+    assert services["ui"]["environment"]["SPARK_AGENTS_SERVICE_URL"] == "http://api:8800"
+    assert (
+        services["ui"]["environment"]["SPARK_AGENTS_SERVICE_TOKEN"]
+        == services["api"]["environment"]["SPARK_AGENTS_API_TOKEN"]
+    )
