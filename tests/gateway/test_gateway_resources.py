@@ -49,7 +49,11 @@ def test_citation_chunk_completion_thread_and_plan(
             cited = answer["citations"][0]  # type: ignore[index]
 
             chunk = json.loads(await read(session, f"rag://chunks/{cited['chunk_id']}"))
-            assert chunk["citation"] == cited["citation"] and chunk["text"].startswith(cited["snippet"][:100])
+            assert chunk["citation"] == cited["citation"]
+            # the snippet is the part of this chunk the answer quoted (its lines, whitespace folded; … where it goes on)
+            lines = [line.strip("… ") for line in cited["snippet"].splitlines() if line.strip("… ")]
+            assert lines and all(line in " ".join(chunk["text"].split()) for line in lines), (cited, chunk["text"])
+            assert "brake pads" in cited["snippet"]
 
             manual = next(s for s in json.loads(await read(session, "rag://sources"))["sources"] if s["pages"] == 2)
             prompt = PromptReference(type="ref/prompt", name="ask_documents")
