@@ -477,8 +477,12 @@ def test_a_working_agent_shows_a_spinner_until_its_answer_is_done(page: Any, tmp
     pg = page
     env = {"SPARK_AGENTS_AGENT_ROUTING": "llm", "SPARK_AGENTS_AGENT_SMALL_MODEL": "false"}
     with ScriptedServer(handler=slow_rag_handler) as scripted, running_app(tmp_path, scripted.url, **env) as (url, _):
-        pg.goto(url)
+        pg.goto(url)  # the first page of this home: its service starts now, and the page says so
+        pg.get_by_text("Starting the assistant…").wait_for()
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "chat-starting.png"))  # as it is (shot() waits for the run to end)
         pg.get_by_text("Try one of these").wait_for()
+        assert not pg.get_by_text("Starting the assistant…").count()
         pg.get_by_role("button", name="What do my documents say about memory requirements?").click()
         pg.get_by_text("▌").wait_for()  # the agent's answer is streaming, after its handoff and tool call
         assert not pg.get_by_text("Try one of these").is_visible()  # no sample prompts left under the turn

@@ -465,7 +465,20 @@ def is_blank(prompt: Any) -> bool:
     return not text.strip() and not files
 
 
+def wait_for_service() -> None:
+    """The first load of a session: the service may still be starting (seconds), so the page says so
+    instead of staying blank until the sidebar's thread list comes back."""
+    if st.session_state.get("service_seen"):
+        return
+    note = st.empty()
+    note.info("Starting the assistant… (the first start takes a few seconds)", icon="⏳")
+    if guarded("Starting the assistant", service.threads) is not None:
+        st.session_state["service_seen"] = True
+        note.empty()
+
+
 def render() -> None:
+    wait_for_service()
     forced = sidebar()
     prompt = st.chat_input(
         "Ask Spark Agents… (attach images with the paperclip)",
