@@ -127,6 +127,11 @@ def conversation(state: TurnState, limit: int) -> list[BaseMessage]:
     return plain[-limit:]
 
 
+def shorten(text: str, limit: int = 500) -> str:
+    """A tool result as the trace shows it: cut with a marker that says how much is left out."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
 def hits_of(outcome: ToolOutcome) -> list[dict[str, Any]]:
     """The hits of a search_documents result."""
     return [h for h in (outcome.structured or {}).get("hits") or [] if isinstance(h, dict)]
@@ -275,7 +280,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         server = server_of(agent)
         writer(ToolCallEvent(server=server, tool=name, arguments=args, agent=agent, note=note))
         outcome = await deps.pool.call(server, name, args)
-        writer(ToolResultEvent(server=server, tool=name, summary=outcome.text[:500], is_error=outcome.is_error))
+        writer(ToolResultEvent(server=server, tool=name, summary=shorten(outcome.text), is_error=outcome.is_error))
         return outcome
 
     async def vision_fallback(
@@ -311,7 +316,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         if not facts:
             return found
         writer(ToolCallEvent(server="kg", tool="graph_facts", arguments={"question": question[:200]}, agent="rag"))
-        writer(ToolResultEvent(server="kg", tool="graph_facts", summary=extra.text[:500], is_error=False))
+        writer(ToolResultEvent(server="kg", tool="graph_facts", summary=shorten(extra.text), is_error=False))
         lines = "\n".join(f"- {f['text']} ({f['citation']})" for f in facts)
         return ToolOutcome(
             text=f"{found.text}\n\nFacts from the knowledge graph:\n{lines}",

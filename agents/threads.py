@@ -46,6 +46,15 @@ class PendingApproval(BaseModel):
     trace: list[dict[str, Any]] = Field(default_factory=list)  # the steps before the pause
 
 
+def title_of(first_message: str, limit: int = 60) -> str:
+    """A thread's title: its first message on one line, cut at a word with an ellipsis when it is long."""
+    text = " ".join(first_message.split())
+    if len(text) <= limit:
+        return text or "New chat"
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+
+
 class ThreadStore:
     """A small SQLite table of threads under the data directory (`<home>/threads.db`)."""
 
@@ -91,7 +100,7 @@ class ThreadStore:
         """Create the thread if new (titled after its first message), bump its time; return its id."""
         thread_id = thread_id or uuid.uuid4().hex[:12]
         now = time.time()
-        title = " ".join(first_message.split())[:60] or "New chat"
+        title = title_of(first_message)
         with self._db() as db:
             db.execute(
                 "INSERT INTO threads VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET updated=excluded.updated",

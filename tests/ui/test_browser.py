@@ -266,6 +266,9 @@ def test_upload_documents_with_a_bad_file_among_them(ui_app: App, page: Any, tmp
     errors.filter(has_text="report.pdf").wait_for()
     pg.get_by_text("Your documents (1)").wait_for()
     pg.get_by_text(re.compile("^Spark notes")).first.wait_for()  # the row: title, then file name
+    id_cell = pg.get_by_test_id("stCode").filter(has_text=re.compile(r"^\s*[0-9a-f]{16}\s*$")).locator("pre")
+    assert id_cell.evaluate("el => el.scrollWidth <= el.clientWidth")  # the whole id shows, not 14 of 16
+    assert pg.get_by_text("markdown", exact=True).evaluate("el => el.getClientRects().length") == 1  # one line
     shot(pg, "sources")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -424,7 +425,8 @@ def sidebar() -> str | None:
             st.caption("No threads yet.")
         for t in threads[:100]:
             st.button(
-                t.title or "New chat",
+                f"{t.title or 'New chat'} · {when(t.updated)}",
+                help=f"{t.title}\n\nlast message {time.strftime('%Y-%m-%d %H:%M', time.localtime(t.updated))}",
                 key=f"thread_{t.id}",
                 type="primary" if t.id == current else "secondary",
                 on_click=_select_thread,
@@ -438,6 +440,14 @@ def sidebar() -> str | None:
                 st.button("Rename", key="rename_thread", on_click=_rename_thread, args=(info.id,))
                 st.button("Delete thread", key="delete_thread", on_click=_delete_thread, args=(info.id,))
     return None if choice == "auto" else choice
+
+
+def when(timestamp: float, now: float | None = None) -> str:
+    """A thread's time as the sidebar shows it: the hour today, else the day (and the year, if not this one)."""
+    at, today = time.localtime(timestamp), time.localtime(now)
+    if at[:3] == today[:3]:
+        return time.strftime("%H:%M", at)
+    return time.strftime("%b %d" if at.tm_year == today.tm_year else "%b %d %Y", at)
 
 
 def sample_prompts(forced: str | None) -> None:

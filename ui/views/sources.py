@@ -77,13 +77,13 @@ def _list_section(sources: list[Any]) -> None:
     c1, c2, _ = st.columns([1, 1, 6])
     c1.button("Use all", key="use_all", on_click=_set_all, args=(ids, True))
     c2.button("Use none", key="use_none", on_click=_set_all, args=(ids, False))
-    head = st.columns([0.6, 4, 1, 1, 1, 1.6, 1])
+    head = st.columns([0.5, 3.3, 1.2, 0.7, 0.8, 2.3, 1])
     for col, label in zip(head, ["Use", "Title", "Type", "Pages", "Chunks", "Id", ""], strict=True):
         if label:
             col.markdown(f"**{label}**")
     selected: list[str] = []
     for s in sources:
-        row = st.columns([0.6, 4, 1, 1, 1, 1.6, 1], vertical_alignment="center")
+        row = st.columns([0.5, 3.3, 1.2, 0.7, 0.8, 2.3, 1], vertical_alignment="center")
         key = f"use_{s.id}"
         if key not in st.session_state:
             st.session_state[key] = chosen is None or s.id in chosen
