@@ -355,10 +355,16 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             answer_given = approval.answer_of(state.get("approval"), run.waiting)
             allowed_in_thread = set(state.get("approved_tools") or [])
 
-            async def use_tool(tool: Tool, args: dict[str, Any], note: str = "") -> ToolOutcome:
+            async def use_tool(
+                tool: Tool, args: dict[str, Any], note: str = "", resolved: dict[str, Any] | None = None
+            ) -> ToolOutcome:
                 """One tool call, a small model's ids grounded (agents/grounding.py); a call that fails
-                with ids the model chose is retried once without them."""
-                fixed = policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or [])
+                with ids the model chose is retried once without them. `resolved`: ids looked up from what
+                the user named (a source's title), kept like the user's own choices."""
+                fixed = {
+                    **policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or []),
+                    **(resolved or {}),
+                }
                 merged = {**args, **fixed}
                 # a small model's ids must be found in the conversation; a large model's are tried as given
                 grounded = (
@@ -373,6 +379,16 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                     run.notes.append(grounding.retry_note(retry, tool.name, outcome))
                     outcome = await logged_call(writer, agent, tool.name, retry.args)
                 return outcome
+
+            async def source_named_in(request: str) -> str | None:
+                """The id of the one source whose title or file name the request names (looked up with
+                list_sources, shown in the trace)."""
+                try:
+                    listed = await logged_call(writer, agent, "list_sources", {})
+                except SparkAgentsError:
+                    return None
+                found = [] if listed.is_error else (listed.structured or {}).get("sources") or []
+                return intent.source_named(request, [s for s in found if isinstance(s, dict)])
 
             def pause(tool: Tool, args: dict[str, Any]) -> Command:
                 request = ApprovalRequest(
@@ -403,11 +419,17 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                         args = call["args"]
                         lacking: list[str] = []
                         note = ""  # ids the model invented, dropped: shown with the call
+                        resolved: dict[str, Any] = {}  # ids looked up from the names the user wrote
                         decided: approval.ApprovalAnswer | None = None
                         if small and run.step == 1:  # the forced call: the user's words over the model's
                             fixed = policy.fixed_arguments(tool, state.get("sources"), state.get("attachments") or [])
                             settled = intent.settle(tool, args, user_text, messages, fixed)
                             args, lacking, note = settled.args, settled.missing, " ".join(settled.notes)
+                            if lacking == ["source_id"] and "list_sources" in by_name:
+                                named = await source_named_in(policy.own_request(user_text))
+                                if named:
+                                    resolved = {"source_id": named}
+                                    args, lacking = {**args, **resolved}, []
                         if lacking:  # asking for approval of a call that can only fail helps nobody
                             outcome = intent.lacking_outcome(tool, lacking, note)
                             writer(ToolResultEvent(server=server, tool=tool.name, summary=outcome.text, is_error=True))
@@ -425,7 +447,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
                             outcome = ToolOutcome(text=text, is_error=True)
                             writer(ToolResultEvent(server=server, tool=tool.name, summary=text, is_error=True))
                         elif not lacking:
-                            outcome = await use_tool(tool, args, note)
+                            outcome = await use_tool(tool, args, note, resolved)
                             if tool.name == "search_documents" and settings.graph_facts and not outcome.is_error:
                                 outcome = await with_graph_facts(outcome, user_text, writer)
                             run.citations += citations_from(outcome, len(run.citations))

@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,6 +86,19 @@ def source_id_in(request: str) -> str | None:
     """A source id as `sources list` prints it (hex, with a digit in it), or a prefix of one."""
     m = SOURCE_ID.search(request.casefold())
     return m.group(0) if m else None
+
+
+def source_named(request: str, sources: list[dict[str, Any]]) -> str | None:
+    """The id of the one source whose title or file name (with or without its extension) the request
+    names ("Delete the garden notes"); None when none does or several do."""
+    text = " ".join(request.casefold().split())
+    found = set()
+    for s in sources:
+        path = Path(str(s.get("path") or ""))
+        names = {str(s.get("title") or ""), path.name, path.stem}
+        if any(len(n) >= 3 and " ".join(n.casefold().split()) in text for n in names):
+            found.add(str(s.get("id") or ""))
+    return found.pop() if len(found) == 1 and "" not in found else None
 
 
 def words_fill(tool: Tool, request: str, history: Iterable[BaseMessage] = ()) -> dict[str, Any]:

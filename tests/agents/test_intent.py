@@ -14,7 +14,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from mcp.types import Tool
 
-from agents.intent import ToolChooser, code_in, settle, source_id_in, words_fill
+from agents.intent import ToolChooser, code_in, settle, source_id_in, source_named, words_fill
 from agents.turn import run_turn
 from core.wire import ApprovalAnswer, FinalEvent
 from serving.embeddings import get_embedder
@@ -175,6 +175,33 @@ def test_delete_the_source_by_id_deletes_it_after_approval(small: ScriptedServer
         assert library.sources() == []
 
 
+def test_a_source_is_named_by_its_title_or_file_name_once() -> None:
+    sources = [
+        {"id": "aaaa1111bbbb2222", "title": "Garden notes", "path": "/x/uploads/garden.md"},
+        {"id": "cccc3333dddd4444", "title": "Warranty", "path": "/x/warranty.md"},
+    ]
+    assert source_named("Delete the garden  notes, please", sources) == "aaaa1111bbbb2222"
+    assert source_named("remove warranty.md from my library", sources) == "cccc3333dddd4444"
+    assert source_named("remove the warranty and the garden notes", sources) is None  # which one?
+    assert source_named("delete that document", sources) is None
+
+
+def test_delete_the_source_by_title_asks_with_its_id(small: ScriptedServer, warranty_doc: Path) -> None:
+    from rag.library import Library
+
+    with Library() as library:
+        (source,) = library.sources()
+    small.script(tool("delete_source", {"source_id": "my_document"}))
+    paused = turn("Delete the warranty document from my library.", agent="rag")
+    final = paused[-1]
+    assert isinstance(final, FinalEvent) and final.approval is not None, paused
+    assert (final.approval.tool, final.approval.arguments) == ("delete_source", {"source_id": source.id})
+    assert [c.tool for c in of(paused, "tool_call")] == ["list_sources"]  # the lookup, in the trace
+    resumed = turn("", approval=ApprovalAnswer(id=final.approval.id, approved=True))
+    assert [(c.tool, c.arguments) for c in of(resumed, "tool_call")][-1] == ("delete_source", {"source_id": source.id})
+    assert resumed[-1].text.startswith("Deleted Warranty")
+
+
 def test_delete_without_a_named_source_asks_nothing_and_deletes_nothing(
     small: ScriptedServer, warranty_doc: Path
 ) -> None:
@@ -182,7 +209,7 @@ def test_delete_without_a_named_source_asks_nothing_and_deletes_nothing(
     events = turn("Delete that document from my library, please.", agent="rag")
     final = events[-1]
     assert isinstance(final, FinalEvent) and final.approval is None, events
-    assert not of(events, "tool_call") and not of(events, "approval")
+    assert [c.tool for c in of(events, "tool_call")] == ["list_sources"] and not of(events, "approval")
     assert final.text.startswith("I could not complete this with delete_source: it needs source_id")
     assert "`spark-agents sources list`" in final.text
     from agents.runtime import reset_runtime
