@@ -73,3 +73,6 @@ def test_build_from_an_uploaded_document(app) -> None:
     assert "facts extracted" in at.success[0].value
     sources = {d.get("source_id") for _, _, d in GraphStore().load().graph.edges(data=True)}
     assert sources == set(at.multiselect(key="kg_sources").value)
+    at.text_input(key="kg_entity").set_value("Marie Curie").run()
+    shown = {r["source"] for r in at.dataframe[0].value.to_dict("records")}
+    assert shown == {"Curie"}  # the document's title, not its id

@@ -85,9 +85,25 @@ def _build_section() -> None:
             )
 
 
+def source_label(source_id: str, titles: dict[str, str]) -> str:
+    """Where a fact comes from as a person knows it: the document's title, "pasted text", else the id."""
+    if source_id in titles:
+        return titles[source_id]
+    return "pasted text" if source_id.startswith("text:") else source_id
+
+
 def _facts_table(facts: list[Any]) -> None:
+    titles = guarded("Listing documents", _document_choices) or {}
     st.dataframe(
-        [{"subject": f.subject, "relation": f.relation, "object": f.object, "source": f.source_id} for f in facts],
+        [
+            {
+                "subject": f.subject,
+                "relation": f.relation,
+                "object": f.object,
+                "source": source_label(f.source_id, titles),
+            }
+            for f in facts
+        ],
         hide_index=True,
         width="stretch",
     )
