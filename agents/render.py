@@ -11,21 +11,25 @@ from rag.passages import answering
 
 
 def _hits(data: dict[str, Any], limit: int = 300) -> str:
-    """The passage that answers first, one a line, each with its citation's number (the order of the
-    citations list); passages that answer far less than the best are left to the citations."""
-    lines = ["From your documents:"]
+    """The passage that answers first, one list item each (a line of its own in Markdown and in a terminal),
+    with its citation's number (the order of the citations list); passages that answer far less than the
+    best are left to the citations."""
     hits = [h for h in data.get("hits") or [] if isinstance(h, dict)]
     chunks = [(str(h.get("text", "")), str(h.get("title") or "")) for h in hits]
-    for i, passage in answering(chunks, str(data.get("query") or "")):
-        cut = passage if len(passage) <= limit else passage[: limit - 1] + "…"
-        lines.append(f"[{i + 1}] {cut} — {hits[i].get('citation', '')}")
-    if len(lines) == 1:
+    passages = [
+        f"- [{i + 1}] {p if len(p) <= limit else p[: limit - 1] + '…'} — {hits[i].get('citation', '')}"
+        for i, p in answering(chunks, str(data.get("query") or ""))
+    ]
+    if not passages:
         return "Nothing in your documents matches that."
+    parts = ["From your documents:\n" + "\n".join(passages)]
     facts = data.get("graph_facts") or []
     if facts:
-        lines.append("From your knowledge graph:")
-        lines += [f"- {f.get('text', '')} — {f.get('citation', '')}" for f in facts]
-    return "\n".join(lines)
+        parts.append(
+            "From your knowledge graph:\n"
+            + "\n".join(f"- {f.get('text', '')} — {f.get('citation', '')}" for f in facts)
+        )
+    return "\n\n".join(parts)
 
 
 def _run(data: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ def test_the_cited_snippet_holds_the_quoted_row(
     snippets = {c["label"]: c["snippet"].splitlines() for c in final.citations}
     assert any("Memory bandwidth: 273 GB/s" in lines for lines in snippets.values()), snippets
     # every passage the answer quotes is in the snippet of the citation it names
-    quotes = [line.split(" — ")[0] for line in final.text.splitlines() if line.startswith("[")]
+    quotes = [line[2:].split(" — ")[0] for line in final.text.splitlines() if line.startswith("- [")]
     assert quotes
     for quote in quotes:
         label, passage = quote[1:].split("] ", 1)

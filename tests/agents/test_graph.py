@@ -346,7 +346,7 @@ def test_small_model_invented_source_id_is_dropped_not_a_failed_turn(
     assert [r.is_error for r in of(events, "tool_result")] == [False]
     final = events[-1]
     assert isinstance(final, FinalEvent)
-    assert final.text.startswith("From your documents:\n[1] The Spark Widget carries a warranty period of three years")
+    assert final.text.startswith("From your documents:\n- [1] The Spark Widget carries a warranty period of three")
     assert INVENTED not in final.text  # what was dropped is said in the trace, with the call, not the answer
     assert INVENTED in call.note and "nothing in the conversation names it" in call.note
     assert final.citations and final.citations[0]["path"].endswith("warranty.md")

@@ -103,5 +103,5 @@ def test_the_answering_line_of_a_chunk_leads_the_rendered_evidence() -> None:
         "hits": [{"text": SPEC, "title": "DGX Spark at a glance", "citation": "DGX Spark at a glance (dgx-spark.md)"}],
     }
     answer = render("search_documents", ToolOutcome(text="{}", structured=hits))
-    assert answer.startswith("From your documents:\n[1] ")
+    assert answer.startswith("From your documents:\n- [1] ")
     assert "NVFP4 natively" in answer and answer.endswith("— DGX Spark at a glance (dgx-spark.md)")

@@ -449,7 +449,10 @@ def test_local_model_first_ten_minutes(page: Any, tmp_path: Path) -> None:
         pg.get_by_role("button", name="Ingest 1 file(s)").click()
         pg.get_by_text("Your documents (1)").wait_for()
         nav(pg, "Chat")
-        ask_and_read_answer(pg, BANDWIDTH_QUESTION, "Memory bandwidth: 273 GB/s")
+        answer = ask_and_read_answer(pg, BANDWIDTH_QUESTION, "Memory bandwidth: 273 GB/s")
+        passages = [line for line in answer.splitlines() if re.match(r"\[\d\] ", line)]
+        assert passages[0].split("] ", 1)[1].startswith("Memory bandwidth: 273 GB/s"), answer  # it leads
+        assert not any("Use it to try the documents agent" in p for p in passages), answer  # below the floor
         sources = pg.get_by_test_id("stExpander").filter(has_text="dgx-spark.md")
         for i in range(sources.count()):
             sources.nth(i).locator("summary").click()
