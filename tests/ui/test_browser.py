@@ -437,6 +437,8 @@ def test_local_model_first_ten_minutes(page: Any, tmp_path: Path) -> None:
         card = pg.locator("[class*='st-key-approval_']").first
         card.get_by_text("Approval needed").wait_for()
         card.get_by_text("code.run_python").wait_for()
+        # the arguments' code block is drawn once Streamlit's highlighter has loaded: wait for it, then read it
+        card.locator("code").filter(has_text="print(6 * 7)").first.wait_for()
         assert '"code": "print(6 * 7)"' in card.inner_text()
         shot(pg, "local-run-approval")
         pg.get_by_role("button", name="Approve", exact=True).click()
