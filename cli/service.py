@@ -48,7 +48,7 @@ def serve(
     """Run this home's Spark Agents service in the foreground, logs on the terminal: the OpenAI-compatible API
     (/v1/chat/completions, /v1/models) and the native API, both behind the home's token. When the service
     already runs (a command started it), says where and exits."""
-    from api.service import ServiceSettings, choose_port, healthy, home_port, read_record, run_service
+    from api.service import ServiceSettings, choose_port, healthy, read_record, run_service
     from api.settings import ApiSettings
     from core.net import check_bind
 
@@ -61,9 +61,8 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "token": token}.items() if v is not None}
     settings = ApiSettings(**overrides)
     run_cli(lambda: check_bind(settings.host, settings.token))
-    if port is None and home_port(service) is None:
-        port = run_cli(lambda: choose_port(service))  # 8800, or a free port when it is taken: said below
-    bound = port if port is not None else home_port(service)
+    # the home's port: set, recorded, or chosen now (8800, or a free port when it is taken: said below)
+    bound = port if port is not None else run_cli(lambda: choose_port(service))
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{shown}:{bound}"
     typer.secho(f"Spark Agents service for {service.home} on {url} (Ctrl-C stops it)", err=True)

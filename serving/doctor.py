@@ -198,47 +198,40 @@ def model_file_findings(
             continue
         w = catalog.model(s.config.model).weights_for(s.config.quant)
         for name in w.files:
-            path = models_dir / name
-            check = f"{s.config.name} model {name}"
-            if not path.is_file():
-                out.append(
-                    Finding(
-                        check=check,
-                        status="fail",
-                        detail=f"missing from {models_dir}",
-                        fix=f"spark-agents models pull {s.config.name}",
-                    )
-                )
-                continue
             want = w.sha256.get(name) or (manifest.get(name) or {}).get("sha256")
-            if want is None:
-                out.append(
-                    Finding(
-                        check=check,
-                        status="warn",
-                        detail="present, but no sha256 is known for it (not fetched by `models pull`, none pinned)",
-                        fix=f"spark-agents models pull {s.config.name} (checks it against the Hub's digest)",
-                    )
-                )
-            elif not verify:
-                size = gib(path.stat().st_size)
-                out.append(Finding(check=check, status="ok", detail=f"present ({size} GiB), not hashed"))
-            else:
-                if on_hash:
-                    on_hash(path)
-                got = sha256_file(path)
-                if got != want:
-                    out.append(
-                        Finding(
-                            check=check,
-                            status="fail",
-                            detail=f"sha256 {got[:12]}… is not the expected {want[:12]}…",
-                            fix=f"delete {path} and run spark-agents models pull {s.config.name}",
-                        )
-                    )
-                else:
-                    out.append(Finding(check=check, status="ok", detail=f"sha256 {got[:12]}… matches"))
+            out.append(_file_finding(s.config.name, models_dir / name, want, verify, on_hash))
     return out
+
+
+def _file_finding(
+    role: str, path: Path, want: str | None, verify: bool, on_hash: Callable[[Path], None] | None
+) -> Finding:
+    """One model file: missing, present without a known digest, present (not hashed), or hashed against `want`."""
+    check = f"{role} model {path.name}"
+    if not path.is_file():
+        return Finding(
+            check=check, status="fail", detail=f"missing from {path.parent}", fix=f"spark-agents models pull {role}"
+        )
+    if want is None:
+        return Finding(
+            check=check,
+            status="warn",
+            detail="present, but no sha256 is known for it (not fetched by `models pull`, none pinned)",
+            fix=f"spark-agents models pull {role} (checks it against the Hub's digest)",
+        )
+    if not verify:
+        return Finding(check=check, status="ok", detail=f"present ({gib(path.stat().st_size)} GiB), not hashed")
+    if on_hash:
+        on_hash(path)
+    got = sha256_file(path)
+    if got != want:
+        return Finding(
+            check=check,
+            status="fail",
+            detail=f"sha256 {got[:12]}… is not the expected {want[:12]}…",
+            fix=f"delete {path} and run spark-agents models pull {role}",
+        )
+    return Finding(check=check, status="ok", detail=f"sha256 {got[:12]}… matches")
 
 
 def memory_finding(plan: Plan, meminfo: Path, catalog: Catalog) -> Finding:
