@@ -25,6 +25,7 @@ from agents.capabilities import CAPABILITIES, SPECIALISTS, server_of
 from agents.llm import chat
 from agents.mcp_pool import MCPPool, ToolOutcome
 from agents.render import render
+from agents.route import Reason, Route
 from agents.router import EVIDENCE_HITS, SemanticRouter, documents_cover, may_prefer_documents
 from agents.settings import AgentSettings
 from core.errors import SparkAgentsError
@@ -42,7 +43,7 @@ class TurnState(TypedDict, total=False):
     forced_agent: str | None
     hops: int
     citations: list[dict[str, Any]]
-    route: str
+    route: dict[str, Any] | None  # the supervisor's Route (agents/route.py) for the specialist now running
     scratch: dict[str, Any] | None  # a specialist's visit, kept while it waits for an approval
     pending_approval: dict[str, Any] | None  # the ApprovalRequest the turn is paused on
     approval: dict[str, Any] | None  # the user's answer to it, on resume
@@ -192,9 +193,9 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             },
         )
 
-    def handoff(agent: str, reason: str, update: dict[str, Any] | None = None) -> Command:
-        get_stream_writer()(HandoffEvent(agent=agent, reason=reason))
-        return Command(goto=agent, update={"route": reason, **(update or {})})
+    def handoff(route: Route, update: dict[str, Any] | None = None) -> Command:
+        get_stream_writer()(HandoffEvent(agent=route.agent, reason=route.shown()))
+        return Command(goto=route.agent, update={"route": route.model_dump(), **(update or {})})
 
     async def supervisor(state: TurnState) -> Command:
         """hop 0: forced agent, then image attachments, then the router (auto: when it is confident or the
@@ -205,23 +206,26 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
         if hops >= settings.hop_limit:
             return Command(goto=END)
         if hops == 0 and state.get("forced_agent"):
-            return handoff(state["forced_agent"], "requested")  # type: ignore[arg-type]
+            return handoff(Route(agent=state["forced_agent"], reason=Reason.REQUESTED))  # type: ignore[arg-type]
         if hops == 0 and state.get("attachments"):
-            return handoff("vision", "image attached")
+            return handoff(Route(agent="vision", reason=Reason.ATTACHMENT, note="image attached"))
         if hops > 0 and (mode == "router" or small or state.get("forced_agent")):
             return Command(goto=END)  # the specialist's answer is the turn's answer
         if hops == 0 and mode != "llm":
             text = _last_user_text(state)
             decision = await asyncio.to_thread(deps.router.route, text)
             if may_prefer_documents(decision.agent, text) and (covered := await covered_by_documents(text)):
-                return handoff("rag", f"router: your documents cover {', '.join(covered[:5])}")
+                note = f"router: your documents cover {', '.join(covered[:5])}"
+                return handoff(Route(agent="rag", reason=Reason.DOCUMENTS, note=note))
             if mode == "router" or small or decision.confident(settings.router_min_score, settings.router_min_margin):
                 if decision.agent == "general":
                     return await answer_directly(state)
-                return handoff(decision.agent, f"router {decision.score:.2f}")
+                return handoff(Route(agent=decision.agent, reason=Reason.ROUTER, note=f"router {decision.score:.2f}"))
         if small:  # a small model cannot be trusted with tool calling: a schema-constrained choice instead
             agent = await route_with_json(_last_user_text(state))
-            return await answer_directly(state) if agent == "general" else handoff(agent, "model")
+            return (
+                await answer_directly(state) if agent == "general" else handoff(Route(agent=agent, reason=Reason.MODEL))
+            )
         # A capable model decides with ordinary tool calling (gpt-oss), and may hand off again later.
         ep = endpoint(Role.SUPERVISOR, serving())
         window = state.get("messages", [])[-settings.history_messages * 3 :]
@@ -245,7 +249,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             ai = AIMessage(content=ai.content, tool_calls=[call], additional_kwargs=ai.additional_kwargs)
             done = ToolMessage(content=f"Transferred to the {agent} agent.", tool_call_id=call["id"])
             task = str(call["args"].get("task") or "")
-            return handoff(agent, task or "model", {"messages": [ai, done]})
+            return handoff(Route(agent=agent, reason=Reason.MODEL, task=task), {"messages": [ai, done]})
         reply = AIMessage(content=ai.content, name="supervisor", additional_kwargs=ai.additional_kwargs)
         return Command(goto=END, update={"messages": [reply]})
 
@@ -336,14 +340,7 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
             vision_up = endpoint(Role.VISION, sv).configured
             primary = policy.primary_tool(agent, tools, vision_up)
             ep = endpoint(Role.CODER if agent == "coding" else Role.SUPERVISOR, sv)
-            task = state.get("route", "")
-            supervisor_task = (
-                task
-                if task
-                and task not in ("requested", "image attached", "model")
-                and not task.startswith(("router", "model ("))
-                else ""
-            )
+            supervisor_task = Route.task_of(state.get("route"))
             # A visit resumed after an approval pause picks up its scratch where it stopped.
             run = Scratch.restore(state.get("scratch"), agent) or Scratch.start(
                 agent,

@@ -146,7 +146,7 @@ class Runtime:
                 "forced_agent": agent,
                 "hops": 0,
                 "citations": [],
-                "route": "",
+                "route": None,
                 "scratch": None,
                 "pending_approval": None,
                 "approval": None,
