@@ -33,6 +33,7 @@ from fastapi import Depends, FastAPI, Header, Request
 from api.catalog import MODEL_DESCRIPTIONS, MODELS
 from api.conversation import compose_message, thread_id_of
 from api.errors import ApiError, install_error_handlers
+from api.graphs import graph_router
 from api.guards import BodyLimit, HostCheck, authorizer, service_authorizer
 from api.images import save_images
 from api.native import native_router
@@ -41,6 +42,7 @@ from api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, He
 from api.settings import ApiSettings
 from api.streaming import Reply, complete_response, run_events, stream_response
 from core.wire import TurnRequest
+from kg.settings import KGSettings
 from serving.settings import ServingSettings
 
 
@@ -75,7 +77,8 @@ def create_app(
     app.state.active_runs = 0
     app.state.settings = settings
     app.state.runtime = slot
-    uploads = {"/api/documents": (settings.max_upload_bytes, "SPARK_AGENTS_API_MAX_UPLOAD_BYTES")}
+    upload = (settings.max_upload_bytes, "SPARK_AGENTS_API_MAX_UPLOAD_BYTES")
+    uploads = {path: upload for path in ("/api/documents", "/api/graph/build", "/api/graph/import")}
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, per_path=uploads)
     if not settings.token:  # a token already keeps other sites' pages out; without one, check the Host
         app.add_middleware(HostCheck, bound=settings.host)  # added last: runs first, before the size check
@@ -83,6 +86,7 @@ def create_app(
     always = service_authorizer(settings, service_token)
     authorize = always if openai_needs_token else authorizer(settings)
     app.include_router(native_router(always, functools.partial(run_events, app), slot))
+    app.include_router(graph_router(always, KGSettings()))
 
     @app.get("/health", response_model=Health, tags=["meta"])
     async def health() -> Health:

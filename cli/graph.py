@@ -1,11 +1,16 @@
 """`spark-agents graph ...`: build, query (also --global), show, communities, stats, export/import, alias and
-reset knowledge graphs."""
+reset knowledge graphs.
+
+Thin clients of the resident service (`api.client`), which owns the graphs: every command reads and changes
+the graphs of the service's data directory (another machine's, with `SPARK_AGENTS_SERVICE_URL`). Files the
+user names (`--file`, `export`, `import`, the HTML view) are read and written here, their content travels.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,6 +28,16 @@ def register(app: typer.Typer) -> None:
     app.add_typer(graph_app, name="graph")
 
 
+def _graph(method: str, route: str, collection: str | None = None, **kwargs: Any) -> Any:
+    """One `/api/graph/{route}` request to the service (the collection, when given, as a query parameter)."""
+    from api.client import ServiceClient
+
+    given = {**kwargs.pop("params", {}), "collection": collection}
+    params = {k: v for k, v in given.items() if v is not None}
+    with ServiceClient() as client:
+        return client.request(method, f"/api/graph/{route}", params=params, **kwargs)
+
+
 @graph_app.command("build")
 def build(
     source: Annotated[str | None, typer.Option("--source", help="An ingested RAG source id.")] = None,
@@ -35,8 +50,7 @@ def build(
     as_json: AsJson = False,
 ) -> None:
     """Extract triples and merge them into the graph (all or nothing)."""
-    from kg.build import build_graph, file_chunks, text_chunks
-    from kg.settings import KGSettings
+    from kg.build import BuildReport, file_text
 
     given = [x for x in (source, text, file) if x is not None]
     if len(given) != 1:
@@ -48,9 +62,9 @@ def build(
         if source is not None:
             _build_from_source(source, collection, extractor, as_json)
             return
-        settings = KGSettings()
-        chunks = file_chunks(file, settings) if file is not None else text_chunks(text or "", settings=settings)
-        report = build_graph(chunks, collection, extractor, settings)
+        given, source_id = file_text(file) if file is not None else (text or "", None)
+        request = {"text": given, "source_id": source_id, "collection": collection, "extractor": extractor}
+        report = BuildReport.model_validate(_graph("POST", "build", json=request))
         if as_json:
             print(report.model_dump_json(indent=2))
             return
@@ -108,26 +122,25 @@ def query(
     as_json: AsJson = False,
 ) -> None:
     """Neighbours of ENTITY, paths ENTITY --to OTHER, the subgraph for --question, or a --global answer."""
-    from kg import query as q
-    from kg.store import GraphStore
+    from kg.global_query import GlobalAnswer
+    from kg.query import PathResult, SubgraphResult
 
     if question is None and entity is None and global_question is None:
         fail("give an ENTITY (optionally with --to OTHER), --question TEXT or --global TEXT")
 
     def body() -> None:
-        store = GraphStore(collection)
-        kg = store.load()
         if global_question is not None:
-            from kg.community import community_index
-            from kg.global_query import global_answer
-
-            answer = global_answer(community_index(store, kg), global_question, k=top)
+            answer = GlobalAnswer.model_validate(
+                _graph("GET", "global", collection, params={"question": global_question, "top": top})
+            )
             print(answer.model_dump_json(indent=2) if as_json else answer.as_text())
             return
         if question is not None:
-            result = q.subgraph_for_question(kg, question, hops=hops, limit=limit)
+            params: dict[str, Any] = {"question": question, "hops": hops, "limit": limit}
+            result = SubgraphResult.model_validate(_graph("GET", "subgraph", collection, params=params))
         elif to is not None:
-            paths = q.paths(kg, entity or "", to, max_hops=max_hops)
+            params = {"source": entity or "", "target": to, "max_hops": max_hops}
+            paths = PathResult.model_validate(_graph("GET", "paths", collection, params=params))
             if as_json:
                 print(paths.model_dump_json(indent=2))
                 return
@@ -137,7 +150,8 @@ def query(
                     print(f"  {f.sentence()}  [{f.source_id} {f.chunk_id}]")
             return
         else:
-            result = q.neighbours(kg, entity or "", hops=hops, limit=limit)
+            params = {"entity": entity or "", "hops": hops, "limit": limit}
+            result = SubgraphResult.model_validate(_graph("GET", "neighbours", collection, params=params))
         if as_json:
             print(result.model_dump_json(indent=2))
             return
@@ -162,35 +176,26 @@ def show(
 ) -> None:
     """Write an offline HTML view of the graph, print its path, and open it."""
     from kg.settings import KGSettings
-    from kg.store import GraphStore
-    from kg.view import render
 
     if colour_by not in ("type", "community"):
         fail(f"unknown --colour-by {colour_by!r}: use type or community")
 
     def body() -> None:
-        settings = KGSettings()
-        store = GraphStore(collection, settings)
+        params = {"max_nodes": max_nodes, "community": community, "colour_by": colour_by}
+        view = _graph("GET", "view", collection, params=params)
         suffix = f".community-{community}" if community is not None else ""
-        path = output or store.dir / f"{store.collection}{suffix}.html"
-        result = render(
-            store.load(),
-            path,
-            max_nodes or settings.view_max_nodes,
-            title=store.collection if community is None else f"{store.collection}: community {community}",
-            colour_by="community" if colour_by == "community" else "type",
-            community=community,
-            settings=settings,
-        )
-        print(result.path)
-        if result.truncated:
+        path = output or KGSettings().graphs_dir / f"{view['collection']}{suffix}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(view["html"], encoding="utf-8")
+        print(path)
+        if view["truncated"]:
             typer.secho(
-                f"showing the {result.nodes} most central of {result.total_nodes} entities (--max-nodes)", err=True
+                f"showing the {view['nodes']} most central of {view['total_nodes']} entities (--max-nodes)", err=True
             )
         if not no_open:
             import webbrowser
 
-            webbrowser.open(Path(result.path).resolve().as_uri())
+            webbrowser.open(path.resolve().as_uri())
 
     run_cli(body)
 
@@ -202,11 +207,10 @@ def communities(
     as_json: AsJson = False,
 ) -> None:
     """The graph's communities, largest first, each with its summary (cached beside the graph)."""
-    from kg.community import community_index
-    from kg.store import GraphStore
+    from kg.community import CommunityIndex
 
     def body() -> None:
-        index = community_index(GraphStore(collection))
+        index = CommunityIndex.model_validate(_graph("GET", "communities", collection))
         if as_json:
             print(index.model_dump_json(indent=2))
             return
@@ -228,21 +232,19 @@ def stats(
     merges: Annotated[bool, typer.Option("--merges", help="Also list the recorded entity merges.")] = False,
 ) -> None:
     """Entities, facts, relations, types and the most central entities."""
-    from kg import query as q
-    from kg.store import GraphStore
+    from kg.query import Stats
 
     def body() -> None:
-        store = GraphStore(collection)
-        kg = store.load()
-        s = q.stats(kg)
+        answer = _graph("GET", "stats", collection)
+        s = Stats.model_validate(answer["stats"])
         if merges and not as_json:
-            for m in kg.merges:
+            for m in answer["merges"]:
                 print(f"merged {m.get('surface')!r} into {m.get('into')!r} ({m.get('reason')}, {m.get('score')})")
         if as_json:
             print(s.model_dump_json(indent=2))
             return
         print(
-            f"{store.collection}: {s.nodes} entities, {s.edges} facts, {s.relations} relations, "
+            f"{answer['collection']}: {s.nodes} entities, {s.edges} facts, {s.relations} relations, "
             f"{s.components} components, {s.sources} sources, {s.merges} merges"
         )
         print("types: " + ", ".join(f"{k} {v}" for k, v in s.types.items()))
@@ -258,9 +260,15 @@ def export(
     collection: Collection = None,
 ) -> None:
     """Export the graph as GraphML or JSON."""
-    from kg.store import GraphStore
 
-    run_cli(lambda: print(GraphStore(collection).export(path)))
+    def body() -> None:
+        fmt = "graphml" if path.suffix.lower() == ".graphml" else "json"
+        content = _graph("GET", "export", collection, params={"format": fmt})["content"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        print(path)
+
+    run_cli(body)
 
 
 @graph_app.command("import")
@@ -269,11 +277,16 @@ def import_(
     collection: Collection = None,
 ) -> None:
     """Merge a GraphML or JSON graph into the collection."""
-    from kg.store import GraphStore
 
     def body() -> None:
-        r = GraphStore(collection).import_file(path)
-        print(f"+{r.edges_added} edges, +{r.nodes_added} entities, {len(r.merges)} merges")
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            fail(f"No such file: {path}")
+        except OSError as e:
+            fail(f"Cannot import {path}: {e.strerror or e}")
+        r = _graph("POST", "import", collection, params={"name": str(path)}, content=data)
+        print(f"+{r['edges_added']} edges, +{r['nodes_added']} entities, {len(r['merges'])} merges")
 
     run_cli(body)
 
@@ -285,16 +298,12 @@ def alias(
     collection: Collection = None,
 ) -> None:
     """Record that NAME means CANONICAL (applies to later builds and queries)."""
-    from kg.store import GraphStore
-
-    run_cli(lambda: GraphStore(collection).set_alias(name, canonical))
+    run_cli(lambda: _graph("PUT", "aliases", collection, json={"name": name, "canonical": canonical}))
     print(json.dumps({name: canonical}))
 
 
 @graph_app.command("reset")
 def reset(collection: Collection = None) -> None:
     """Move the graph file (even a corrupted one) to a backup and start empty."""
-    from kg.store import GraphStore
-
-    backup = run_cli(lambda: GraphStore(collection).reset())
+    backup = run_cli(lambda: _graph("POST", "reset", collection)["backup"])
     print(f"backed up to {backup}" if backup else "nothing to reset")

@@ -52,6 +52,11 @@ def text_chunks(text: str, source_id: str | None = None, settings: KGSettings | 
 
 
 def file_chunks(path: Path, settings: KGSettings | None = None) -> list[Chunk]:
+    return text_chunks(*file_text(path), settings)
+
+
+def file_text(path: Path) -> tuple[str, str]:
+    """A UTF-8 text file's text and the source id its facts cite (the file's name and a hash of its bytes)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -64,7 +69,7 @@ def file_chunks(path: Path, settings: KGSettings | None = None) -> list[Chunk]:
         raise ExtractionError(
             f"{path} is not UTF-8 text; for PDF/DOCX/HTML ingest it with `spark-agents ingest` and use --source."
         ) from None
-    return text_chunks(text, f"file:{path.name}:{hashlib.sha1(data).hexdigest()[:10]}", settings)
+    return text, f"file:{path.name}:{hashlib.sha1(data).hexdigest()[:10]}"
 
 
 def source_chunks(source_id: str) -> list[Chunk]:

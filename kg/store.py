@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
@@ -329,37 +330,55 @@ class GraphStore:
 
     # --- import / export -------------------------------------------------------------------------------------
     def export(self, path: Path, fmt: str | None = None) -> Path:
-        fmt = fmt or ("graphml" if path.suffix.lower() == ".graphml" else "json")
-        kg = self.load()
+        content = self.export_text(fmt or _format_of(path.name))
         path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "graphml":
-            nx.write_graphml(_graphml_ready(kg.graph), path)
-        elif fmt == "json":
-            path.write_text(json.dumps(kg.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-        else:
-            raise KGError(f"Unknown export format {fmt!r}: use 'json' or 'graphml'.")
+        path.write_text(content, encoding="utf-8")
         return path
+
+    def export_text(self, fmt: str) -> str:
+        """The graph as GraphML or as this store's JSON (what `export` writes)."""
+        kg = self.load()
+        if fmt == "graphml":
+            out = io.BytesIO()
+            nx.write_graphml(_graphml_ready(kg.graph), out)
+            return out.getvalue().decode("utf-8")
+        if fmt == "json":
+            return json.dumps(kg.to_json(), ensure_ascii=False, indent=1)
+        raise KGError(f"Unknown export format {fmt!r}: use 'json' or 'graphml'.")
 
     def import_file(self, path: Path, fmt: str | None = None) -> AddReport:
         """Merge a GraphML or JSON (this store's format) file into the collection, through entity merging."""
-        fmt = fmt or ("graphml" if path.suffix.lower() == ".graphml" else "json")
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise KGError(f"No such file: {path}") from None
+        except OSError as e:
+            raise KGError(f"Cannot import {path}: {e.strerror or e}") from None
+        return self.import_data(data, str(path), fmt)
+
+    def import_data(self, data: bytes, name: str, fmt: str | None = None) -> AddReport:
+        """Merge a graph file's bytes; `name` (the file it came from) gives the format by its suffix, the
+        messages, and the origin of facts that carry no provenance."""
+        fmt = fmt or _format_of(name)
         try:
             if fmt == "graphml":
-                g = nx.read_graphml(path, force_multigraph=True)
+                g = nx.read_graphml(io.BytesIO(data), force_multigraph=True)
                 if not g.is_directed():
                     g = g.to_directed()
                 aliases: dict[str, str] = {}
             else:
-                other = KnowledgeGraph.from_json(json.loads(path.read_text(encoding="utf-8")))
+                other = KnowledgeGraph.from_json(json.loads(data.decode("utf-8")))
                 g, aliases = other.graph, other.aliases
-        except FileNotFoundError:
-            raise KGError(f"No such file: {path}") from None
         except Exception as e:  # noqa: BLE001 - any parse failure is the file's fault
-            raise KGError(f"Cannot import {path} as {fmt}: {str(e)[:150]}") from None
-        triples = _from_graphml(g, path.name)
+            raise KGError(f"Cannot import {name} as {fmt}: {str(e)[:150]}") from None
+        triples = _from_graphml(g, Path(name).name)
         with self.update() as kg:
             kg.aliases.update(aliases)
             try:
                 return kg.add_triples(triples, self.settings)
             except InvalidTriple as e:
-                raise KGError(f"Cannot import {path}: {e}") from None
+                raise KGError(f"Cannot import {name}: {e}") from None
+
+
+def _format_of(name: str) -> str:
+    return "graphml" if name.lower().endswith(".graphml") else "json"

@@ -107,3 +107,33 @@ def test_communities_global_question_and_community_view(spark_home):
     assert r.returncode == 1 and "No community 7: the graph has 2" in r.stderr
     r = cli("show", "--no-open", "--colour-by", "rainbow")
     assert r.returncode == 1 and "unknown --colour-by 'rainbow'" in r.stderr
+
+
+def test_export_import_and_alias_go_through_the_service(built, tmp_path):
+    """The files are the user's (written and read here), the graphs the service's."""
+    out = tmp_path / "exported" / "g.graphml"
+    r = cli("export", str(out))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(out) and out.read_text().startswith("<?xml")
+
+    r = cli("import", str(out), "--collection", "copy")
+    assert r.returncode == 0, r.stderr
+    edges = built.load().graph.number_of_edges()
+    assert (
+        r.stdout.startswith(f"+{edges} edges, +")
+        and json.loads(cli("stats", "-c", "copy", "--json").stdout)["edges"] == edges
+    )
+
+    missing = tmp_path / "nope.json"
+    r = cli("import", str(missing), "--collection", "copy")
+    assert r.returncode == 1 and r.stderr.strip() == f"error: No such file: {missing}"
+    garbage = tmp_path / "bad.graphml"
+    garbage.write_text("<graphml><oops")
+    r = cli("import", str(garbage), "--collection", "copy")
+    assert r.returncode == 1 and f"Cannot import {garbage} as graphml" in r.stderr and "Traceback" not in r.stderr
+
+    r = cli("alias", "Madame Curie", "Marie Curie")
+    assert r.returncode == 0 and json.loads(r.stdout) == {"Madame Curie": "Marie Curie"}
+    assert built.load().aliases["Madame Curie"] == "Marie Curie"
+    r = cli("query", "Madame Curie")
+    assert r.returncode == 0 and r.stdout.startswith("matched: Marie Curie\n")
