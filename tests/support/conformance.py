@@ -1,11 +1,16 @@
 """The official MCP conformance suite (npm `@modelcontextprotocol/conformance`) and the Node 22 it needs
 (Debian's Node 20 lacks `fs.globSync`): the npm registry's `node-linux-<arch>` package holds a Node 22
 binary. Both live in the checkout's git-ignored `.node/` (`scripts/install.sh --system` fills it; a test
-fills it on first use when npm is there)."""
+fills it on first use when npm is there, and again when the versions here change).
+
+Two lines of the suite side by side: 0.1.16 (the 2025 revisions, CI's gate until now) and the 0.2 line under
+the npm alias `conformance-next`, which runs a revision's frozen requirement set, 2026-07-28 included."""
 
 from __future__ import annotations
 
+import json
 import platform
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,8 +19,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = ROOT / ".node"
-SUITE = "@modelcontextprotocol/conformance@0.1.16"
+PACKAGE = "@modelcontextprotocol/conformance"
+NEXT = "conformance-next"  # the 0.2 line's folder under node_modules (an npm alias of PACKAGE)
+VERSIONS = {PACKAGE: "0.1.16", NEXT: "0.2.0-alpha.12"}
+SUITE = f"{PACKAGE}@{VERSIONS[PACKAGE]}"
+NEXT_SUITE = f"{NEXT}@npm:{PACKAGE}@{VERSIONS[NEXT]}"
 NODE = f"node-linux-{'arm64' if platform.machine() in ('aarch64', 'arm64') else 'x64'}@22"
+REVISIONS = ("2025-11-25", "2026-07-28")  # the 0.2 line's requirement sets
 
 # The server scenarios that apply to a real server, and the protocol revisions the suite files them under.
 APPLICABLE = {
@@ -59,24 +69,124 @@ NEEDS_FIXTURES = {
 
 
 def install_command() -> list[str]:
-    return ["npm", "install", "--prefix", str(PREFIX), "--no-audit", "--no-fund", NODE, SUITE]
+    options = ["--prefix", str(PREFIX), "--no-audit", "--no-fund", "--save-exact"]
+    return ["npm", "install", *options, NODE, SUITE, NEXT_SUITE]
 
 
-def conformance_cli() -> list[str]:
-    """`node22 .../conformance/dist/index.js`, installing into `.node/` if needed; skip only without npm
-    (or when the install fails, e.g. offline), saying why."""
+def _installed(folder: str) -> bool:
+    manifest = PREFIX / "node_modules" / folder / "package.json"
+    return manifest.exists() and json.loads(manifest.read_text()).get("version") == VERSIONS[folder]
+
+
+def conformance_cli(line: str = PACKAGE) -> list[str]:
+    """`node22 .../dist/index.js` of one line of the suite (PACKAGE or NEXT), installing both into `.node/`
+    unless they are there at these versions; skip only without npm (or when the install fails, e.g.
+    offline), saying why."""
     node = PREFIX / "node_modules" / NODE.rsplit("@", 1)[0] / "bin" / "node"
-    cli = PREFIX / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
-    if not (node.exists() and cli.exists()):
+    if not (node.exists() and all(_installed(folder) for folder in VERSIONS)):
         if not shutil.which("npm"):
             pytest.skip("npm is not installed: the MCP conformance suite and its Node 22 come from the npm registry")
         done = subprocess.run(install_command(), capture_output=True, text=True, timeout=600)
-        if done.returncode != 0 or not (node.exists() and cli.exists()):
-            pytest.skip(f"could not install {SUITE} and {NODE} with npm (offline?): {done.stderr.strip()[-300:]}")
-    return [str(node), str(cli)]
+        if done.returncode != 0 or not (node.exists() and all(_installed(folder) for folder in VERSIONS)):
+            wanted = f"{SUITE}, {NEXT_SUITE} and {NODE}"
+            pytest.skip(f"could not install {wanted} with npm (offline?): {done.stderr.strip()[-300:]}")
+    return [str(node), str(PREFIX / "node_modules" / line / "dist" / "index.js")]
 
 
 def all_server_scenarios(cli: list[str]) -> set[str]:
     """The server scenarios this release of the suite has (`conformance list --server`)."""
     done = subprocess.run([*cli, "list", "--server"], capture_output=True, text=True, timeout=60, check=True)
     return {line.split()[1] for line in done.stdout.splitlines() if line.strip().startswith("- ")}
+
+
+# --- the 0.2 line: a revision's requirement set, run in one go ------------------------------------------------
+# The scenarios of each set that apply to a real server; the others need fixtures (NEXT_NEEDS_FIXTURES) or are
+# run but never scored (NOT_SCORED).
+NEXT_APPLICABLE = {
+    "2025-11-25": (
+        "server-initialize",
+        "logging-set-level",
+        "ping",
+        "completion-complete",
+        "tools-list",
+        "server-sse-multiple-streams",
+        "resources-list",
+        "prompts-list",
+        "dns-rebinding-protection",
+        "server-session-lifecycle",
+    ),
+    "2026-07-28": (
+        "server-stateless",
+        "completion-complete",
+        "tools-list",
+        "server-sse-multiple-streams",
+        "resources-list",
+        "sep-2164-resource-not-found",
+        "prompts-list",
+        "dns-rebinding-protection",
+        "caching",
+    ),
+}
+INPUT_REQUIRED = (
+    "basic-elicitation",
+    "basic-sampling",
+    "basic-list-roots",
+    "request-state",
+    "multiple-input-requests",
+    "multi-round",
+    "missing-input-response",
+    "non-tool-request",
+    "result-type",
+    "unsupported-methods",
+    "tampered-state",
+    "capability-check",
+    "ignore-extra-params",
+    "validate-input",
+)
+NEXT_NEEDS_FIXTURES = NEEDS_FIXTURES | {
+    f"input-required-result-{name}": "calls the fixture tools and prompt test_input_required_result_*"
+    for name in INPUT_REQUIRED
+}
+TASKS = ("lifecycle", "capability-negotiation", "wire-fields", "request-state-removal", "mrtr-input")
+TASKS += ("request-headers", "dispatch-and-envelope", "status-notifications", "required-task-error", "mrtr-composition")
+NOT_SCORED = {f"tasks-{name}": "the tasks extension (run, never scored; the servers run no tasks)" for name in TASKS}
+NOT_SCORED |= {
+    "http-header-validation": "pending in the suite (run, never scored): SEP-2243 Mcp-Name headers",
+    "http-custom-header-server-validation": "pending in the suite (run, never scored): SEP-2243 Mcp-Param headers",
+}
+
+
+def required_server_scenarios(cli: list[str], revision: str) -> set[str]:
+    """The server scenarios `--requirements <revision>` runs: those it requires and those it runs unscored."""
+    done = subprocess.run(
+        [*cli, "list", "--server", "--requirements", revision], capture_output=True, text=True, timeout=60, check=True
+    )
+    names, servers = set(), False
+    for line in done.stdout.splitlines():
+        if line.endswith("(test against a server):") or line.endswith("(test against a client):"):
+            servers = "server" in line
+        item = re.match(r"\s+- (\S+)(?: \[(\w+)\])?$", line)
+        if item and (servers if item[2] is None else item[2] == "server"):
+            names.add(item[1])
+    return names
+
+
+def run_requirements(cli: list[str], url: str, revision: str, out: Path) -> dict[str, list[str]]:
+    """Scenario -> its failed checks (none: it passed), from one `server --requirements <revision>` run
+    (one scenario's results per folder of `out`; a warning does not fail a scenario, as in the suite)."""
+    done = subprocess.run(
+        [*cli, "server", "--url", url, "--requirements", revision, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    results: dict[str, list[str]] = {}
+    for folder in out.iterdir() if out.exists() else ():
+        name = re.match(r"server-(.+)-\d{4}-\d\d-\d\dT", folder.name)
+        checks = json.loads((folder / "checks.json").read_text()) if (folder / "checks.json").exists() else []
+        failed = [f"{c['id']}: {c.get('errorMessage', '')}" for c in checks if c["status"] == "FAILURE"]
+        if name:
+            results[name[1]] = failed if checks else ["the suite recorded no checks"]
+    if not results:
+        raise RuntimeError(f"the conformance suite ran nothing (exit {done.returncode}): {done.stderr[-1500:]}")
+    return results
