@@ -1,7 +1,8 @@
 """The Streamlit app's one way to the assistant: the resident service (`api.client.ServiceClient`).
 
-The app holds no runtime and opens no store: turns, threads and documents are requests to the service,
-so the app, the CLI and an IDE's gateway can all be used at once.
+The app holds no runtime and opens no store: turns, threads, documents, graphs, the model servers' health and
+the memory plan are requests to the service, so the app, the CLI and an IDE's gateway can all be used at once,
+and a service elsewhere (`SPARK_AGENTS_SERVICE_URL`) is the machine every page describes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from api.client import ServiceClient
 from api.service import ServiceSettings
 from core.wire import ApprovalAnswer, Event, ThreadInfo, TurnRequest
 from rag.models import Progress, Source
+from serving.health import RoleHealth
+from serving.plan_model import Plan
 
 
 def client() -> ServiceClient:
@@ -97,3 +100,24 @@ def delete_source(source_id: str) -> None:
 def extract_graph(**arguments: Any) -> dict[str, Any]:
     """The kg server's extract_graph report (from `text` or a `source_id`)."""
     return client().tool("kg", "extract_graph", arguments).structured or {}
+
+
+def identity() -> dict[str, Any]:
+    """The service's profile, data directory and pid (`/health`): the machine the pages describe."""
+    return dict(client().request("GET", "/health"))
+
+
+def models() -> list[RoleHealth]:
+    """Each role's endpoint, health and model, checked by the service on its machine."""
+    return [RoleHealth.model_validate(r) for r in client().request("GET", "/api/models")]
+
+
+def plan(profile: str | None, budget_gb: float | None) -> Plan:
+    """The memory plan as the service computes it (its profile by default; its catalogue and model files)."""
+    params = {k: v for k, v in {"profile": profile, "budget_gb": budget_gb}.items() if v is not None}
+    return Plan.model_validate(client().request("GET", "/api/plan", params=params))
+
+
+def graph(route: str, **params: Any) -> Any:
+    """One `/api/graph/{route}` read of the service's default collection (`api.graphs`)."""
+    return client().request("GET", f"/api/graph/{route}", params={k: v for k, v in params.items() if v is not None})

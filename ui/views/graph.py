@@ -1,13 +1,12 @@
 """Knowledge graph: build from selected documents (or pasted text), the offline pyvis view, entity search.
 
-Building goes through the resident service (its kg server reads the documents from the one document
-store); reading, searching and drawing the graph use `kg` directly (the graph file is safe to read from
-several processes), as `spark-agents graph ...` does.
+Building, reading, searching and drawing the graph all go through the resident service (its kg server
+reads the documents from the one document store; `/api/graph` answers the rest), as `spark-agents graph ...`
+does: the page shows the graph of the machine the service runs on.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -16,22 +15,11 @@ from ui import service
 from ui.common import guarded, unavailable
 
 
-def _store() -> Any:
-    from kg.store import GraphStore
-
-    return GraphStore()
-
-
 @st.cache_data(show_spinner="Drawing the graph…", max_entries=4)
-def graph_html(graph_path: str, mtime: float, max_nodes: int) -> str:
-    """The pyvis page for the graph file as it is at `mtime` (re-drawn only when the file changes)."""
-    from kg.store import GraphStore
-    from kg.view import render
-
-    store = GraphStore()
-    out = Path(graph_path).with_name(f"{store.collection}.view.html")
-    render(store.load(), out, max_nodes=max_nodes, title=f"Knowledge graph: {store.collection}")
-    return out.read_text(encoding="utf-8")
+def graph_html(service_url: str, collection: str, size: tuple[int, int, int], max_nodes: int) -> str:
+    """The service's pyvis page for the collection; `service_url` and `size` (entities, facts, merges) are the
+    cache's key: the page is re-drawn when the graph changes, not on every rerun."""
+    return str(service.graph("view", max_nodes=max_nodes, title=f"Knowledge graph: {collection}")["html"])
 
 
 def build(source_ids: list[str], text: str, extractor: str) -> dict[str, Any]:
@@ -52,8 +40,8 @@ def _document_choices() -> dict[str, str]:
     return {s.id: s.title for s in service.list_sources()}
 
 
-def _build_section() -> None:
-    open_ = not _store().exists or "kg_report" in st.session_state  # keep the last build's report in view
+def _build_section(empty: bool) -> None:
+    open_ = empty or "kg_report" in st.session_state  # keep the last build's report in view
     with st.expander("Build or extend the graph", expanded=open_):
         docs = guarded("Listing documents", _document_choices) or {}
         chosen = st.session_state.get("rag_sources")
@@ -109,16 +97,19 @@ def _facts_table(facts: list[Any]) -> None:
     )
 
 
-def _search_section(kg: Any) -> None:
-    from kg.query import neighbours, paths
+def _search_section() -> None:
+    from kg.query import PathResult, SubgraphResult
 
     st.subheader("Search")
     c1, c2 = st.columns([3, 1])
     name = c1.text_input("Entity", key="kg_entity", placeholder="e.g. NVIDIA")
     hops = c2.number_input("Hops", min_value=1, max_value=5, value=1, key="kg_hops")
     if name.strip():
-        result = guarded("Searching the graph", lambda: neighbours(kg, name, hops=int(hops)))
-        if result is not None:
+        found = guarded(
+            "Searching the graph", lambda: service.graph("neighbours", entity=name, hops=int(hops), limit=200)
+        )
+        if found is not None:
+            result = SubgraphResult.model_validate(found)
             st.markdown(f"**{result.matched[0]}**: {len(result.entities)} entities, {len(result.facts)} facts nearby")
             _facts_table(result.facts)
     with st.expander("How are two entities related?"):
@@ -126,41 +117,39 @@ def _search_section(kg: Any) -> None:
         src = a.text_input("From", key="kg_from")
         dst = b.text_input("To", key="kg_to")
         if src.strip() and dst.strip():
-            found = guarded("Finding a path", lambda: paths(kg, src, dst))
-            if found is not None:
-                for i, p in enumerate(found.paths, start=1):
+            linked = guarded("Finding a path", lambda: service.graph("paths", source=src, target=dst))
+            if linked is not None:
+                for i, p in enumerate(PathResult.model_validate(linked).paths, start=1):
                     st.markdown(f"**Path {i}:** " + "; ".join(f.sentence() for f in p))
 
 
 def render() -> None:
     st.title("🕸️ Knowledge graph")
     try:
-        import kg.build  # noqa: F401
         import kg.query  # noqa: F401
-        import kg.view  # noqa: F401
     except ImportError as e:
         unavailable("Knowledge graph", e, "It comes with the kg package.")
         return
-    from kg.query import stats
+    from kg.query import Stats
 
-    store = guarded("Opening the graph", _store)
-    if store is None:
+    answer = guarded("Opening the graph", lambda: service.graph("stats"))
+    if answer is None:
         return
-    _build_section()
-    kg = guarded("Loading the graph", store.load)
-    if kg is None:
-        return
-    if kg.graph.number_of_nodes() == 0:
+    s = Stats.model_validate(answer["stats"])
+    _build_section(s.nodes == 0)
+    if s.nodes == 0:
         st.info("The graph is empty: build it from your documents or some text above.")
         return
-    s = stats(kg)
     cols = st.columns(4)
     cols[0].metric("Entities", s.nodes)
     cols[1].metric("Facts", s.edges)
     cols[2].metric("Relations", s.relations)
     cols[3].metric("Sources", s.sources)
     max_nodes = st.slider("Entities drawn (the most connected first)", 10, 500, 150, step=10, key="kg_max_nodes")
-    page = guarded("Drawing the graph", lambda: graph_html(str(store.path), store.path.stat().st_mtime, max_nodes))
+    page = guarded(
+        "Drawing the graph",
+        lambda: graph_html(service.client().url, answer["collection"], (s.nodes, s.edges, s.merges), max_nodes),
+    )
     if page is not None:
         if hasattr(st, "iframe"):  # Streamlit >= 1.52; components.v1.html is deprecated there
             st.iframe(page, height=900)
@@ -168,4 +157,4 @@ def render() -> None:
             import streamlit.components.v1 as components
 
             components.html(page, height=900, scrolling=True)
-    _search_section(kg)
+    _search_section()

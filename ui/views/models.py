@@ -1,5 +1,6 @@
-"""Models: each role's endpoint, health and model (`serving.health.status`), and the memory plan
-(`serving.plan.make_plan`) as a stacked bar per server against the budget, plus the table behind it."""
+"""Models: each role's endpoint, health and model, and the memory plan as a stacked bar per server against
+the budget, plus the table behind it — both from the service (`/api/models`, `/api/plan`), so the page
+describes the machine the service runs on, wherever the app runs."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ from typing import Any
 import streamlit as st
 
 from core.home import PROFILES as HOME_PROFILES
-from serving.settings import ServingSettings
-from ui.common import guarded, unavailable
+from serving.plan_model import OverBudget
+from ui import service
+from ui.common import guarded
 
 GIB = 1024**3
 PROFILES = list(HOME_PROFILES)
 
 
 def health_rows() -> list[dict[str, Any]]:
-    from serving.health import status
-
     return [
         {
             "role": r.role.value,
@@ -28,7 +28,7 @@ def health_rows() -> list[dict[str, Any]]:
             "model": short_model(r.model),
             "detail": r.detail,
         }
-        for r in status()
+        for r in service.models()
     ]
 
 
@@ -175,16 +175,13 @@ def _health_section() -> None:
     st.button("Check again", key="recheck", icon="🔄")
 
 
-def _plan_section() -> None:
+def _plan_section(current: str) -> None:
+    """The plan for a profile (`current`: the service's own) and a budget, as the service computes it."""
     st.subheader("Memory plan")
-    try:
-        from serving.plan import OverBudget, make_plan
-    except ImportError as e:
-        unavailable("The memory planner", e, "It comes with serving/plan.py.")
-        return
-    current = ServingSettings().profile
     c1, c2 = st.columns([2, 1])
-    profile = c1.selectbox("Profile", PROFILES, index=PROFILES.index(current), key="plan_profile")
+    profile = c1.selectbox(
+        "Profile", PROFILES, index=PROFILES.index(current) if current in PROFILES else 0, key="plan_profile"
+    )
     budget = c2.number_input(
         "Budget (GiB, 0 = the profile's default)",
         min_value=0.0,
@@ -193,7 +190,7 @@ def _plan_section() -> None:
         step=1.0,
         key="plan_budget",
     )
-    plan = guarded("Planning", lambda: make_plan(profile, budget_gb=budget or None))
+    plan = guarded("Planning", lambda: service.plan(profile, budget or None))
     if plan is None:
         return
     used, limit = plan.total / GIB, plan.budget / GIB
@@ -232,6 +229,9 @@ def _plan_section() -> None:
 
 def render() -> None:
     st.title("🖥️ Models")
-    st.caption(f"Profile: **{ServingSettings().profile}** (SPARK_AGENTS_PROFILE)")
+    identity = guarded("Reaching the service", service.identity)
+    if identity is None:
+        return
+    st.caption(f"Profile: **{identity['profile']}** (SPARK_AGENTS_PROFILE)")
     _health_section()
-    _plan_section()
+    _plan_section(str(identity["profile"]))
