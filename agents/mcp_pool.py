@@ -31,12 +31,6 @@ from serving.settings import ServingSettings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A graph built from an ingested source reads the embedded document store, which admits one process at a
-# time: the rag server lets go of it first (its session restarts on the next rag call). With a Qdrant
-# server (SPARK_AGENTS_RAG_QDRANT_URL) every process can open the store and nothing is released.
-STORE_READERS = {("kg", "extract_graph"): "source_id"}
-STORE_WAIT_S = "30"  # how long a server waits for the store while the rag server is letting go of it
-
 
 class MCPServerUnavailable(SparkAgentsError):
     def __init__(self, server: str, reason: str) -> None:
@@ -77,9 +71,8 @@ class _Connection:
                     headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
                     read, write, _ = await stack.enter_async_context(streamablehttp_client(self.url, headers=headers))
                 else:
-                    env = {"SPARK_AGENTS_RAG_LOCK_WAIT_S": STORE_WAIT_S, **os.environ}
                     params = StdioServerParameters(
-                        command=sys.executable, args=["-m", f"mcp_servers.{self.server}"], env=env
+                        command=sys.executable, args=["-m", f"mcp_servers.{self.server}"], env=dict(os.environ)
                     )
                     log_dir = ServingSettings().log_dir
                     log_dir.mkdir(parents=True, exist_ok=True)
@@ -124,11 +117,23 @@ def _describe(error: BaseException | None) -> str:
     return f"{type(error).__name__}: {error}" if error else "unknown error"
 
 
+# Completes a call's arguments from other servers before it is made (`agents.sources`), or answers it with
+# the error that stopped it.
+Prepare = Callable[["MCPPool", str, str, dict[str, Any]], Awaitable[dict[str, Any] | ToolOutcome]]
+
+
 class MCPPool:
     """Sessions to the `rag`, `kg`, `code` and `vision` servers (stdio subprocesses, or HTTP URLs)."""
 
-    def __init__(self, settings: AgentSettings | None = None, start_timeout: float = 60, call_timeout: float = 300):
+    def __init__(
+        self,
+        settings: AgentSettings | None = None,
+        start_timeout: float = 60,
+        call_timeout: float = 300,
+        prepare: Prepare | None = None,
+    ):
         self.settings = settings or AgentSettings()
+        self.prepare = prepare
         self.start_timeout, self.call_timeout = start_timeout, call_timeout
         self._conns: dict[str, _Connection] = {}
         self._lock = asyncio.Lock()
@@ -163,8 +168,11 @@ class MCPPool:
         self, server: str, tool: str, arguments: dict[str, Any], progress: ProgressFnT | None = None
     ) -> ToolOutcome:
         """Call one tool; `progress(done, total, message)` receives the server's progress notifications."""
-        if arguments.get(STORE_READERS.get((server, tool), "")) and self._embedded_store():
-            await self.release("rag")
+        if self.prepare is not None:
+            prepared = await self.prepare(self, server, tool, arguments)
+            if isinstance(prepared, ToolOutcome):
+                return prepared  # its inputs could not be read: the call is not made
+            arguments = prepared
         conn = await self._connection(server)
         assert conn.session is not None
         try:
@@ -206,21 +214,6 @@ class MCPPool:
         except Exception as e:  # noqa: BLE001 - the session is broken: drop it, report once
             await self._drop(server, conn)
             raise MCPServerUnavailable(server, f"{what} failed ({_describe(e)})") from e
-
-    def _embedded_store(self) -> bool:
-        from core.settings import current
-        from rag.settings import RagSettings
-
-        return not (current(RagSettings).qdrant_url or self.settings.server_url("rag"))
-
-    async def release(self, server: str) -> bool:
-        """Close one server's session (it restarts on next use), e.g. to free the embedded Qdrant lock
-        that the rag server holds for another process; True if one was open."""
-        conn = self._conns.get(server)
-        if conn is None:
-            return False
-        await self._drop(server, conn)
-        return True
 
     async def aclose(self) -> None:
         async with self._lock:

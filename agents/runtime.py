@@ -28,6 +28,7 @@ from agents.mcp_pool import MCPPool
 from agents.policy import own_request
 from agents.router import SemanticRouter
 from agents.settings import AgentSettings
+from agents.sources import with_source_chunks
 from agents.threads import PendingApproval, ThreadStore, TurnRecord
 from core.collector import TurnCollector
 from core.errors import SparkAgentsError
@@ -76,7 +77,7 @@ class Runtime:
         return self
 
     async def _setup(self) -> None:
-        self.pool = MCPPool(self.settings)
+        self.pool = MCPPool(self.settings, prepare=with_source_chunks)
         if self.settings.checkpoint_url and self.settings.checkpoint_url.startswith("postgres"):
             try:
                 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver

@@ -1,10 +1,11 @@
-"""Building a graph from text, files or RAG sources: chunk, extract (all or nothing), merge, save once."""
+"""Building a graph from text, files or RAG sources' chunks: chunk, extract (all or nothing), merge, save once."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -72,39 +73,20 @@ def file_text(path: Path) -> tuple[str, str]:
     return text, f"file:{path.name}:{hashlib.sha1(data).hexdigest()[:10]}"
 
 
-def source_chunks(source_id: str) -> list[Chunk]:
-    """The chunks of an ingested RAG source (rag.library.Library().chunks(source_id))."""
-    try:
-        from rag.library import Library
-    except ImportError:
-        raise SourceUnavailable(
-            "Building from a RAG source needs the RAG library (rag.library), which is not installed here; "
-            "use --text or --file instead."
-        ) from None
-    from core.errors import SparkAgentsError
+_PASSAGE_KEYS = ("text", "source_id", "chunk_id", "title", "page", "heading")
 
-    try:
-        with Library() as library:
-            rag_chunks = library.chunks(source_id)
-    except SparkAgentsError as e:
-        raise SourceUnavailable(str(e)) from None
-    except Exception as e:  # noqa: BLE001 - a broken RAG store is reported, not a traceback
-        raise SourceUnavailable(
-            f"Cannot read RAG source {source_id!r}: {str(e)[:200]} (see `spark-agents sources list`)."
-        ) from None
-    if not rag_chunks:
-        raise SourceUnavailable(f"RAG source {source_id!r} has no chunks (see `spark-agents sources list`).")
-    return [
-        Chunk(
-            text=c.text,
-            source_id=str(c.source_id),
-            chunk_id=str(c.chunk_id),
-            title=getattr(c, "title", None),
-            page=getattr(c, "page", None),
-            heading=getattr(c, "heading", None),
-        )
-        for c in rag_chunks
+
+def source_chunks(source_id: str, passages: Iterable[Mapping[str, Any]]) -> list[Chunk]:
+    """An ingested document's chunks (`text`, `chunk_id`, `title`, `page`, `heading`, as the documents server's
+    `rag://sources/{id}/chunks` gives them) to extract from: the graph's facts then cite the chunk ids the
+    documents' search hits carry. The caller reads them from the document store's owner; kg never opens it."""
+    chunks = [
+        Chunk.model_validate({"source_id": source_id, **{k: p[k] for k in _PASSAGE_KEYS if p.get(k) is not None}})
+        for p in passages
     ]
+    if not chunks:
+        raise SourceUnavailable(f"RAG source {source_id!r} has no chunks (see `spark-agents sources list`).")
+    return chunks
 
 
 def _in_order(chunks: list[Chunk], ids: set[str]) -> list[str]:

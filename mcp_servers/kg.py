@@ -109,12 +109,33 @@ def _fact(f: object) -> FactOut:
     )
 
 
+class SourceChunk(BaseModel):
+    """One chunk of an ingested document, as rag://sources/{source_id}/chunks gives it."""
+
+    text: str
+    chunk_id: str
+    title: str | None = None
+    page: int | None = None
+    heading: str | None = None
+
+
+NEEDS_CHUNKS = (
+    "Building from an ingested source needs its chunks, which the documents server holds: call extract_graph "
+    "through the Spark Agents service (or its MCP gateway), which reads them for you, or pass `chunks` as "
+    "rag://sources/{source_id}/chunks gives them."
+)
+
+
 @mcp.tool(annotations=WRITES)
 async def extract_graph(
     text: str | None = None,
     source_id: str | None = None,
     collection: str | None = None,
     extractor: Literal["offline", "llm"] | None = None,
+    chunks: Annotated[
+        list[SourceChunk] | None,
+        Field(description="the source's chunks; the service fills them in from source_id, leave it out"),
+    ] = None,
     *,
     ctx: Context,  # type: ignore[type-arg]
 ) -> ExtractResult:
@@ -128,14 +149,19 @@ async def extract_graph(
     text, source_id = text or None, source_id or None
     if (text is None) == (source_id is None):
         raise ToolError("Give exactly one of text or source_id.")
+    if source_id is not None and chunks is None:
+        raise ToolError(NEEDS_CHUNKS)
 
     def run(check: Callable[[], None]) -> BuildReport:
         def progress(done: int, total: int) -> None:
             check()  # cancelled: stop before the next chunk; nothing is saved
             anyio.from_thread.run(ctx.report_progress, float(done), float(total), f"chunk {done} of {total}")
 
-        chunks = source_chunks(source_id) if source_id is not None else text_chunks(text or "")
-        return build_graph(chunks, collection, extractor, progress=progress)
+        if source_id is not None:
+            given = source_chunks(source_id, [c.model_dump() for c in chunks or []])
+        else:
+            given = text_chunks(text or "")
+        return build_graph(given, collection, extractor, progress=progress)
 
     try:  # extraction can take minutes with a model: keep the server's event loop free meanwhile
         r = await cancellable(run)

@@ -73,7 +73,7 @@ mcp = SparkMCP(
         "returned chunks, citing each fact with the chunk's `citation`. list_sources shows what is indexed; "
         "ingest_documents adds files or folders by path; delete_source removes one. Resources: rag://sources "
         "(what is indexed), rag://sources/{source_id} (a source's pages and sections), its text whole, by page "
-        "or by section, and rag://chunks/{chunk_id}, the chunk a citation names."
+        "or by section, its chunks (.../chunks), and rag://chunks/{chunk_id}, the chunk a citation names."
     ),
 )
 add_prompts(mcp, ("rag",))
@@ -198,6 +198,14 @@ async def source_resource(source_id: str, ctx: Context) -> resources.Outline:  #
 async def source_text_resource(source_id: str, ctx: Context) -> str:  # type: ignore[type-arg]
     """A document's whole indexed text."""
     return await _read(resources.source_text, library(ctx), unquote(source_id))
+
+
+@mcp.resource(
+    "rag://sources/{source_id}/chunks", name="source_chunks", title="A document's chunks", mime_type="application/json"
+)
+async def source_chunks_resource(source_id: str, ctx: Context) -> resources.SourceChunks:  # type: ignore[type-arg]
+    """A document's chunks in order, each with its id, page and section (what a knowledge graph is built from)."""
+    return await _read(resources.source_chunks, library(ctx), unquote(source_id))
 
 
 @mcp.resource("rag://sources/{source_id}/pages/{page}", name="source_page", title="One page", mime_type="text/plain")

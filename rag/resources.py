@@ -1,5 +1,6 @@
 """What a client reads of the library beside search: one chunk by its id (a citation's target), a source's
-text whole or by page or section, and the candidates a client completes an id or title from.
+text whole or by page or section, its chunks (what a knowledge graph is built from), and the candidates a
+client completes an id or title from.
 
 The text comes from the indexed chunks (what search and citations refer to), with the overlap between
 consecutive chunks removed, so it is there even when the original file has moved.
@@ -63,6 +64,19 @@ def outline(library: Library, source_id: str) -> Outline:
         sections=_unique(c.heading for c in chunks if c.heading),
         chunk_ids=[c.chunk_id for c in chunks],
     )
+
+
+class SourceChunks(BaseModel):
+    """A source and every chunk of it, in document order: the knowledge graph extracts from these, so its
+    facts cite the chunk ids the documents' search hits carry."""
+
+    source: Source
+    chunks: list[Chunk]
+
+
+def source_chunks(library: Library, source_id: str) -> SourceChunks:
+    source = library.resolve(source_id)
+    return SourceChunks(source=source, chunks=library.chunks(source.id))
 
 
 def source_text(library: Library, source_id: str, page: int | None = None, section: str | None = None) -> str:

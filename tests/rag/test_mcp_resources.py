@@ -56,6 +56,9 @@ def test_resources_prompts_and_completions(fake_embeddings: object, mixed: Path)
             assert "1.5 mm" in page2 and "300 km" not in page2
             whole = await read_text(session, f"rag://sources/{manual['id']}/text")
             assert "300 km" in whole and "1.5 mm" in whole
+            chunks = json.loads(await read_text(session, f"rag://sources/{manual['id']}/chunks"))
+            assert chunks["source"]["id"] == manual["id"]
+            assert [c["chunk_id"] for c in chunks["chunks"]] == outline["chunk_ids"]  # what a graph cites
 
             car = next(s for s in listed if s["path"].endswith("car.docx"))
             sections = json.loads(await read_text(session, f"rag://sources/{car['id']}"))["sections"]
