@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from kg.build import BuildReport, build_graph, text_chunks
-from kg.community import CommunityIndex, community_index
+from kg.community import CommunityIndex, community_index, fingerprint
 from kg.global_query import GlobalAnswer, global_answer
 from kg.query import PathResult, Stats, SubgraphResult, neighbours, paths, stats, subgraph_for_question
 from kg.settings import KGSettings
@@ -32,6 +32,7 @@ Collection = Annotated[str | None, Query(description="the graph collection (defa
 
 class GraphStats(BaseModel):
     collection: str
+    fingerprint: str = Field(description="changes whenever the graph's entities or facts do")
     stats: Stats
     merges: list[dict[str, Any]] = Field(description="the merge log: every name folded into an entity, and why")
 
@@ -81,7 +82,8 @@ def graph_router(authorize: Callable[..., None], settings: KGSettings) -> APIRou
         """Entities, facts, relations, types, the most central entities, and the merge log."""
         s = store(collection)
         kg = await off_loop(lambda: s.load(cached=True))
-        return GraphStats(collection=s.collection, stats=await off_loop(lambda: stats(kg)), merges=kg.merges)
+        figures, digest = await off_loop(lambda: (stats(kg), fingerprint(kg)))
+        return GraphStats(collection=s.collection, fingerprint=digest, stats=figures, merges=kg.merges)
 
     @router.get("/neighbours", response_model=SubgraphResult)
     async def graph_neighbours(entity: str, hops: int = 1, limit: int = 50, collection: Collection = None) -> Any:
@@ -147,7 +149,7 @@ def graph_router(authorize: Callable[..., None], settings: KGSettings) -> APIRou
         return await off_loop(lambda: build_graph(chunks, body.collection, body.extractor, settings))
 
     @router.put("/aliases", response_model=Alias)
-    async def graph_alias(body: Annotated[Alias, Body()], collection: Collection = None) -> Alias:
+    async def graph_alias(body: Alias, collection: Collection = None) -> Alias:
         """Record that `name` means `canonical` (applies to later builds and queries)."""
         await off_loop(lambda: store(collection).set_alias(body.name, body.canonical))
         return body

@@ -16,9 +16,9 @@ from ui.common import guarded, unavailable
 
 
 @st.cache_data(show_spinner="Drawing the graph…", max_entries=4)
-def graph_html(service_url: str, collection: str, size: tuple[int, int, int], max_nodes: int) -> str:
-    """The service's pyvis page for the collection; `service_url` and `size` (entities, facts, merges) are the
-    cache's key: the page is re-drawn when the graph changes, not on every rerun."""
+def graph_html(service_url: str, collection: str, fingerprint: str, max_nodes: int) -> str:
+    """The service's pyvis page for the collection; the service and the graph's fingerprint key the cache, so
+    the page is re-drawn when the graph changes, not on every rerun."""
     return str(service.graph("view", max_nodes=max_nodes, title=f"Knowledge graph: {collection}")["html"])
 
 
@@ -148,7 +148,7 @@ def render() -> None:
     max_nodes = st.slider("Entities drawn (the most connected first)", 10, 500, 150, step=10, key="kg_max_nodes")
     page = guarded(
         "Drawing the graph",
-        lambda: graph_html(service.client().url, answer["collection"], (s.nodes, s.edges, s.merges), max_nodes),
+        lambda: graph_html(service.client().url, answer["collection"], answer["fingerprint"], max_nodes),
     )
     if page is not None:
         if hasattr(st, "iframe"):  # Streamlit >= 1.52; components.v1.html is deprecated there
