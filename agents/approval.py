@@ -14,6 +14,7 @@ from typing import Any, Literal
 from mcp.types import Tool
 
 from core.wire import ApprovalAnswer
+from mcp_servers.sdk import field
 
 Rule = Literal["ask", "thread", "always"]
 # `ask`: before every call; `thread`: once per thread (an approval covers the rest of it); `always`: never.
@@ -47,7 +48,7 @@ def rule_for(tool: Tool, rules: dict[str, Rule]) -> Rule:
     merged = {**DEFAULT_RULES, **rules}
     if tool.name in merged:
         return merged[tool.name]
-    destructive = tool.annotations is not None and tool.annotations.destructiveHint is True
+    destructive = tool.annotations is not None and field(tool.annotations, "destructiveHint") is True
     return "ask" if destructive else "always"
 
 

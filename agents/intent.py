@@ -24,6 +24,7 @@ from mcp.types import Tool
 from agents import grounding, policy
 from agents.capabilities import CAPABILITIES
 from agents.mcp_pool import ToolOutcome
+from mcp_servers.sdk import input_schema
 from serving.embeddings import Embedder
 
 MIN_MARGIN = 0.05  # how much closer than the primary tool another tool must be to be chosen instead
@@ -103,7 +104,7 @@ def source_named(request: str, sources: list[dict[str, Any]]) -> str | None:
 
 def words_fill(tool: Tool, request: str, history: Iterable[BaseMessage] = ()) -> dict[str, Any]:
     """The arguments of `tool` that the user's own words determine."""
-    props = (tool.inputSchema or {}).get("properties", {})
+    props = input_schema(tool).get("properties", {})
     args: dict[str, Any] = {}
     if "code" in props and tool.name != "explain_error":
         code = code_in(request) or (last_code_block(history) if RUN_VERB.search(request) else None)
@@ -118,7 +119,7 @@ def words_fill(tool: Tool, request: str, history: Iterable[BaseMessage] = ()) ->
 
 def missing(tool: Tool, args: dict[str, Any]) -> list[str]:
     """Required parameters with no value: a call without them can only fail."""
-    required = (tool.inputSchema or {}).get("required", [])
+    required = input_schema(tool).get("required", [])
     return [name for name in required if args.get(name) in (None, "", [])]
 
 
@@ -191,10 +192,10 @@ def settle(
 ) -> Settled:
     """The model's arguments with the request's words over them, the user's choices (`fixed`) over those,
     and ids nothing in the conversation names dropped — before an approval card shows them."""
-    props = (tool.inputSchema or {}).get("properties", {})
+    props = input_schema(tool).get("properties", {})
     evidence = grounding.evidence_text(history)
     words = words_fill(tool, policy.own_request(user_text), history)
-    required = set((tool.inputSchema or {}).get("required", []))
+    required = set(input_schema(tool).get("required", []))
     own = {  # not the "files" it made up; its ids are grounded below, with a note
         k: v for k, v in args.items() if k in required or k in grounding.ID_PARAMS or _named(v, evidence)
     }

@@ -13,23 +13,26 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamablehttp_client
-from mcp.shared.exceptions import McpError
-from mcp.shared.session import ProgressFnT
 from mcp.types import CallToolResult, CompleteRequestParams, TextContent, Tool
-from pydantic import AnyUrl, BaseModel
+from pydantic import BaseModel
 
 from agents.settings import AgentSettings
 from core.errors import SparkAgentsError
-from mcp_servers.sdk import ValidatingSession
+from mcp_servers.sdk import MCPError, ValidatingSession, field, http_streams
 from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """A tool call's progress notifications, as both SDK lines call them back."""
+
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None: ...
 
 
 class MCPServerUnavailable(SparkAgentsError):
@@ -69,7 +72,7 @@ class _Connection:
             async with AsyncExitStack() as stack:
                 if self.url:
                     headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
-                    read, write, _ = await stack.enter_async_context(streamablehttp_client(self.url, headers=headers))
+                    read, write = await stack.enter_async_context(http_streams(self.url, headers=headers))
                 else:
                     params = StdioServerParameters(
                         command=sys.executable, args=["-m", f"mcp_servers.{self.server}"], env=dict(os.environ)
@@ -165,7 +168,7 @@ class MCPPool:
         return (await self._connection(server)).tools
 
     async def call(
-        self, server: str, tool: str, arguments: dict[str, Any], progress: ProgressFnT | None = None
+        self, server: str, tool: str, arguments: dict[str, Any], progress: Progress | None = None
     ) -> ToolOutcome:
         """Call one tool; `progress(done, total, message)` receives the server's progress notifications."""
         if self.prepare is not None:
@@ -185,11 +188,12 @@ class MCPPool:
             await self._drop(server, conn)
             raise MCPServerUnavailable(server, f"{tool} failed ({_describe(e)})") from e
         text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
-        return ToolOutcome(text=text, structured=result.structuredContent, is_error=bool(result.isError))
+        structured, is_error = field(result, "structuredContent"), bool(field(result, "isError"))
+        return ToolOutcome(text=text, structured=structured, is_error=is_error)
 
     async def read_resource(self, server: str, uri: str) -> dict[str, Any]:
         """A server's resource as the MCP result JSON (`contents`); MCPRequestError when it answers an error."""
-        result = await self._request(server, f"reading {uri}", lambda s: s.read_resource(AnyUrl(uri)))
+        result = await self._request(server, f"reading {uri}", lambda s: s.read_resource(uri))  # type: ignore[arg-type]
         return result.model_dump(mode="json", by_alias=True, exclude_none=True)
 
     async def complete(self, server: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +210,7 @@ class MCPPool:
         assert conn.session is not None
         try:
             return await asyncio.wait_for(send(conn.session), self.call_timeout)
-        except McpError as e:  # the server's answer: the session is fine
+        except MCPError as e:  # the server's answer: the session is fine
             raise MCPRequestError(server, e.error.code, e.error.message) from None
         except TimeoutError:
             await self._drop(server, conn)

@@ -11,6 +11,7 @@ from typing import Any
 from mcp.types import Tool
 
 from agents.capabilities import CAPABILITIES
+from mcp_servers.sdk import input_schema
 
 IMAGE_PARAMS = ("path", "image_path", "image", "paths", "image_paths", "images")
 
@@ -37,13 +38,17 @@ def primary_tool(agent: str, tools: list[Tool], vision_available: bool) -> str |
 def openai_tool(tool: Tool) -> dict[str, Any]:
     return {
         "type": "function",
-        "function": {"name": tool.name, "description": (tool.description or "")[:1024], "parameters": tool.inputSchema},
+        "function": {
+            "name": tool.name,
+            "description": (tool.description or "")[:1024],
+            "parameters": input_schema(tool),
+        },
     }
 
 
 def fixed_arguments(tool: Tool, sources: list[str] | None, attachments: list[str]) -> dict[str, Any]:
     """The arguments the user's own choices set: selected sources, attached images."""
-    props = (tool.inputSchema or {}).get("properties", {})
+    props = input_schema(tool).get("properties", {})
     fixed: dict[str, Any] = {}
     if sources and "source_ids" in props:
         fixed["source_ids"] = list(sources)

@@ -1,1 +1,1 @@
-"""MCP servers: thin FastMCP adapters over `rag`, `kg`, `serving` and `agents`, one module each."""
+"""MCP servers: thin adapters (the SDK's decorator server) over `rag`, `kg`, `serving` and `agents`, one each."""

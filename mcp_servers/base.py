@@ -10,7 +10,7 @@
 - Tool output is checked against its schema as the SDK does, but with the schema compiled once
   (`core.schemas`): the SDK's per-call `jsonschema.validate` was a quarter of a tool hop.
 
-On SDK 2.x this is a subclass of `MCPServer` (FastMCP renamed) with the same hooks.
+It runs on both SDK lines: what differs between them goes through `mcp_servers.sdk`.
 """
 
 from __future__ import annotations
@@ -23,16 +23,12 @@ from typing import Any, TypeVar, get_args
 
 import anyio
 import anyio.to_thread
-from mcp.server.fastmcp import Context, FastMCP
-from mcp.server.fastmcp.exceptions import ResourceError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
-from mcp.shared.exceptions import McpError
 from mcp.types import (
     INVALID_PARAMS,
     Completion,
     CompletionArgument,
     CompletionContext,
-    ErrorData,
     LoggingLevel,
     PromptReference,
     ResourceTemplateReference,
@@ -40,7 +36,19 @@ from mcp.types import (
 from pydantic import AnyUrl
 
 from core.errors import SparkAgentsError
-from mcp_servers.sdk import compile_server_schemas_once, resource_template
+from mcp_servers.sdk import (
+    Context,
+    MCPError,
+    MCPServer,
+    ResourceError,
+    compile_server_schemas_once,
+    context_args,
+    mcp_error,
+    on_complete,
+    on_set_level,
+    resource_template,
+    set_version,
+)
 
 compile_server_schemas_once()
 
@@ -80,19 +88,19 @@ def product_version() -> str:
         return "0+unknown"  # running from a checkout that was never installed
 
 
-class SparkMCP(FastMCP):  # type: ignore[type-arg]
+class SparkMCP(MCPServer):  # type: ignore[type-arg]
     def __init__(self, key: str, **kwargs: Any) -> None:
         super().__init__(f"spark-agents-{key}", **kwargs)
         self.key = key  # the short name: `python -m mcp_servers.<key>`, the service's server name
-        self._mcp_server.version = product_version()
+        set_version(self, product_version())
         self._client_levels: weakref.WeakKeyDictionary[Any, LoggingLevel] = weakref.WeakKeyDictionary()
         self._completers: dict[str, Completer] = {}
-        self._mcp_server.set_logging_level()(self._set_level)  # type: ignore[no-untyped-call]
-        self.completion()(self.complete)
+        on_set_level(self, self._set_level)
+        on_complete(self, self.complete)
 
     # --- logging ------------------------------------------------------------------------------------
-    async def _set_level(self, level: LoggingLevel) -> None:
-        self._client_levels[self._mcp_server.request_context.session] = level
+    async def _set_level(self, session: Any, level: LoggingLevel) -> None:
+        self._client_levels[session] = level
 
     async def notify_log(self, ctx: Context, level: LoggingLevel, message: str) -> None:  # type: ignore[type-arg]
         """A log notification to the calling client, when it asked for `level` or less severe ones."""
@@ -113,6 +121,7 @@ class SparkMCP(FastMCP):  # type: ignore[type-arg]
 
     async def complete(
         self,
+        ctx: Context,  # type: ignore[type-arg]
         ref: PromptReference | ResourceTemplateReference,
         argument: CompletionArgument,
         context: CompletionContext | None,
@@ -121,7 +130,7 @@ class SparkMCP(FastMCP):  # type: ignore[type-arg]
         if fn is None or not self._declares(ref, argument.name):
             return None
         try:
-            values = await fn(self.get_context(), argument.value, dict((context and context.arguments) or {}))
+            values = await fn(ctx, argument.value, dict((context and context.arguments) or {}))
         except SparkAgentsError:
             values = []  # nothing to offer (no store yet, unknown collection): an empty list, not an error
         return capped(values)
@@ -135,9 +144,9 @@ class SparkMCP(FastMCP):  # type: ignore[type-arg]
         return template is not None and f"{{{argument}}}" in template.uri_template
 
     # --- resources ----------------------------------------------------------------------------------
-    async def read_resource(self, uri: AnyUrl | str) -> Iterable[ReadResourceContents]:
+    async def read_resource(self, uri: AnyUrl | str, context: Any = None) -> Iterable[ReadResourceContents]:
         try:
-            return await super().read_resource(uri)
+            return await super().read_resource(uri, *context_args(context))
         except (ValueError, ResourceError) as e:
             raise resource_error(str(uri), e) from None
 
@@ -147,18 +156,18 @@ def capped(values: Iterable[str]) -> Completion:
     return Completion(values=values[:MAX_COMPLETIONS], total=len(values), hasMore=len(values) > MAX_COMPLETIONS)
 
 
-def resource_error(uri: str, error: BaseException) -> McpError:
-    """The library's own message (FastMCP wraps it), coded not-found or invalid-params."""
+def resource_error(uri: str, error: BaseException) -> MCPError:
+    """The library's own message (the SDK wraps it), coded not-found or invalid-params."""
     cause: BaseException | None = error
-    while cause is not None and not isinstance(cause, SparkAgentsError | McpError):
+    while cause is not None and not isinstance(cause, SparkAgentsError | MCPError):
         cause = cause.__cause__ or cause.__context__
-    if isinstance(cause, McpError):
+    if isinstance(cause, MCPError):
         return cause  # an adapter's own MCP error (the gateway's, from the service's answer)
     if cause is None:
-        return McpError(ErrorData(code=RESOURCE_NOT_FOUND, message=f"Resource not found: {uri}", data={"uri": uri}))
+        return mcp_error(RESOURCE_NOT_FOUND, f"Resource not found: {uri}", {"uri": uri})
     from kg.errors import UnknownCollection, UnknownEntity
     from rag.errors import SourceNotFound
 
     missing = isinstance(cause, SourceNotFound | UnknownEntity | UnknownCollection)
     code = RESOURCE_NOT_FOUND if missing else INVALID_PARAMS
-    return McpError(ErrorData(code=code, message=str(cause), data={"uri": uri}))
+    return mcp_error(code, str(cause), {"uri": uri})

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
 import anyio
-from mcp.server.fastmcp import Context, FastMCP
-from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import Field
 
 from coding.codegen import ErrorExplanation, GeneratedCode
@@ -30,6 +28,7 @@ from core.errors import SparkAgentsError
 from mcp_servers.base import SparkMCP
 from mcp_servers.common import READS, RUNS_CODE, serve
 from mcp_servers.prompts import add_prompts
+from mcp_servers.sdk import Context, MCPServer, ToolError
 
 T = TypeVar("T")
 
@@ -64,7 +63,7 @@ class _Lifespan:
         self.sessions = 0
 
     @asynccontextmanager
-    async def __call__(self, server: FastMCP) -> AsyncIterator[CodeTools]:
+    async def __call__(self, server: MCPServer) -> AsyncIterator[CodeTools]:
         if self.tools is None:
             self.tools = CodeTools()
         tools, self.sessions = self.tools, self.sessions + 1

@@ -8,12 +8,12 @@ import os
 import sys
 from typing import Any
 
-from mcp.server.fastmcp import FastMCP
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import ToolAnnotations
 
 from core.errors import ConfigError
 from core.net import bearer_token, check_bind, token_matches
+from mcp_servers.sdk import MCPServer, http_app
 
 # What each tool does to the world, for clients (and agents/approval.py: a destructive tool asks first).
 READS = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
@@ -25,7 +25,7 @@ ASKS = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint
 DEFAULT_PORTS = {"gateway": 8810, "rag": 8811, "kg": 8812, "code": 8813, "vision": 8814}
 
 
-def serve(mcp: FastMCP, argv: list[str] | None = None) -> None:
+def serve(mcp: MCPServer, argv: list[str] | None = None) -> None:
     """Run `mcp` over stdio, or streamable HTTP with `--http` (loopback by default, Host/Origin checked)."""
     name = getattr(mcp, "key", mcp.name)
     parser = argparse.ArgumentParser(
@@ -43,7 +43,7 @@ def serve(mcp: FastMCP, argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     # stdout belongs to the protocol on stdio: logs go to stderr, warnings and errors only unless asked
-    # (FastMCP logs every request at INFO, through rich: ~1 ms a call and a noisy log).
+    # (the SDK logs every request at INFO, through rich: ~1 ms a call and a noisy log).
     level = os.environ.get("SPARK_AGENTS_MCP_LOG_LEVEL", "WARNING").upper()
     level = level if isinstance(logging.getLevelName(level), int) else "WARNING"
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
@@ -51,7 +51,6 @@ def serve(mcp: FastMCP, argv: list[str] | None = None) -> None:
     if not args.http:
         mcp.run("stdio")
         return
-    mcp.settings.host, mcp.settings.port = args.host, args.port
     hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
     origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
     try:
@@ -61,16 +60,18 @@ def serve(mcp: FastMCP, argv: list[str] | None = None) -> None:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         hosts.append(f"{args.host}:*")
         origins.append(f"http://{args.host}:*")
-    mcp.settings.transport_security = TransportSecuritySettings(
+    security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
-    if not args.token:
-        mcp.run("streamable-http")
-        return
     import uvicorn
 
-    app = BearerAuth(mcp.streamable_http_app(), args.token)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=mcp.settings.log_level.lower())
+    app = http_app(mcp, security)
+    uvicorn.run(
+        BearerAuth(app, args.token) if args.token else app,
+        host=args.host,
+        port=args.port,
+        log_level=mcp.settings.log_level.lower(),
+    )
 
 
 class BearerAuth:

@@ -28,10 +28,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote, unquote
 
 import anyio.to_thread
-from mcp.server.fastmcp import Context
-from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.lowlevel.helper_types import ReadResourceContents
-from mcp.shared.exceptions import McpError
 from mcp.types import (
     INVALID_PARAMS,
     CallToolResult,
@@ -41,7 +38,6 @@ from mcp.types import (
     CompletionContext,
     ContentBlock,
     ElicitationCapability,
-    ErrorData,
     PromptReference,
     ResourceTemplate,
     ResourceTemplateReference,
@@ -57,6 +53,7 @@ from core.wire import ApprovalAnswer, ApprovalRequest, TurnRequest, parse_answer
 from mcp_servers.base import RESOURCE_NOT_FOUND, SparkMCP
 from mcp_servers.common import ASKS, serve
 from mcp_servers.prompts import add_prompts
+from mcp_servers.sdk import Context, ToolError, context_args, field, mcp_error
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +115,12 @@ class Gateway(SparkMCP):
         taken = {t.name for t in own}
         return own + [t for name, (_, _, t) in (await self.remote_tools()).items() if name not in taken]
 
-    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Sequence[ContentBlock] | dict[str, Any]:
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Any = None
+    ) -> Sequence[ContentBlock] | dict[str, Any]:
         remote = await self.remote_tools()
         if self._tool_manager.get_tool(name) is not None or name not in remote:
-            return await super().call_tool(name, arguments)
+            return await super().call_tool(name, arguments, *context_args(context))
         server, original, _ = remote[name]
         return await self._forward(server, original, arguments)  # type: ignore[return-value]
 
@@ -136,7 +135,7 @@ class Gateway(SparkMCP):
                 found.resources += await module.mcp.list_resources()
                 for t in await module.mcp.list_resource_templates():
                     found.templates.append(t)
-                    found.owner[t.uriTemplate] = server
+                    found.owner[field(t, "uriTemplate")] = server
                     found.schemes[_scheme(t)] = server
             self._remote_resources = found
         return self._remote_resources
@@ -147,19 +146,20 @@ class Gateway(SparkMCP):
     async def list_resource_templates(self) -> list[ResourceTemplate]:
         return await super().list_resource_templates() + (await self.remote_resources()).templates
 
-    async def read_resource(self, uri: AnyUrl | str) -> Iterable[ReadResourceContents]:
+    async def read_resource(self, uri: AnyUrl | str, context: Any = None) -> Iterable[ReadResourceContents]:
         server = (await self.remote_resources()).schemes.get(str(uri).split("://", 1)[0])
         if server is None:
-            return await super().read_resource(uri)
+            return await super().read_resource(uri, context)
         try:
             raw = await self._ask("GET", f"/api/resources/{server}", params={"uri": str(uri)})
         except ServiceError as e:
             code = RESOURCE_NOT_FOUND if e.status == 404 else INVALID_PARAMS
-            raise McpError(ErrorData(code=code, message=str(e), data={"uri": str(uri)})) from None
+            raise mcp_error(code, str(e), {"uri": str(uri)}) from None
         return [_contents(c) for c in raw["contents"]]
 
     async def complete(
         self,
+        ctx: Context,  # type: ignore[type-arg]
         ref: PromptReference | ResourceTemplateReference,
         argument: CompletionArgument,
         context: CompletionContext | None,
@@ -167,7 +167,7 @@ class Gateway(SparkMCP):
         """The gateway's own arguments here; the others from the server that owns the template, or (a prompt's
         argument) from the server with a template of that argument (source ids: rag; entities: kg)."""
         if argument.name in self._completers:
-            return await super().complete(ref, argument, context)
+            return await super().complete(ctx, ref, argument, context)
         remote = await self.remote_resources()
         template = ref.uri if isinstance(ref, ResourceTemplateReference) else remote.template_for(argument.name)
         if template is None or template not in remote.owner:
@@ -213,7 +213,8 @@ class RemoteResources:
 
     def template_for(self, argument: str) -> str | None:
         """The first template with this parameter (a prompt's `source_id` completes like rag's)."""
-        return next((t.uriTemplate for t in self.templates if f"{{{argument}}}" in t.uriTemplate), None)
+        uris = (field(t, "uriTemplate") for t in self.templates)
+        return next((uri for uri in uris if f"{{{argument}}}" in uri), None)
 
 
 def _server_module(server: str) -> Any:
@@ -228,7 +229,7 @@ def _server_module(server: str) -> Any:
 
 
 def _scheme(template: ResourceTemplate) -> str:
-    return template.uriTemplate.split("://", 1)[0]
+    return str(field(template, "uriTemplate")).split("://", 1)[0]
 
 
 def _contents(item: dict[str, Any]) -> ReadResourceContents:
@@ -266,9 +267,7 @@ async def thread_resource(thread_id: str) -> str:
         detail = await mcp._ask("GET", f"/api/threads/{quote(tid, safe='')}")
     except ServiceError as e:
         code = RESOURCE_NOT_FOUND if e.status == 404 else INVALID_PARAMS
-        raise McpError(
-            ErrorData(code=code, message=str(e), data={"uri": f"spark-agents://threads/{thread_id}"})
-        ) from None
+        raise mcp_error(code, str(e), {"uri": f"spark-agents://threads/{thread_id}"}) from None
     return transcript(detail)
 
 

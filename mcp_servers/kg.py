@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import unquote
 
 import anyio.to_thread
-from mcp.server.fastmcp import Context
-from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from mcp_servers.base import SparkMCP, cancellable
 from mcp_servers.common import READS, WRITES, serve
 from mcp_servers.prompts import add_prompts
+from mcp_servers.sdk import Context, ToolError
 
 if TYPE_CHECKING:
     from kg.build import BuildReport

@@ -11,11 +11,10 @@ import json
 from collections.abc import Callable
 from typing import Annotated
 
-from mcp.server.fastmcp import FastMCP
-from mcp.server.fastmcp.prompts import Prompt
 from pydantic import Field
 
 from core.errors import ConfigError
+from mcp_servers.sdk import MCPServer, Prompt
 
 ToolName = Callable[[str, str], str]  # (server, tool) -> the name a client calls it by
 
@@ -86,7 +85,7 @@ PROMPTS: dict[str, tuple[str, str, Callable[[ToolName], Callable[..., str]]]] = 
 }
 
 
-def add_prompts(mcp: FastMCP, servers: tuple[str, ...], name: ToolName = lambda server, tool: tool) -> None:  # type: ignore[type-arg]
+def add_prompts(mcp: MCPServer, servers: tuple[str, ...], name: ToolName = lambda server, tool: tool) -> None:  # type: ignore[type-arg]
     """Register the prompts of these servers on `mcp`, naming tools with `name`."""
     for prompt, (server, title, factory) in PROMPTS.items():
         if server in servers:

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import unquote
 
 import anyio
-from mcp.server.fastmcp import Context, FastMCP
-from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from core.errors import SparkAgentsError
 from mcp_servers.base import SparkMCP, cancellable
 from mcp_servers.common import DELETES, READS, WRITES, serve
 from mcp_servers.prompts import add_prompts
+from mcp_servers.sdk import Context, MCPServer, ToolError
 from rag import resources
 from rag.errors import RagError
 from rag.models import Hit, IngestReport, Source
@@ -35,11 +34,24 @@ if TYPE_CHECKING:
 
 
 class Documents:
-    """The server's one library, opened on first use (opening takes the embedded store's lock)."""
+    """The server's one library, opened on first use (opening takes the embedded store's lock) and shared by
+    the client sessions (SDK 1.x enters the lifespan once per HTTP session, 2.x once): closed when the last
+    one ends."""
 
     def __init__(self) -> None:
         self._library: Library | None = None
         self._lock = threading.Lock()
+        self._sessions = 0
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[Documents]:
+        self._sessions += 1
+        try:
+            yield self
+        finally:
+            self._sessions -= 1
+            if self._sessions == 0:
+                await anyio.to_thread.run_sync(self.close)
 
     def library(self) -> Library:
         with self._lock:
@@ -56,13 +68,11 @@ class Documents:
                 self._library = None
 
 
-@asynccontextmanager
-async def lifespan(server: FastMCP) -> AsyncIterator[Documents]:
-    documents = Documents()
-    try:
-        yield documents
-    finally:
-        await anyio.to_thread.run_sync(documents.close)
+DOCUMENTS = Documents()
+
+
+def lifespan(server: MCPServer) -> AbstractAsyncContextManager[Documents]:
+    return DOCUMENTS.session()
 
 
 mcp = SparkMCP(
@@ -184,8 +194,7 @@ async def _read(fn: Any, *args: Any) -> Any:
 @mcp.resource("rag://sources", name="sources", title="Ingested documents", mime_type="application/json")
 async def sources_resource() -> SourceList:
     """Every ingested document: id, title, path, type, pages, chunk count, when it was ingested."""
-    lib = library(mcp.get_context())
-    return SourceList(sources=await _read(lib.sources))
+    return SourceList(sources=await _read(DOCUMENTS.library().sources))  # a static resource has no context (2.x)
 
 
 @mcp.resource("rag://sources/{source_id}", name="source", title="A document's outline", mime_type="application/json")

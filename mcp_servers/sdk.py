@@ -1,42 +1,180 @@
-"""Every use of the MCP SDK's internals, in one place (SDK 1.x).
+"""Every use of the MCP SDK that differs between its 1.x and 2.x lines or reaches into its internals, in one place.
 
-The servers and the client pool use the SDK's public API everywhere else. Three things it offers no public
-hook for live here, each pinned by a test (tests/gateway/test_sdk_adapter.py) that fails when the SDK
-changes under it, so a new SDK line is one file to port:
+The servers and the client pool take the SDK's server names from here and go through these functions, so
+the same code runs on both lines (the pin says which one is installed); each is pinned by a test
+(tests/gateway/test_sdk_adapter.py) that fails when the SDK changes under it.
 
-- tool output checked against its JSON Schema with each schema compiled once, on the server (the low-level
-  server calls `jsonschema.validate` by that module name) and on the client (`ClientSession`'s
-  `_validate_tool_result` hook and its `_tool_output_schemas` cache);
-- the resource template a completion request names (FastMCP keeps them in `_resource_manager._templates`).
+- Names: 2.x renamed FastMCP to MCPServer (`mcp.server.mcpserver`) and McpError to MCPError, which is built
+  from a code, a message and data (`mcp_error`).
+- Fields: 2.x protocol models name their fields in snake_case (constructors take both spellings);
+  `field(model, "structuredContent")` reads one by its wire name on either line.
+- Context: 2.x has no ambient context (`get_context()` is gone), calls a completion handler without one and
+  has no decorator for `logging/setLevel`: `on_complete` and `on_set_level` hand the handler the request's
+  context and session on both lines. Overrides of `call_tool`/`read_resource` take the `context` 2.x passes.
+- HTTP: 2.x takes the transport's security settings as arguments of `streamable_http_app()`, not settings;
+  its client transport takes an `httpx2` client, given explicit timeouts here (its own default is 5 s).
+- Tool output is checked against its JSON Schema with each schema compiled once: on 1.x through the
+  low-level server's `jsonschema` module name and the client session's `_validate_tool_result` hook and
+  `_tool_output_schemas` cache; 2.x compiles each schema once itself (client side) and checks no output
+  on the server.
+- The resource template a completion request names (kept in `_resource_manager._templates`).
 """
 
 from __future__ import annotations
 
-import mcp.server.lowlevel.server as _lowlevel
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import cache
+from typing import Any
+
 from jsonschema import SchemaError
 from mcp import ClientSession
-from mcp.server.fastmcp import FastMCP
-from mcp.server.fastmcp.resources import ResourceTemplate
-from mcp.types import CallToolResult
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import CallToolResult, Completion, CompletionArgument, CompletionContext, LoggingLevel, Tool
+from pydantic import BaseModel
 from referencing.exceptions import Unresolvable
 
 from core import schemas
 
+try:  # SDK 1.x
+    import mcp.server.lowlevel.server as _lowlevel
+    from mcp.server.fastmcp import Context
+    from mcp.server.fastmcp import FastMCP as MCPServer
+    from mcp.server.fastmcp.exceptions import ResourceError, ToolError
+    from mcp.server.fastmcp.prompts import Prompt
+    from mcp.server.fastmcp.resources import ResourceTemplate
+    from mcp.shared.exceptions import McpError as MCPError
+    from mcp.types import ErrorData
+
+    SDK2 = False
+except ModuleNotFoundError:  # SDK 2.x
+    from mcp.server.mcpserver import Context, MCPServer  # type: ignore[no-redef,attr-defined,import-not-found]
+    from mcp.server.mcpserver.exceptions import ResourceError, ToolError  # type: ignore[no-redef,import-not-found]
+    from mcp.server.mcpserver.prompts import Prompt  # type: ignore[no-redef,import-not-found]
+    from mcp.server.mcpserver.resources import ResourceTemplate  # type: ignore[no-redef,import-not-found]
+    from mcp.shared.exceptions import MCPError  # type: ignore[no-redef,attr-defined]
+
+    SDK2 = True
+
+__all__ = ["Context", "MCPError", "MCPServer", "Prompt", "ResourceError", "ToolError", "ResourceTemplate"]
+
+Ref = Any  # a PromptReference or a ResourceTemplateReference
+Completer = Callable[[Any, Ref, CompletionArgument, CompletionContext | None], Awaitable[Completion | None]]
+
+
+def mcp_error(code: int, message: str, data: Any = None) -> MCPError:
+    """The SDK's protocol error (a JSON-RPC error answer), on either line."""
+    if SDK2:
+        return MCPError(code, message, data)  # type: ignore[call-arg,arg-type]
+    return MCPError(ErrorData(code=code, message=message, data=data))
+
+
+@cache
+def _attribute(model: type[BaseModel], wire_name: str) -> str:
+    return next(name for name, info in model.model_fields.items() if wire_name in (name, info.alias))
+
+
+def field(model: BaseModel, wire_name: str) -> Any:
+    """A protocol model's field by its wire (camelCase) name: `field(tool, "inputSchema")`."""
+    return getattr(model, _attribute(type(model), wire_name))
+
+
+def input_schema(tool: Tool) -> dict[str, Any]:
+    """A tool's input JSON Schema (`inputSchema` on the wire)."""
+    schema: dict[str, Any] = field(tool, "inputSchema") or {}
+    return schema
+
+
+def lowlevel(server: MCPServer) -> Any:
+    """The decorator server's low-level server (private on both lines, under two names)."""
+    return server._lowlevel_server if SDK2 else server._mcp_server  # type: ignore[attr-defined]
+
+
+def set_version(server: MCPServer, version: str) -> None:
+    """serverInfo.version: the product's, not the SDK's (1.x) or empty (2.x)."""
+    lowlevel(server).version = version
+
+
+def on_complete(server: MCPServer, handler: Completer) -> None:
+    """`handler(ctx, ref, argument, context)` answers `completion/complete`, with the request's Context."""
+    if not SDK2:
+        server.completion()(lambda ref, argument, context: handler(server.get_context(), ref, argument, context))
+        return
+    from mcp.types import CompleteRequestParams, CompleteResult
+
+    async def complete(request: Any, params: CompleteRequestParams) -> CompleteResult:
+        ctx = Context(request_context=request, mcp_server=server)  # type: ignore[call-arg]
+        done = await handler(ctx, params.ref, params.argument, params.context)
+        return CompleteResult(completion=done or Completion(values=[]))
+
+    lowlevel(server).add_request_handler("completion/complete", CompleteRequestParams, complete)
+
+
+def on_set_level(server: MCPServer, handler: Callable[[Any, LoggingLevel], Awaitable[None]]) -> None:
+    """`handler(session, level)` answers `logging/setLevel` (a legacy-era request)."""
+    low = lowlevel(server)
+    if not SDK2:
+        low.set_logging_level()(lambda level: handler(low.request_context.session, level))
+        return
+    from mcp.types import EmptyResult, SetLevelRequestParams
+
+    async def set_level(request: Any, params: SetLevelRequestParams) -> EmptyResult:
+        await handler(request.session, params.level)
+        return EmptyResult()
+
+    low.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
+
+
+def context_args(context: Any) -> tuple[Any, ...]:
+    """The `context` 2.x passes to `call_tool`/`read_resource`, handed on to the SDK's own (1.x passes none)."""
+    return () if context is None else (context,)
+
+
+def http_app(server: MCPServer, security: TransportSecuritySettings) -> Any:
+    """The server's streamable HTTP ASGI app, checking Host and Origin as `security` says."""
+    if SDK2:
+        return server.streamable_http_app(transport_security=security)  # type: ignore[call-arg]
+    server.settings.transport_security = security
+    return server.streamable_http_app()
+
+
+@asynccontextmanager
+async def http_streams(url: str, headers: dict[str, str] | None = None) -> AsyncIterator[tuple[Any, Any]]:
+    """A streamable HTTP client transport's read and write streams: 30 s to connect, write and send,
+    5 minutes for a reply (a slow tool call) or between a stream's events, on both lines."""
+    if not SDK2:
+        from mcp.client.streamable_http import streamablehttp_client
+
+        async with streamablehttp_client(url, headers=headers, timeout=30, sse_read_timeout=300) as (read, write, _):
+            yield read, write
+        return
+    import httpx2  # type: ignore[import-not-found]
+    from mcp.client.streamable_http import streamable_http_client  # type: ignore[attr-defined]
+
+    timeout = httpx2.Timeout(30, read=300)
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=timeout) as client,
+        streamable_http_client(url, http_client=client) as (read, write),
+    ):
+        yield read, write
+
 
 def compile_server_schemas_once() -> None:
-    """The low-level server validates tool output with `jsonschema.validate` and catches
+    """The 1.x low-level server validates tool output with `jsonschema.validate` and catches
     `jsonschema.ValidationError`: the same two names from `core.schemas`, validation unchanged."""
-    _lowlevel.jsonschema = schemas  # type: ignore[assignment]
+    if not SDK2:
+        _lowlevel.jsonschema = schemas  # type: ignore[assignment]
 
 
-def resource_template(server: FastMCP, uri_template: str) -> ResourceTemplate | None:
+def resource_template(server: MCPServer, uri_template: str) -> ResourceTemplate | None:
     """The server's resource template registered under `uri_template`, if any."""
     return server._resource_manager._templates.get(uri_template)
 
 
 class ValidatingSession(ClientSession):
     """The SDK's client session, with tool results checked against their output schema through
-    `core.schemas` (each schema compiled once) instead of `jsonschema.validate` per call."""
+    `core.schemas` (each schema compiled once) instead of `jsonschema.validate` per call (1.x; 2.x
+    compiles each schema once itself)."""
 
     async def _validate_tool_result(self, name: str, result: CallToolResult) -> None:
         if name not in self._tool_output_schemas:

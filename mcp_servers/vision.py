@@ -8,13 +8,16 @@ Run: `python -m mcp_servers.vision` (stdio) or `python -m mcp_servers.vision --h
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import anyio.to_thread
 from pydantic import Field
 
+from core.errors import SparkAgentsError
 from mcp_servers.base import SparkMCP
 from mcp_servers.common import READS, serve
+from mcp_servers.sdk import ToolError
 from vision import (
     Description,
     ImageInfo,
@@ -38,8 +41,19 @@ mcp = SparkMCP(
     ),
 )
 
+T = TypeVar("T")
+
 PathArg = Annotated[str | None, Field(description="path of an image file on this machine")]
 Base64Arg = Annotated[str | None, Field(description="the image bytes, base64-encoded (a data: URL is accepted)")]
+
+
+async def _run(fn: Callable[[], T]) -> T:
+    """Library code off the event loop; its errors reach the client as one-line tool errors (SDK 2.x shows
+    only "Error executing tool" for any other exception)."""
+    try:
+        return await anyio.to_thread.run_sync(fn)
+    except SparkAgentsError as e:
+        raise ToolError(str(e)) from e
 
 
 class TextResult(OcrResult):
@@ -68,7 +82,7 @@ async def describe_image(
         images += [load_image(p, settings) for p in more_paths or []]
         return describe_images(images, question, settings)
 
-    return await anyio.to_thread.run_sync(run)
+    return await _run(run)
 
 
 @mcp.tool(annotations=READS)
@@ -84,7 +98,7 @@ async def extract_text(path: PathArg = None, image_base64: Base64Arg = None) -> 
         result = ocr_image(normalize(img), settings)
         return TextResult(**result.model_dump(), source=img.source, notes=img.notes)
 
-    return await anyio.to_thread.run_sync(run)
+    return await _run(run)
 
 
 @mcp.tool(annotations=READS)
@@ -101,7 +115,7 @@ async def image_info(
     def run() -> ImageInfo:
         return read_image_info(load_any(path, image_base64, VisionSettings()), include_gps)
 
-    return await anyio.to_thread.run_sync(run)
+    return await _run(run)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ import asyncio
 import importlib
 
 import pytest
-from mcp.shared.memory import create_connected_server_and_client_session
 from mcp.types import TextContent
+
+from mcp_servers.sdk import field
+from tests.support.mcp_client import memory_session
 
 SERVERS = ["gateway", "rag", "kg", "code", "vision"]
 
@@ -18,13 +20,13 @@ def test_every_tool_is_annotated_and_structured(server: str) -> None:
     module = importlib.import_module(f"mcp_servers.{server}")
 
     async def scenario() -> None:
-        async with create_connected_server_and_client_session(module.mcp._mcp_server) as session:
+        async with memory_session(module.mcp) as session:
             tools = (await session.list_tools()).tools
             assert tools
             for t in tools:
-                assert t.annotations is not None and t.annotations.readOnlyHint is not None, t.name
-                assert t.annotations.openWorldHint is False, t.name
-                assert t.outputSchema and t.outputSchema.get("properties"), t.name
+                assert t.annotations is not None and field(t.annotations, "readOnlyHint") is not None, t.name
+                assert field(t.annotations, "openWorldHint") is False, t.name
+                assert field(t, "outputSchema") and field(t, "outputSchema").get("properties"), t.name
 
     asyncio.run(scenario())
 
@@ -33,7 +35,7 @@ def test_explain_error_prompt_through_the_code_server() -> None:
     from mcp_servers.code import mcp
 
     async def scenario() -> None:
-        async with create_connected_server_and_client_session(mcp._mcp_server) as session:
+        async with memory_session(mcp) as session:
             prompts = {p.name: p for p in (await session.list_prompts()).prompts}
             args = {a.name: a.required for a in prompts["explain_error"].arguments or []}
             assert args == {"error": True, "code": False, "language": False}

@@ -1,30 +1,43 @@
-"""mcp_servers/sdk.py, the one module that touches the MCP SDK's internals: what it relies on is pinned here,
-so a new SDK that moves any of it fails these tests instead of silently skipping the compiled validation."""
+"""mcp_servers/sdk.py, the one module that touches what differs between the MCP SDK's lines and its internals:
+what it relies on is pinned here, so a new SDK that moves any of it fails these tests instead of silently
+skipping the compiled validation, the product's version or the completions."""
 
 from __future__ import annotations
 
 import inspect
 
 import anyio
-import mcp.server.lowlevel.server as lowlevel
 import pytest
 from mcp import ClientSession
 from mcp.client.session import ClientSession as SdkClientSession
-from mcp.server.fastmcp import FastMCP
-from mcp.shared.memory import create_client_server_memory_streams
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, Tool, ToolAnnotations
 from pydantic import BaseModel
 
 from core import schemas
-from mcp_servers.sdk import ValidatingSession, compile_server_schemas_once, resource_template
+from mcp_servers.base import SparkMCP
+from mcp_servers.sdk import (
+    SDK2,
+    MCPError,
+    MCPServer,
+    ValidatingSession,
+    compile_server_schemas_once,
+    field,
+    input_schema,
+    lowlevel,
+    mcp_error,
+    resource_template,
+)
+from tests.support.mcp_client import memory_session
+
+ONLY_1X = pytest.mark.skipif(SDK2, reason="SDK 1.x internals: 2.x compiles each output schema once itself")
 
 
 class Out(BaseModel):
     n: int
 
 
-def toy_server(bad: bool = False) -> FastMCP:
-    server = FastMCP("toy")
+def toy_server(bad: bool = False) -> MCPServer:
+    server = MCPServer("toy")
 
     @server.tool()
     def count() -> Out:
@@ -43,38 +56,62 @@ def toy_server(bad: bool = False) -> FastMCP:
     return server
 
 
-def test_what_the_adapter_relies_on_is_still_there() -> None:
+def test_what_both_lines_share_through_the_adapter() -> None:
+    # FastMCP's (MCPServer's) resource templates, by URI template
+    template = resource_template(toy_server(), "toy://items/{item}")
+    assert template is not None and template.uri_template == "toy://items/{item}"
+    assert resource_template(toy_server(), "toy://nothing/{x}") is None
+    # fields by their wire names, whatever the line calls them
+    schema = {"type": "object", "required": ["q"]}
+    tool = Tool(name="t", inputSchema=schema, annotations=ToolAnnotations(readOnlyHint=True))
+    assert input_schema(tool)["required"] == ["q"] and field(tool.annotations, "readOnlyHint") is True
+    assert field(CallToolResult(content=[], structuredContent={"n": 1}, isError=True), "structuredContent") == {"n": 1}
+    # a protocol error from code, message and data
+    error = mcp_error(-32002, "gone", {"uri": "x://y"})
+    assert isinstance(error, MCPError) and (error.error.code, error.error.message, error.error.data) == (
+        -32002,
+        "gone",
+        {"uri": "x://y"},
+    )
+    # the low-level server, named and versioned as the product
+    server = SparkMCP("toy")
+    assert lowlevel(server).name == "spark-agents-toy" and lowlevel(server).version
+
+
+@ONLY_1X
+def test_what_the_adapter_relies_on_in_1x_is_still_there() -> None:
+    import mcp.server.lowlevel.server as lowlevel_module
+
     # the low-level server validates tool output through a module it names `jsonschema`
-    assert "jsonschema.validate(" in inspect.getsource(lowlevel.Server)
+    assert "jsonschema.validate(" in inspect.getsource(lowlevel_module.Server)
     compile_server_schemas_once()
-    assert lowlevel.jsonschema is schemas
+    assert lowlevel_module.jsonschema is schemas
     # the client session's hook and its schema cache
     hook = SdkClientSession._validate_tool_result
     assert inspect.iscoroutinefunction(hook) and list(inspect.signature(hook).parameters) == ["self", "name", "result"]
     assert "_tool_output_schemas" in inspect.getsource(SdkClientSession.__init__)
     assert issubclass(ValidatingSession, ClientSession)
-    # FastMCP's resource templates, by URI template
-    template = resource_template(toy_server(), "toy://items/{item}")
-    assert template is not None and template.uri_template == "toy://items/{item}"
-    assert resource_template(toy_server(), "toy://nothing/{x}") is None
 
 
-async def _call(server: FastMCP) -> CallToolResult:
-    low = server._mcp_server
-    options = low.create_initialization_options()
-    async with (
-        create_client_server_memory_streams() as (client_streams, server_streams),
-        anyio.create_task_group() as tg,
-    ):
-        tg.start_soon(lambda: low.run(server_streams[0], server_streams[1], options, raise_exceptions=True))
-        try:
-            async with ValidatingSession(*client_streams) as session:
-                await session.initialize()
-                return await session.call_tool("count", {})
-        finally:
-            tg.cancel_scope.cancel()
+@pytest.mark.skipif(not SDK2, reason="SDK 2.x: what replaces the 1.x hooks")
+def test_what_the_adapter_relies_on_in_2x_is_still_there() -> None:
+    # the client compiles each output schema once (a validator cache): nothing of ours to add
+    assert inspect.iscoroutinefunction(SdkClientSession.validate_tool_result)  # type: ignore[attr-defined]
+    assert hasattr(SdkClientSession, "_output_schema_validator")
+    # completions and logging/setLevel are registered on the low-level server
+    assert list(inspect.signature(lowlevel(toy_server()).add_request_handler).parameters)[:3] == [
+        "method",
+        "params_type",
+        "handler",
+    ]
 
 
+async def _call(server: MCPServer) -> CallToolResult:
+    async with memory_session(server) as session:
+        return await session.call_tool("count", {})
+
+
+@ONLY_1X
 @pytest.mark.anyio
 async def test_output_is_checked_with_compiled_schemas_on_both_sides() -> None:
     compile_server_schemas_once()

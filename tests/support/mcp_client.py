@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import anyio
 import httpx
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.shared.memory import create_client_server_memory_streams
 
 from core.daemon import free_port
+from mcp_servers.sdk import MCPServer, http_streams, lowlevel
 from tests.support.processes import serving_process
 
 
@@ -27,6 +29,20 @@ async def stdio_session(module: str, env: dict[str, str] | None = None, **option
         yield session
 
 
+@asynccontextmanager
+async def memory_session(server: MCPServer, **options: Any) -> AsyncIterator[ClientSession]:
+    """A client session with `server` in this process (memory streams, the legacy `initialize` handshake)."""
+    low = lowlevel(server)
+    async with create_client_server_memory_streams() as (client, served), anyio.create_task_group() as tg:
+        tg.start_soon(lambda: low.run(served[0], served[1], low.create_initialization_options()))
+        try:
+            async with ClientSession(client[0], client[1], **options) as session:
+                await session.initialize()
+                yield session
+        finally:
+            tg.cancel_scope.cancel()
+
+
 @contextmanager
 def http_server(module: str, env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[str]:
     """Start `python -m <module> --http` on a free loopback port; yield its MCP URL."""
@@ -38,7 +54,7 @@ def http_server(module: str, env: dict[str, str] | None = None, timeout: float =
 
 @asynccontextmanager
 async def http_session(url: str) -> AsyncIterator[ClientSession]:
-    async with streamablehttp_client(url) as (read, write, _), ClientSession(read, write) as session:
+    async with http_streams(url) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         yield session
 
