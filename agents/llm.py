@@ -239,16 +239,7 @@ async def chat_once(
             if text := _text(delta, "reasoning_content"):
                 reasoning.append(text)
             for tc in delta.get("tool_calls") or []:
-                if not isinstance(tc, dict):
-                    raise ValueError("a tool call in the stream is not a JSON object")
-                slot = calls.setdefault(int(tc.get("index") or 0), {"id": "", "name": "", "arguments": ""})
-                slot["id"] = str(tc.get("id") or slot["id"])
-                function = tc.get("function") or {}
-                name = _text(function, "name")
-                # OpenAI sends the name once; llama-cpp-python repeats it in every chunk.
-                if name and name != slot["name"]:
-                    slot["name"] += name
-                slot["arguments"] += _text(function, "arguments")
+                _add_call_delta(calls, tc)
             finished = finished or choice.get("finish_reason") is not None
     except Exception as e:  # noqa: BLE001 - re-raised as a project error
         raise translate(ep, e) from e
@@ -256,6 +247,29 @@ async def chat_once(
         if not content and not calls:
             raise ModelServerError(ep.role, ep.base_url, "the answer was not an OpenAI-compatible stream")
         raise ModelServerUnavailable(ep.role, ep.base_url, "the stream ended before the answer was complete")
+    valid, invalid = _tool_calls(calls)
+    extra_kwargs = {"reasoning_content": "".join(reasoning)} if reasoning else {}
+    return AIMessage(
+        content="".join(content), tool_calls=valid, invalid_tool_calls=invalid, additional_kwargs=extra_kwargs
+    )
+
+
+def _add_call_delta(calls: dict[int, dict[str, str]], tc: Any) -> None:
+    """One streamed piece of a tool call, added to the call it continues."""
+    if not isinstance(tc, dict):
+        raise ValueError("a tool call in the stream is not a JSON object")
+    slot = calls.setdefault(int(tc.get("index") or 0), {"id": "", "name": "", "arguments": ""})
+    slot["id"] = str(tc.get("id") or slot["id"])
+    function = tc.get("function") or {}
+    name = _text(function, "name")
+    # OpenAI sends the name once; llama-cpp-python repeats it in every chunk.
+    if name and name != slot["name"]:
+        slot["name"] += name
+    slot["arguments"] += _text(function, "arguments")
+
+
+def _tool_calls(calls: dict[int, dict[str, str]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The streamed tool calls: those whose arguments are a JSON object, and the others with their parse error."""
     valid, invalid = [], []
     for i, slot in sorted(calls.items()):
         call_id = slot["id"] or f"call_{i}"
@@ -265,16 +279,14 @@ async def chat_once(
                 raise ValueError("arguments must be a JSON object")
             valid.append({"id": call_id, "name": slot["name"], "args": args, "type": "tool_call"})
         except ValueError as e:
+            error = f"arguments are not valid JSON ({e})"
             invalid.append(
                 {
                     "id": call_id,
                     "name": slot["name"],
                     "args": slot["arguments"],
-                    "error": f"arguments are not valid JSON ({e})",
+                    "error": error,
                     "type": "invalid_tool_call",
                 }
             )
-    extra_kwargs = {"reasoning_content": "".join(reasoning)} if reasoning else {}
-    return AIMessage(
-        content="".join(content), tool_calls=valid, invalid_tool_calls=invalid, additional_kwargs=extra_kwargs
-    )
+    return valid, invalid
