@@ -9,21 +9,23 @@ random and shown to the user alone, so a document, a tool result or an earlier t
 from __future__ import annotations
 
 import secrets
-from typing import Any, Literal
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
+from langgraph.types import Command, interrupt
 from mcp.types import Tool
 
-from core.wire import ApprovalAnswer
+from agents.capabilities import CAPABILITIES
+from agents.settings import Rule
+from core.wire import ApprovalAnswer, ApprovalRequest
 from mcp_servers.sdk import field
 
-Rule = Literal["ask", "thread", "always"]
-# `ask`: before every call; `thread`: once per thread (an approval covers the rest of it); `always`: never.
-DEFAULT_RULES: dict[str, Rule] = {
-    "delete_source": "ask",
-    "ingest_documents": "ask",
-    "run_python": "ask",
-    "run_tests": "ask",
-}
+
+def default_rules() -> dict[str, Rule]:
+    """The rules the capabilities declare for their tools (`approvals`): `ask` before every call, `thread`
+    once per thread (an approval covers the rest of it), `always` never."""
+    return {tool: rule for c in CAPABILITIES.values() for tool, rule in c.approvals.items()}
 
 
 def answer_of(raw: dict[str, Any] | None, waiting: str) -> ApprovalAnswer | None:
@@ -45,7 +47,7 @@ def new_id() -> str:
 
 def rule_for(tool: Tool, rules: dict[str, Rule]) -> Rule:
     """The settings' rule for a tool; unlisted tools ask when their server marks them destructive."""
-    merged = {**DEFAULT_RULES, **rules}
+    merged = {**default_rules(), **rules}
     if tool.name in merged:
         return merged[tool.name]
     destructive = tool.annotations is not None and field(tool.annotations, "destructiveHint") is True
@@ -59,3 +61,50 @@ def needs_approval(tool: Tool, rules: dict[str, Rule], allowed_in_thread: set[st
 def covers_thread(tool: Tool, rules: dict[str, Rule], answer: ApprovalAnswer) -> bool:
     """Whether an approval also allows the tool for the rest of the thread."""
     return answer.approved and (answer.scope == "thread" or rule_for(tool, rules) == "thread")
+
+
+DECLINED = "The user declined this call; do not try it again. Answer without it."
+
+
+class Verdict(StrEnum):
+    RUN = "run"  # no approval needed, or the user approved
+    ASK = "ask"  # pause the turn and ask the user
+    DECLINED = "declined"  # the user said no (or wrote a new message instead of answering)
+
+
+@dataclass
+class Gate:
+    """The approvals of one specialist visit: the settings' rules, the tools the user allowed for the rest
+    of the thread, and the answer the visit resumed with (it counts for one call, the one that asked)."""
+
+    rules: dict[str, Rule]
+    allowed: set[str]
+    answer: ApprovalAnswer | None = None
+    superseded: bool = False  # a call was skipped because the user wrote a new message
+
+    def verdict(self, tool: Tool) -> Verdict:
+        if not needs_approval(tool, self.rules, self.allowed):
+            return Verdict.RUN
+        if self.answer is None:
+            return Verdict.ASK
+        answer, self.answer = self.answer, None
+        if covers_thread(tool, self.rules, answer):
+            self.allowed.add(tool.name)
+        if answer.approved:
+            return Verdict.RUN
+        self.superseded = answer.superseded
+        return Verdict.DECLINED
+
+
+def pause(request: ApprovalRequest, saved_visit: dict[str, Any]) -> Command:
+    """Stop the visit before the call: its scratch is kept in the thread's state until the answer comes."""
+    update = {"scratch": saved_visit, "pending_approval": request.model_dump(), "approval": None}
+    return Command(goto="approve", update=update)
+
+
+async def approve(state: dict[str, Any]) -> Command:
+    """The graph's pause: the interrupt carries the request to the front end; on resume, the user's answer
+    goes back to the specialist that asked (which runs on from its scratch)."""
+    request = state["pending_approval"] or {}
+    answer = interrupt(request)
+    return Command(goto=request["agent"], update={"approval": answer, "pending_approval": None})

@@ -4,7 +4,7 @@ A small model filling a forced tool call invents plausible ids (a source id that
 named "my_graph", an entity the user never mentioned), and the tool's "not found" error then became the
 turn's whole answer. A small model's id-like argument is kept only when its value appears in what the
 user wrote, in an earlier answer, or in a tool result of this turn; what the user chose in a front end
-(selected sources, attached images) is fixed by `policy.fix_arguments` and always kept. A large model's
+(selected sources, attached images) is fixed by `policy.fixed_arguments` and always kept. A large model's
 ids are tried as given (it resolves "the warranty document" to an id it looked up). Any model's call that
 fails on an id is retried once without the ids it chose.
 """
@@ -17,6 +17,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, SystemMessage, ToolMessage
 
+from agents.capabilities import CAPABILITIES
 from agents.mcp_pool import ToolOutcome
 
 ID_PARAMS = (
@@ -39,12 +40,6 @@ DEPENDENT = ("mode",)
 REQUEST_PARAMS = ("query", "question", "task")
 FILL_WHEN_EMPTY: tuple[str, ...] = ()
 
-HINTS = {
-    "rag": "`spark-agents sources list` shows what is ingested; select sources in the UI or name one by its id.",
-    "kg": "`spark-agents graph stats` shows the graph's entities; name one as it is written there.",
-    "coding": "Rephrase the request with the code or the error included in your message.",
-    "vision": "Attach the image to your message (the UI's image picker, or `ask --image PATH`).",
-}
 SMALL_MODEL_HINT = (
     "The local profile's tiny model often fills tool arguments badly: for requests like this, point the "
     "roles at a larger model (`SPARK_AGENTS_SUPERVISOR_URL`, README “Profiles and models”)."
@@ -140,7 +135,8 @@ def retry_note(retry: Grounded, tool: str, failed: ToolOutcome) -> str:
 
 def failure_answer(agent: str, tool: str, outcome: ToolOutcome, small: bool) -> str:
     """What a user reads when a tool failed and no answer came of it: what failed, and what to do."""
-    parts = [f"I could not complete this with {tool}: {first_line(tool, outcome)}", HINTS.get(agent, "")]
+    hint = CAPABILITIES[agent].failure_hint if agent in CAPABILITIES else ""
+    parts = [f"I could not complete this with {tool}: {first_line(tool, outcome)}", hint]
     if small:
         parts.append(SMALL_MODEL_HINT)
     return "\n\n".join(p for p in parts if p)

@@ -3,7 +3,7 @@
 SmolLM2-135M calls a tool only when one is forced, and it fills arguments badly (`{"task":
 "python_function-702918365"}`), so forcing the capability's primary tool made "Run print(6 * 7)" generate
 unrelated code and "Delete the source <id>" search. Here the forced tool is chosen by the request's
-intent — a tool named in it, else the tool whose examples (agents/capabilities.py `tool_examples`) an
+intent — a tool named in it, else the tool whose examples (agents/capabilities/ `tool_examples`) an
 embedding of the request is closest to, the same way the agent router works — and the arguments the
 user's own words determine (the code to run, the source id to delete) replace what the model wrote.
 """

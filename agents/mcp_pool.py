@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any, Protocol, TypeVar
 
@@ -58,8 +58,9 @@ class ToolOutcome(BaseModel):
 class _Connection:
     """One live session, held open by its own task until `close()`."""
 
-    def __init__(self, server: str, url: str | None, token: str | None = None) -> None:
+    def __init__(self, server: str, url: str | None, token: str | None = None, module: str = "") -> None:
         self.server, self.url, self.token = server, url, token
+        self.module = module or f"mcp_servers.{server}"
         self.session: ClientSession | None = None
         self.tools: list[Tool] = []
         self._ready = asyncio.Event()
@@ -75,7 +76,7 @@ class _Connection:
                     read, write = await stack.enter_async_context(http_streams(self.url, headers=headers))
                 else:
                     params = StdioServerParameters(
-                        command=sys.executable, args=["-m", f"mcp_servers.{self.server}"], env=dict(os.environ)
+                        command=sys.executable, args=["-m", self.module], env=dict(os.environ)
                     )
                     log_dir = ServingSettings().log_dir
                     log_dir.mkdir(parents=True, exist_ok=True)
@@ -126,7 +127,8 @@ Prepare = Callable[["MCPPool", str, str, dict[str, Any]], Awaitable[dict[str, An
 
 
 class MCPPool:
-    """Sessions to the `rag`, `kg`, `code` and `vision` servers (stdio subprocesses, or HTTP URLs)."""
+    """Sessions to the capabilities' servers (stdio subprocesses, or HTTP URLs). `modules`: the module each
+    server runs over stdio, when it is not `mcp_servers.<server>` (a capability registered from elsewhere)."""
 
     def __init__(
         self,
@@ -134,9 +136,11 @@ class MCPPool:
         start_timeout: float = 60,
         call_timeout: float = 300,
         prepare: Prepare | None = None,
+        modules: Mapping[str, str] | None = None,
     ):
         self.settings = settings or AgentSettings()
         self.prepare = prepare
+        self.modules = dict(modules or {})
         self.start_timeout, self.call_timeout = start_timeout, call_timeout
         self._conns: dict[str, _Connection] = {}
         self._lock = asyncio.Lock()
@@ -148,7 +152,8 @@ class MCPPool:
             if conn is None or not conn.alive:
                 if conn is not None:
                     await conn.close()
-                conn = _Connection(server, self.settings.server_url(server), self.settings.mcp_token)
+                url, module = self.settings.server_url(server), self.modules.get(server, "")
+                conn = _Connection(server, url, self.settings.mcp_token, module)
                 self._conns[server] = conn
                 self.starts[server] = self.starts.get(server, 0) + 1
         try:

@@ -10,8 +10,10 @@ from typing import Any
 
 from mcp.types import Tool
 
-from agents.capabilities import CAPABILITIES
+from agents.capabilities import Capability
 from mcp_servers.sdk import input_schema
+from serving.registry import endpoint
+from serving.settings import ServingSettings
 
 IMAGE_PARAMS = ("path", "image_path", "image", "paths", "image_paths", "images")
 
@@ -28,10 +30,12 @@ def own_request(user_text: str) -> str:
     return user_text
 
 
-def primary_tool(agent: str, tools: list[Tool], vision_available: bool) -> str | None:
+def primary_tool(capability: Capability, tools: list[Tool], serving: ServingSettings) -> str | None:
+    """The tool a small model's first step is forced to: the capability's primary tool, or its fallback
+    when the model that the primary tool needs is not configured (OCR without a vision model)."""
     names = {t.name for t in tools}
-    cap = CAPABILITIES[agent]
-    name = cap.fallback_tool if (cap.fallback_tool and not vision_available) else cap.primary_tool
+    missing = capability.needs is not None and not endpoint(capability.needs, serving).configured
+    name = capability.fallback_tool if (capability.fallback_tool and missing) else capability.primary_tool
     return name if name in names else None
 
 
@@ -59,10 +63,3 @@ def fixed_arguments(tool: Tool, sources: list[str] | None, attachments: list[str
                 fixed[name] = list(attachments) if many else attachments[0]
                 break
     return fixed
-
-
-def fix_arguments(
-    tool: Tool, args: dict[str, Any], sources: list[str] | None, attachments: list[str]
-) -> dict[str, Any]:
-    """The user's selected sources and attached images override what the model wrote."""
-    return {**args, **fixed_arguments(tool, sources, attachments)}

@@ -15,7 +15,7 @@ class Reason(StrEnum):
     REQUESTED = "requested"  # the user chose the agent (`--agent`, the UI's picker, the API's model name)
     ATTACHMENT = "attachment"  # an image came with the message
     ROUTER = "router"  # the embedding router's choice
-    DOCUMENTS = "documents"  # the probe search found the question's terms in the user's documents
+    PROBE = "probe"  # a capability's probe found the question covered (a search of the user's documents)
     MODEL = "model"  # the supervisor model chose (a JSON choice, or a handoff tool)
 
 

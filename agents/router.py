@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel
 
+from agents.capabilities import CAPABILITIES
 from agents.capabilities import routes as capability_routes
-from rag.terms import present, question_terms
 from serving.embeddings import Embedder, get_embedder
 
 log = logging.getLogger(__name__)
@@ -78,8 +77,9 @@ class SemanticRouter:
             per_route.setdefault(label, []).append(float(sim))
         scores = {label: float(np.mean(sorted(s)[-self.top_k :])) for label, s in per_route.items()}
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-        if ranked[0][0] == "vision" and not names_an_image(text):
-            ranked = ranked[1:]  # attachments go to vision before the router: this message has no image
+        best_cap = CAPABILITIES.get(ranked[0][0])
+        if best_cap and best_cap.takes_images and not names_an_image(text, best_cap.medium):
+            ranked = ranked[1:]  # attachments go to it before the router: this message has no image
         (best, score), (_, second) = ranked[0], ranked[1]
         return RouteDecision(agent=best, score=score, margin=score - second, scores=scores)
 
@@ -91,47 +91,34 @@ def _normalize(m: np.ndarray) -> np.ndarray:
 # Documents first: a factual question the user's documents cover goes to the documents agent whatever the
 # examples say ("Which quantization is native to Blackwell tensor cores?" is a coding question to an
 # embedding of examples, and a documents question to a user who ingested a spec) — unless the message
-# names another agent's medium ("…in the graph", "…in this photo").
+# names another agent's medium ("…in the graph", "…in this photo"). A capability with a `probe` checks.
 QUESTION_START = re.compile(
     r"^\s*(what|which|who|whom|whose|when|where|why|how|is|are|was|were|does|do|did|can|could|should|"
     r"would|will|has|have|had)\b",
     re.I,
 )
 CODE_HINTS = re.compile(r"```|\bdef |\bclass |\bimport |Traceback|[{};]\s*$|\w\(.*\)\s*$", re.M)
-MEDIUM = {
-    "kg": re.compile(r"\b(graph|entit(y|ies)|relations?|relationships?|nodes?|edges?|triples?)\b", re.I),
-    "vision": re.compile(r"\b(image|photo|picture|screenshot|diagram|scan(ned)?|pic)s?\b", re.I),
-}
 IMAGE_FILE = re.compile(r"\.(png|jpe?g|gif|webp|bmp|tiff?)\b", re.I)
 POINTS_AT = re.compile(r"\b(this|these|attached|above|here)\b", re.I)  # "this floor plan", "the meme here"
-MIN_TERMS, MIN_COVERAGE = 2, 0.6
-EVIDENCE_HITS = 3  # chunks searched for the question's words
 
 
-def may_prefer_documents(agent: str, text: str) -> bool:
-    """Worth a search of the documents before taking the router's choice (see `documents_cover`)."""
-    medium = MEDIUM.get(agent)
-    return agent != "rag" and is_factual_question(text) and not (medium and medium.search(text))
+def names_medium(agent: str, text: str) -> bool:
+    """The message names the medium of `agent`'s capability ("…in the graph", "…in this photo")."""
+    cap = CAPABILITIES.get(agent)
+    return bool(cap and cap.medium and re.search(cap.medium, text, re.I))
 
 
-def names_an_image(text: str) -> bool:
-    """The message could be about an image: it names one, a file of one, or points at something shown."""
-    return any(p.search(text) for p in (MEDIUM["vision"], IMAGE_FILE, POINTS_AT))
+def may_probe(chosen: str, prober: str, text: str) -> bool:
+    """Worth `prober`'s probe (a search of the documents) before taking the router's choice."""
+    return chosen != prober and is_factual_question(text) and not names_medium(chosen, text)
+
+
+def names_an_image(text: str, medium: str = "") -> bool:
+    """The message could be about an image: it names one (`medium`), a file of one, or points at something shown."""
+    return bool(medium and re.search(medium, text, re.I)) or any(p.search(text) for p in (IMAGE_FILE, POINTS_AT))
 
 
 def is_factual_question(text: str) -> bool:
     """A question asking for facts, not code to write or a program to fix."""
     text = text.strip()
     return bool(text) and (text.endswith("?") or bool(QUESTION_START.match(text))) and not CODE_HINTS.search(text)
-
-
-def documents_cover(text: str, passages: Sequence[str], titles: Sequence[str] = ()) -> list[str]:
-    """The question's terms the passages contain, when they are enough of them and not only the words of the
-    documents' titles (a question about "the DGX Spark" is not answered by a title that names it); else []."""
-    terms = question_terms(text)
-    evidence = " ".join(passages).casefold()
-    found = [t for t in terms if present(t, evidence)]
-    topic = " ".join(titles).casefold()
-    beyond_titles = [t for t in found if not present(t, topic)]
-    enough = len(found) >= MIN_TERMS and len(found) >= MIN_COVERAGE * len(terms)
-    return found if enough and beyond_titles else []

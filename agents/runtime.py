@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
-from agents.capabilities import SPECIALISTS
+from agents.capabilities import CAPABILITIES, server_modules
 from agents.fit import check_fits
 from agents.graph import Deps, build_graph
 from agents.mcp_pool import MCPPool
@@ -77,7 +77,7 @@ class Runtime:
         return self
 
     async def _setup(self) -> None:
-        self.pool = MCPPool(self.settings, prepare=with_source_chunks)
+        self.pool = MCPPool(self.settings, prepare=with_source_chunks, modules=server_modules())
         if self.settings.checkpoint_url and self.settings.checkpoint_url.startswith("postgres"):
             try:
                 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -129,8 +129,8 @@ class Runtime:
                 raise SparkAgentsError("The message is empty.")
             supervisor = endpoint(Role.SUPERVISOR, self.serving)  # a message too long for it: say so, call nothing
             await asyncio.to_thread(check_fits, message, supervisor, self.serving, self.settings.max_tokens)
-            if agent is not None and agent not in SPECIALISTS:
-                raise SparkAgentsError(f"Unknown agent {agent!r}; choose one of: {', '.join(SPECIALISTS)}.")
+            if agent is not None and agent not in CAPABILITIES:
+                raise SparkAgentsError(f"Unknown agent {agent!r}; choose one of: {', '.join(CAPABILITIES)}.")
             images = [str(Path(a).expanduser().resolve()) for a in request.attachments]
             missing = [a for a in images if not Path(a).is_file()]
             if missing:
@@ -148,6 +148,7 @@ class Runtime:
                 "hops": 0,
                 "citations": [],
                 "route": None,
+                "handover": None,
                 "scratch": None,
                 "pending_approval": None,
                 "approval": None,

@@ -7,10 +7,10 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agents.approval import Rule
 from serving.settings import ServingSettings
 
 Routing = Literal["auto", "router", "llm"]
+Rule = Literal["ask", "thread", "always"]  # a tool's approval rule (agents/approval.py)
 Durability = Literal["sync", "async", "exit"]
 
 

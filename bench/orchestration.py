@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import agents.graph
+import agents.llm
 import agents.runtime
 from agents.runtime import BlockingRuntime, Runtime, get_runtime, reset_runtime
 from core.wire import TurnRequest
@@ -39,7 +39,7 @@ from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
 TURNS = 20
 LATENCY = 0.2
-CHAT, ENSURE_ENDPOINT = agents.graph.chat, agents.runtime.ensure_endpoint
+CHAT, ENSURE_ENDPOINT = agents.llm.chat, agents.runtime.ensure_endpoint
 PARTS = ("router", "model client", "MCP round trip", "checkpoint writes", "thread records", "endpoint check")
 
 
@@ -107,12 +107,12 @@ def instrument(runtime: Runtime, model_time: Callable[[], float], profile: Profi
             CALLS[0] += 1
             profile.add("model client", (time.perf_counter() - start) - (model_time() - busy0))
 
-    agents.graph.chat = chat  # type: ignore[assignment]
+    agents.llm.chat = chat  # type: ignore[assignment]
     agents.runtime.ensure_endpoint = profile.timed("endpoint check", ENSURE_ENDPOINT)  # type: ignore[assignment]
 
 
 def uninstrument() -> None:
-    agents.graph.chat = CHAT  # type: ignore[assignment]
+    agents.llm.chat = CHAT  # type: ignore[assignment]
     agents.runtime.ensure_endpoint = ENSURE_ENDPOINT  # type: ignore[assignment]
 
 

@@ -22,10 +22,11 @@ from pathlib import Path
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agents import prompts
-from agents.graph import ROUTE_SCHEMA
+from agents.capabilities.rag import EVIDENCE_HITS, documents_cover
 from agents.llm import chat
-from agents.router import EVIDENCE_HITS, SemanticRouter, documents_cover, may_prefer_documents
+from agents.router import SemanticRouter, may_probe
 from agents.settings import AgentSettings
+from agents.supervisor import route_schema
 from rag.library import Library
 from rag.settings import RagSettings
 from serving.client import json_schema_format
@@ -45,8 +46,8 @@ async def llm_route(text: str) -> str:
     ep = ensure_endpoint(Role.SUPERVISOR)
     ai = await chat(
         ep,
-        [SystemMessage(prompts.ROUTE_JSON), HumanMessage(text)],
-        response_format=json_schema_format(ep, "route", ROUTE_SCHEMA),
+        [SystemMessage(prompts.route_json()), HumanMessage(text)],
+        response_format=json_schema_format(ep, "route", route_schema()),
         max_tokens=32,
     )
     try:
@@ -121,7 +122,7 @@ def with_documents(router: SemanticRouter) -> None:
 
         def documents_first(text: str) -> str:
             agent = router.route(text).agent
-            if may_prefer_documents(agent, text):
+            if may_probe(agent, "rag", text):
                 hits = lib.search(text, k=EVIDENCE_HITS)
                 if documents_cover(text, [h.text for h in hits], [h.title for h in hits]):
                     return "rag"

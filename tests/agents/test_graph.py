@@ -432,3 +432,38 @@ def test_the_documents_agent_adds_the_graphs_facts_about_what_its_hits_name(
     assert "warranty period of three years" in passages and "Spark Widget made by Acme Corp." in graph
     assert final.citations[0]["path"].endswith("warranty.md")
     assert any(c["citation"].startswith("knowledge graph") and "Acme" in c["snippet"] for c in final.citations)
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_a_documents_turn_makes_one_search(
+    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch, spark_doc: Path, small: bool
+) -> None:
+    """The supervisor's probe search is handed to the documents agent, whose first search it answers."""
+    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", str(small).lower())
+    monkeypatch.setenv("SPARK_AGENTS_AGENT_ROUTER_MIN_SCORE", "2")  # never confident: the model would decide
+    question = "Which quantization is native to Blackwell tensor cores?"
+    scripted_roles.script(tool("search_documents", {"query": "quantization"}))
+    if not small:
+        scripted_roles.script(text("NVFP4 [1]."))
+    pool = get_runtime().pool
+    searches: list[dict[str, Any]] = []
+    call = pool.call
+
+    async def counted(server: str, name: str, arguments: dict[str, Any], progress: Any = None) -> Any:
+        if (server, name) == ("rag", "search_documents"):
+            searches.append(arguments)
+        return await call(server, name, arguments, progress)
+
+    monkeypatch.setattr(pool, "call", counted)
+    events = turn(question)
+    assert of(events, "handoff")[0].agent == "rag"
+    assert searches == [{"query": question, "k": 3}]  # the probe's, and no other
+    shown = [c for c in of(events, "tool_call") if c.tool == "search_documents"]
+    assert len(shown) == 1 and shown[0].arguments == searches[0] and "not repeated" in shown[0].note
+    final = events[-1]
+    assert isinstance(final, FinalEvent) and final.citations
+    if small:
+        assert "NVFP4 natively" in final.text
+    else:  # the documents agent's model read the probe's result as its search's
+        seen = [m["content"] for m in scripted_roles.chat_requests[1]["messages"] if m["role"] == "tool"]
+        assert len(seen) == 1 and "NVFP4 natively" in seen[0]

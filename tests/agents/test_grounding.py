@@ -7,9 +7,10 @@ from pathlib import Path
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agents import grounding
+from agents.capabilities.rag import documents_cover
 from agents.mcp_pool import ToolOutcome
 from agents.render import render
-from agents.router import documents_cover, is_factual_question
+from agents.router import is_factual_question
 from rag.passages import answering
 
 SPEC = (Path(__file__).resolve().parents[2] / "examples" / "documents" / "dgx-spark.md").read_text()

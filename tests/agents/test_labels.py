@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.graph import shorten
+from agents.capabilities.base import shorten
 from agents.threads import title_of
 
 

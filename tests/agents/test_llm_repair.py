@@ -70,7 +70,7 @@ def test_a_leak_that_holds_the_final_channel_is_salvaged_without_a_retry(scripte
 def test_broken_tool_call_json_is_repaired_only_when_asked(scripted: ScriptedServer) -> None:
     bad = Reply(tool_calls=tool("search_documents").tool_calls, fault="malformed_tool_call")
     scripted.script(bad)
-    ai = ask(scripted)  # the specialists feed the parse error back themselves (agents/graph.py)
+    ai = ask(scripted)  # the specialists feed the parse error back themselves (agents/specialist.py)
     assert ai.invalid_tool_calls and not ai.tool_calls and len(scripted.chat_requests) == 1
     scripted.script(bad, tool("search_documents", {"query": "warranty"}))
     ai = ask(scripted, repair_tool_calls=True)
