@@ -59,7 +59,7 @@ def route_schema() -> dict[str, Any]:
 
 def handoff(route: Route, update: dict[str, Any] | None = None) -> Command:
     get_stream_writer()(HandoffEvent(agent=route.agent, reason=route.shown()))
-    return Command(goto=route.agent, update={"route": route.model_dump(), **(update or {})})
+    return Command(goto=route.agent, update={"route": route.model_dump(mode="json"), **(update or {})})
 
 
 class Supervisor:

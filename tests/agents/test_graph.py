@@ -462,6 +462,10 @@ def test_a_documents_turn_makes_one_search(
     assert len(shown) == 1 and shown[0].arguments == searches[0] and "not repeated" in shown[0].note
     final = events[-1]
     assert isinstance(final, FinalEvent) and final.citations
+    runtime = get_runtime()
+    state = runtime.run(runtime.graph.aget_state({"configurable": {"thread_id": final.thread_id}}))
+    route = state.values["route"]  # plain data in the checkpoint (no project type to deserialize)
+    assert route["reason"] == "probe" and type(route["reason"]) is str
     if small:
         assert "NVFP4 natively" in final.text
     else:  # the documents agent's model read the probe's result as its search's
