@@ -19,6 +19,7 @@ import pytest
 
 from api.service import ServiceSettings, ensure_service, read_record
 from core.daemon import free_port
+from mcp_servers.sdk import field
 from tests.support.mcp_client import stdio_session
 from tests.support.processes import serving_process
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
@@ -122,7 +123,7 @@ def test_ui_gateway_openai_client_and_cli_work_on_one_home_at_once(
                     "ask_assistant", {"question": "What do my documents say about codling moths?"}
                 )
                 for result in (ingested, searched, answered):
-                    assert not result.isError, result.content
+                    assert not field(result, "isError"), result.content
                 # an OpenAI client of the service (what Continue and scripts use)
                 client = OpenAI(base_url=f"{handle.url}/v1", api_key=handle.token or "none")
 
@@ -134,7 +135,7 @@ def test_ui_gateway_openai_client_and_cli_work_on_one_home_at_once(
 
                 return {
                     "cli": (found.stdout, asked.stdout),
-                    "gateway": (searched.structuredContent, answered.structuredContent["answer"]),
+                    "gateway": (field(searched, "structuredContent"), field(answered, "structuredContent")["answer"]),
                     "openai": (
                         chat(f"Ingest {tmp_path / 'openai.md'} into my documents"),
                         chat("What do my documents say about codling moths and pheromone traps?"),

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from coding.isolation import bubblewrap_works
+from mcp_servers.sdk import field
 from tests.support.mcp_client import http_session
 
 needs_bwrap = pytest.mark.skipif(
@@ -22,9 +23,9 @@ def call_tool(url: str, tool: str, arguments: dict[str, Any]) -> tuple[bool, Any
     async def go() -> tuple[bool, Any]:
         async with http_session(url) as session:
             result = await session.call_tool(tool, arguments)
-            if result.isError:
+            if field(result, "isError"):
                 return True, " ".join(getattr(c, "text", "") for c in result.content)
-            return False, result.structuredContent
+            return False, field(result, "structuredContent")
 
     return asyncio.run(go())
 

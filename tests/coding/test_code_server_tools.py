@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from mcp_servers.sdk import field
 from tests.coding.helpers import needs_bwrap
 from tests.support.mcp_client import stdio_session
 from tests.support.scripted_server import Reply, ScriptedServer, text
@@ -29,8 +30,12 @@ def call_all(calls: list[tuple[str, dict[str, Any]]]) -> tuple[list[str], list[A
             results = []
             for tool, arguments in calls:
                 r = await session.call_tool(tool, arguments)
-                payload = " ".join(getattr(c, "text", "") for c in r.content) if r.isError else r.structuredContent
-                results.append((r.isError, payload))
+                payload = (
+                    " ".join(getattr(c, "text", "") for c in r.content)
+                    if field(r, "isError")
+                    else field(r, "structuredContent")
+                )
+                results.append((field(r, "isError"), payload))
             return names, results
 
     return asyncio.run(go())

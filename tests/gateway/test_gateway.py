@@ -11,6 +11,7 @@ from PIL import Image
 
 from agents.threads import ThreadStore
 from mcp_servers.gateway import CAPABILITY_SERVERS, exported_name
+from mcp_servers.sdk import field
 from tests.support.mcp_client import http_server, http_session, post_initialize, stdio_session
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
@@ -40,15 +41,19 @@ def test_stdio_lists_and_calls_tools(scripted_roles: ScriptedServer, tmp_path: P
             tools = {t.name: t for t in (await session.list_tools()).tools}
             assert "ask_assistant" in tools
             assert expected <= set(tools)
-            assert tools["ask_assistant"].outputSchema["properties"].keys() >= {"answer", "thread_id", "trace"}
+            assert field(tools["ask_assistant"], "outputSchema")["properties"].keys() >= {
+                "answer",
+                "thread_id",
+                "trace",
+            }
 
             first = await session.call_tool("ask_assistant", {"question": "What is the gateway?"})
-            assert not first.isError, first.content
-            assert first.structuredContent["answer"] == ANSWER
-            thread_id = first.structuredContent["thread_id"]
+            assert not field(first, "isError"), first.content
+            assert field(first, "structuredContent")["answer"] == ANSWER
+            thread_id = field(first, "structuredContent")["thread_id"]
 
             again = await session.call_tool("ask_assistant", {"question": "And then?", "thread_id": thread_id})
-            assert again.structuredContent["thread_id"] == thread_id
+            assert field(again, "structuredContent")["thread_id"] == thread_id
             # The second turn's model call saw the first turn (the thread holds the history).
             assert any(
                 "What is the gateway?" in str(m.get("content")) for m in scripted_roles.chat_requests[-1]["messages"]
@@ -62,25 +67,25 @@ def test_stdio_lists_and_calls_tools(scripted_roles: ScriptedServer, tmp_path: P
             forced = await session.call_tool(
                 "ask_assistant", {"question": "hello", "agent": "coding"}, progress_callback=on_progress
             )
-            assert "handoff -> coding (requested)" in forced.structuredContent["trace"]
+            assert "handoff -> coding (requested)" in field(forced, "structuredContent")["trace"]
             assert "handoff -> coding (requested)" in progress  # each step is a progress notification
 
             bad = await session.call_tool("ask_assistant", {"question": "hi", "agent": "astrology"})
-            assert bad.isError
+            assert field(bad, "isError")
 
             scripted_roles.script(Reply(fault="http_500"))  # the model server fails: a clear tool error
             failed = await session.call_tool("ask_assistant", {"question": "anyone there?", "agent": "coding"})
-            assert failed.isError and "model server" in failed.content[0].text
+            assert field(failed, "isError") and "model server" in failed.content[0].text
 
             if "vision_image_info" in tools:  # a re-exported capability tool, run by the vision server
                 info = await session.call_tool("vision_image_info", {"path": str(png)})
-                assert not info.isError, info.content
-                assert (info.structuredContent["width"], info.structuredContent["height"]) == (7, 5)
+                assert not field(info, "isError"), info.content
+                assert (field(info, "structuredContent")["width"], field(info, "structuredContent")["height"]) == (7, 5)
                 missing = await session.call_tool("vision_image_info", {"path": str(tmp_path / "nope.png")})
-                assert missing.isError and missing.content[0].text
+                assert field(missing, "isError") and missing.content[0].text
 
             unknown = await session.call_tool("no_such_tool", {})
-            assert unknown.isError
+            assert field(unknown, "isError")
 
     asyncio.run(scenario())
     threads = {t.id for t in ThreadStore().list()}
@@ -96,7 +101,7 @@ def test_http_transport_and_dns_rebinding_protection(scripted_roles: ScriptedSer
                 names = {t.name for t in (await session.list_tools()).tools}
                 assert "ask_assistant" in names
                 result = await session.call_tool("ask_assistant", {"question": "over HTTP?"})
-                assert result.structuredContent["answer"] == ANSWER
+                assert field(result, "structuredContent")["answer"] == ANSWER
 
         asyncio.run(scenario())
         ok = post_initialize(url)
@@ -124,25 +129,27 @@ def test_an_action_waits_for_the_user_through_elicitation(scripted_roles: Script
         scripted_roles.script(tool("run_python", {"code": "print(6 * 7)"}), text("It prints 42."))
         async with stdio_session("mcp_servers.gateway", elicitation_callback=approval_prompt) as session:
             done = await session.call_tool("ask_assistant", {"question": "Run print(6 * 7)", "agent": "coding"})
-            assert not done.isError, done.content
-            assert done.structuredContent["answer"] == "It prints 42."
+            assert not field(done, "isError"), done.content
+            assert field(done, "structuredContent")["answer"] == "It prints 42."
             assert "run_python" in asked[0]
-            assert any("call code.run_python" in line for line in done.structuredContent["trace"])
+            assert any("call code.run_python" in line for line in field(done, "structuredContent")["trace"])
 
             scripted_roles.script(tool("run_python", {"code": "print(1)"}), text("Not run."))
             denied = await session.call_tool("ask_assistant", {"question": "Run print(1)", "agent": "coding"})
-            assert not any("call code.run_python" in line for line in denied.structuredContent["trace"])
-            assert "you declined it" in denied.structuredContent["answer"] and len(asked) == 2
+            assert not any("call code.run_python" in line for line in field(denied, "structuredContent")["trace"])
+            assert "you declined it" in field(denied, "structuredContent")["answer"] and len(asked) == 2
 
         scripted_roles.script(tool("run_python", {"code": "print(2)"}))
         async with stdio_session("mcp_servers.gateway") as session:  # no elicitation capability
             waiting = await session.call_tool("ask_assistant", {"question": "Run print(2)", "agent": "coding"})
-            answer = waiting.structuredContent["answer"]
+            answer = field(waiting, "structuredContent")["answer"]
             assert "cannot ask you to approve it" in answer and "nothing was run" in answer
             approve = re.search(r"approve ([0-9a-f]+)", answer)
             assert approve
             self_approval = await session.call_tool("ask_assistant", {"question": approve[0]})
-            assert self_approval.isError and "not taken through ask_assistant" in self_approval.content[0].text
-            assert ThreadStore().pending(waiting.structuredContent["thread_id"]) is not None  # still waiting
+            assert (
+                field(self_approval, "isError") and "not taken through ask_assistant" in self_approval.content[0].text
+            )
+            assert ThreadStore().pending(field(waiting, "structuredContent")["thread_id"]) is not None  # still waiting
 
     asyncio.run(scenario())

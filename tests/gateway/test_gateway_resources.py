@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from mcp import ClientSession
-from mcp.shared.exceptions import McpError
 from mcp.types import PromptReference, ResourceTemplateReference, TextContent
 
 from mcp_servers.base import RESOURCE_NOT_FOUND
+from mcp_servers.sdk import MCPError, field
 from tests.rag.docs import mixed_folder
 from tests.support.mcp_client import stdio_session
 from tests.support.scripted_server import ScriptedServer, text, tool
@@ -34,18 +34,20 @@ def test_citation_chunk_completion_thread_and_plan(
 
     async def scenario() -> None:
         async with stdio_session("mcp_servers.gateway") as session:
-            templates = {t.uriTemplate for t in (await session.list_resource_templates()).resourceTemplates}
+            templates = {
+                field(t, "uriTemplate") for t in field(await session.list_resource_templates(), "resourceTemplates")
+            }
             assert {"rag://chunks/{chunk_id}", "kg://graphs/{collection}/entities/{entity}"} <= templates
             assert "spark-agents://threads/{thread_id}" in templates
             listed = {str(r.uri) for r in (await session.list_resources()).resources}
             assert {"rag://sources", "kg://graphs", "spark-agents://threads", "spark-agents://plan"} <= listed
 
             r = await session.call_tool("rag_ingest_documents", {"paths": [str(docs)]})
-            assert not r.isError, r.content
+            assert not field(r, "isError"), r.content
             scripted_roles.script(tool("search_documents", {"query": "replace brake pads thinner than", "k": 2}))
             r = await session.call_tool("ask_assistant", {"question": "When do I replace brake pads?", "agent": "rag"})
-            assert not r.isError, r.content
-            answer = r.structuredContent
+            assert not field(r, "isError"), r.content
+            answer = field(r, "structuredContent")
             cited = answer["citations"][0]  # type: ignore[index]
 
             chunk = json.loads(await read(session, f"rag://chunks/{cited['chunk_id']}"))
@@ -77,7 +79,7 @@ def test_citation_chunk_completion_thread_and_plan(
             assert plan  # the service's own plan (its shape is serving's)
 
             r = await session.call_tool("kg_extract_graph", {"text": "Ada Lovelace worked with Charles Babbage."})
-            assert not r.isError, r.content
+            assert not field(r, "isError"), r.content
             facts = json.loads(await read(session, "kg://graphs/default/entities/Ada%20Lovelace"))["facts"]
             assert facts[0]["object"] == "Charles Babbage"
             entity_ref = ResourceTemplateReference(
@@ -87,10 +89,10 @@ def test_citation_chunk_completion_thread_and_plan(
             assert done.completion.values == ["Charles Babbage"]
 
             for uri in (f"rag://chunks/{manual['id']}:999", "spark-agents://threads/nope", "kg://graphs/nowhere"):
-                with pytest.raises(McpError) as missing:
+                with pytest.raises(MCPError) as missing:
                     await session.read_resource(uri)  # type: ignore[arg-type]
                 assert missing.value.error.code == RESOURCE_NOT_FOUND, uri
-            with pytest.raises(McpError) as bad:
+            with pytest.raises(MCPError) as bad:
                 await session.read_resource("rag://chunks/not-a-chunk")  # type: ignore[arg-type]
             assert "is not a chunk id" in bad.value.error.message
 

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from mcp_servers.sdk import field
 from tests.kg.conftest import CORPUS
 from tests.support.mcp_client import stdio_session
 from tests.support.scripted_server import fake_embedding
@@ -92,10 +93,13 @@ def test_the_kg_server_builds_from_chunks_it_is_given_and_never_opens_the_docume
         async def scenario() -> None:
             async with stdio_session("mcp_servers.kg") as session:
                 r = await session.call_tool("extract_graph", {"source_id": source.id, "chunks": given})
-                assert not r.isError, r.content
-                assert r.structuredContent["chunks"] == len(given) and r.structuredContent["edges_added"] > 5
+                assert not field(r, "isError"), r.content
+                assert (
+                    field(r, "structuredContent")["chunks"] == len(given)
+                    and field(r, "structuredContent")["edges_added"] > 5
+                )
                 r = await session.call_tool("extract_graph", {"source_id": source.id})
-                assert r.isError and "needs its chunks" in r.content[0].text
+                assert field(r, "isError") and "needs its chunks" in r.content[0].text
 
         asyncio.run(scenario())
     from kg.store import GraphStore

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from mcp import ClientSession
-from mcp.shared.exceptions import McpError
 from mcp.types import LoggingMessageNotificationParams, PromptReference, ResourceTemplateReference, TextContent
 
 from mcp_servers.base import RESOURCE_NOT_FOUND
+from mcp_servers.sdk import MCPError, field
 from tests.support.mcp_client import http_server, post_initialize, stdio_session
 
 
@@ -35,17 +35,19 @@ def test_resources_prompts_and_completions(fake_embeddings: object, mixed: Path)
         async with stdio_session("mcp_servers.rag", logging_callback=on_log) as session:
             await session.set_logging_level("info")
             ingested = await session.call_tool("ingest_documents", {"paths": [str(mixed)]})
-            assert not ingested.isError, ingested.content
+            assert not field(ingested, "isError"), ingested.content
             assert any("empty.txt" in str(m.data) and m.level == "warning" for m in logged)
 
-            templates = {t.uriTemplate for t in (await session.list_resource_templates()).resourceTemplates}
+            templates = {
+                field(t, "uriTemplate") for t in field(await session.list_resource_templates(), "resourceTemplates")
+            }
             assert {"rag://chunks/{chunk_id}", "rag://sources/{source_id}/text"} <= templates
             listed = json.loads(await read_text(session, "rag://sources"))["sources"]
             manual = next(s for s in listed if s["path"].endswith("manual.pdf"))
 
             # A hit's citation names its chunk: reading the chunk gives the same text and citation.
             r = await session.call_tool("search_documents", {"query": "replace brake pads thinner than", "k": 1})
-            hit: dict[str, Any] = r.structuredContent["hits"][0]  # type: ignore[index]
+            hit: dict[str, Any] = field(r, "structuredContent")["hits"][0]  # type: ignore[index]
             chunk = json.loads(await read_text(session, f"rag://chunks/{hit['chunk_id']}"))
             assert chunk["text"] == hit["text"] and chunk["citation"] == hit["citation"]
             assert chunk["page"] == hit["page"] == 2
@@ -68,13 +70,13 @@ def test_resources_prompts_and_completions(fake_embeddings: object, mixed: Path)
             assert "10000 km" in section and "15000 km" not in section
 
             # Bad input: one clear error each, and the server keeps serving.
-            with pytest.raises(McpError) as missing:
+            with pytest.raises(MCPError) as missing:
                 await session.read_resource(f"rag://chunks/{manual['id']}:999")  # type: ignore[arg-type]
             assert missing.value.error.code == RESOURCE_NOT_FOUND and "no chunk 999" in missing.value.error.message
-            with pytest.raises(McpError) as malformed:
+            with pytest.raises(MCPError) as malformed:
                 await session.read_resource("rag://chunks/not-a-chunk")  # type: ignore[arg-type]
             assert "is not a chunk id" in malformed.value.error.message
-            with pytest.raises(McpError) as unknown:
+            with pytest.raises(MCPError) as unknown:
                 await session.read_resource("rag://sources/0000000000000000/text")  # type: ignore[arg-type]
             assert unknown.value.error.code == RESOURCE_NOT_FOUND
             assert "No source has the id" in unknown.value.error.message
@@ -103,8 +105,8 @@ def test_resources_prompts_and_completions(fake_embeddings: object, mixed: Path)
             assert isinstance(text, TextContent) and "search_documents" in text.text and manual["id"] in text.text
 
             r = await session.call_tool("delete_source", {"source_id": manual["id"]})
-            assert not r.isError
-            with pytest.raises(McpError):
+            assert not field(r, "isError")
+            with pytest.raises(MCPError):
                 await session.read_resource(f"rag://chunks/{hit['chunk_id']}")  # type: ignore[arg-type]
 
     asyncio.run(scenario())

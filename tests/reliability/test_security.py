@@ -199,7 +199,8 @@ def test_mcp_http_off_loopback_needs_a_token() -> None:
 
 def test_mcp_http_with_a_token_refuses_requests_without_it() -> None:
     from mcp import ClientSession
-    from mcp.client.streamable_http import streamablehttp_client
+
+    from mcp_servers.sdk import http_streams
 
     token = "mcp-token-SECRET-5e2d"
     with http_server("mcp_servers.kg", env={"SPARK_AGENTS_MCP_TOKEN": token}) as url:
@@ -209,7 +210,7 @@ def test_mcp_http_with_a_token_refuses_requests_without_it() -> None:
 
         async def tools() -> int:
             async with (
-                streamablehttp_client(url, headers={"Authorization": f"Bearer {token}"}) as (read, write, _),
+                http_streams(url, headers={"Authorization": f"Bearer {token}"}) as (read, write),
                 ClientSession(read, write) as session,
             ):
                 await session.initialize()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from mcp import ClientSession
 
+from mcp_servers.sdk import field
 from tests.support.mcp_client import http_server, http_session, stdio_session
 from tests.support.scripted_server import ScriptedServer, text
 from tests.vision.imaging import HEIC_HEADER, encoded, jpeg_with_exif, text_image
@@ -18,21 +19,24 @@ MODULE = "mcp_servers.vision"
 
 
 def ok(result: Any) -> dict[str, Any]:
-    assert not result.isError, result.content
-    assert result.structuredContent is not None
-    return result.structuredContent
+    assert not field(result, "isError"), result.content
+    assert field(result, "structuredContent") is not None
+    return field(result, "structuredContent")
 
 
 def error_text(result: Any) -> str:
-    assert result.isError
+    assert field(result, "isError")
     return " ".join(c.text for c in result.content if getattr(c, "type", "") == "text")
 
 
 async def exercise(session: ClientSession, tmp_path: Path, scripted: ScriptedServer) -> None:
     tools = {t.name: t for t in (await session.list_tools()).tools}
     assert set(tools) == {"describe_image", "extract_text", "image_info"}
-    assert tools["extract_text"].outputSchema and "text" in tools["extract_text"].outputSchema["properties"]
-    assert {"path", "image_base64"} <= set(tools["image_info"].inputSchema["properties"])
+    assert (
+        field(tools["extract_text"], "outputSchema")
+        and "text" in field(tools["extract_text"], "outputSchema")["properties"]
+    )
+    assert {"path", "image_base64"} <= set(field(tools["image_info"], "inputSchema")["properties"])
 
     page = tmp_path / "page.png"
     page.write_bytes(encoded(text_image(["Hello Spark Agents", "Invoice 4711 total 42.50"])))
