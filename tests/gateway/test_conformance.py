@@ -4,11 +4,12 @@ The scenarios left out call the suite's own fixture tools, resources and prompts
 says which and why).
 
 Two lines of the suite: 0.1.16 scenario by scenario, and the current 0.2 line's frozen requirement sets of
-2025-11-25 (required to pass) and 2026-07-28, which the servers on SDK 1.x do not speak yet: each of its
-scenarios is an expected failure saying what is missing, and one that starts to pass shows as XPASS
-(`-ra`). Not strict: a scenario that passes is progress to report, not a broken build, while the era lands
-in steps; and against a 1.x server a few checks pass hollowly (the suite accepts the refusal of a request
-without a session as the error it probes for), so a pass proves little until the servers speak 2026-07-28.
+2025-11-25 and 2026-07-28. On SDK 2.x (the pin) every applicable scenario of both sets is required but
+server-stateless, whose two checks of a missing client capability call the suite's diagnostic tool. On SDK
+1.x (an install not yet moved) the servers do not speak 2026-07-28: each of its scenarios is an expected
+failure saying what is missing. One that passes shows as XPASS (`-ra`) rather than failing the run: against a
+1.x server a few checks pass hollowly (the suite accepts the refusal of a request without a session as the
+error it probes for), and a suite release may make the diagnostic checks skip for a real server.
 The 0.2 line runs once per server (both sets in a few seconds), shared by the pytest-xdist workers."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from mcp_servers.sdk import SDK2
 from tests.support.conformance import (
     APPLICABLE,
     NEEDS_FIXTURES,
@@ -86,9 +88,10 @@ def initialize(url: str, version: str) -> dict:
     return next(json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: "))["result"]
 
 
-# What each 2026-07-28 scenario needs that the servers (SDK 1.x, sessions from `initialize`) lack.
+# What each 2026-07-28 scenario needs that the servers lack: on SDK 1.x (sessions from `initialize` only) all
+# of them; on 2.x, what only the suite's own diagnostic tools show.
 NO_SESSION = "SDK 1.x refuses a request without a session (HTTP 400 'Missing session ID')"
-ERA_2026_GAPS = {
+GAPS_1X = {
     "server-stateless": "no server/discover, no per-request _meta, error ids 'server-error', removed methods "
     "not answered 404/-32601, no subscriptions/listen; " + NO_SESSION,
     "completion-complete": NO_SESSION,
@@ -101,11 +104,24 @@ ERA_2026_GAPS = {
     "dns-rebinding-protection": "a valid localhost request without a session is refused with 400",
     "caching": "no ttlMs/cacheScope on lists; " + NO_SESSION,
 }
+GAPS_2X = {
+    "server-stateless": "its checks of a missing client capability (-32021, HTTP 400) call the suite's diagnostic "
+    "tool test_missing_capability",
+}
+ERA_2026_GAPS = GAPS_2X if SDK2 else GAPS_1X
+
+
+def expected_failure(revision: str, scenario: str) -> list[pytest.MarkDecorator]:
+    if revision != "2026-07-28" or scenario not in ERA_2026_GAPS:
+        return []
+    return [pytest.mark.xfail(reason=ERA_2026_GAPS[scenario], strict=False)]
+
+
 NEXT_CASES = [
     pytest.param(
         revision,
         scenario,
-        marks=[pytest.mark.xfail(reason=ERA_2026_GAPS[scenario], strict=False)] if revision == "2026-07-28" else [],
+        marks=expected_failure(revision, scenario),
         id=f"{revision}-{scenario}",
     )
     for revision in REVISIONS
@@ -119,7 +135,7 @@ def test_every_current_scenario_is_run_or_skipped_for_a_reason(revision: str) ->
     applicable = set(NEXT_APPLICABLE[revision])
     assert applicable <= suite
     assert suite - applicable <= set(NEXT_NEEDS_FIXTURES) | set(NOT_SCORED), suite - applicable
-    assert set(ERA_2026_GAPS) == set(NEXT_APPLICABLE["2026-07-28"])
+    assert set(GAPS_1X) == set(NEXT_APPLICABLE["2026-07-28"]) and set(GAPS_2X) <= set(GAPS_1X)
 
 
 @pytest.fixture(scope="session")
