@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel
 
 from agents.capabilities import CAPABILITIES
 from agents.capabilities import routes as capability_routes
-from serving.embeddings import Embedder, get_embedder
+from serving.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,10 @@ class RouteDecision(BaseModel):
 
 class SemanticRouter:
     def __init__(
-        self, embedder: Embedder | None = None, routes: dict[str, list[str]] | None = None, top_k: int = 3
+        self, load_embedder: Callable[[], Embedder], routes: dict[str, list[str]] | None = None, top_k: int = 3
     ) -> None:
-        self._embedder = embedder
+        self._load_embedder = load_embedder  # called once, on first use (warm-up or the first route)
+        self._embedder: Embedder | None = None
         self.top_k = top_k
         self.routes = routes or capability_routes()
         self._matrix: np.ndarray | None = None
@@ -46,7 +48,7 @@ class SemanticRouter:
     def _prepare(self) -> tuple[np.ndarray, list[str]]:
         with self._lock:
             if self._matrix is None:
-                self._embedder = self._embedder or get_embedder()
+                self._embedder = self._embedder or self._load_embedder()
                 labels = [agent for agent, examples in self.routes.items() for _ in examples]
                 texts = [example for examples in self.routes.values() for example in examples]
                 self._matrix = _normalize(np.asarray(self._embedder.embed(texts), dtype=np.float32))

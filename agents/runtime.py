@@ -43,6 +43,7 @@ from core.wire import (
     TurnRequest,
     parse_answer,
 )
+from serving.embeddings import get_embedder
 from serving.lifecycle import ensure_endpoint
 from serving.registry import Role, endpoint
 from serving.settings import ServingSettings
@@ -60,7 +61,7 @@ class Runtime:
         self.serving = serving
         self.settings = settings
         self.threads = ThreadStore(self.serving.home / "threads.db")
-        self.router = SemanticRouter()
+        self.router = SemanticRouter(lambda: get_embedder(serving))
         self.pool: MCPPool
         self.graph: Any
         self.checkpointer: Any

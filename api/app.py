@@ -30,6 +30,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
 
+from agents.settings import AgentSettings
 from api.catalog import MODEL_DESCRIPTIONS, MODELS
 from api.conversation import compose_message, thread_id_of
 from api.errors import ApiError, install_error_handlers
@@ -47,14 +48,19 @@ from serving.settings import ServingSettings
 
 
 def create_app(
-    settings: ApiSettings | None = None, *, service_token: str | None = None, openai_needs_token: bool = False
+    settings: ApiSettings,
+    serving: ServingSettings,
+    agents: AgentSettings,
+    graph: KGSettings,
+    *,
+    service_token: str | None = None,
+    openai_needs_token: bool = False,
 ) -> FastAPI:
     """The service's FastAPI app: the OpenAI-compatible endpoints and the native API (`api.native`), whose
     routes accept `service_token` (the home's token file) or the API token; with `openai_needs_token` the
-    OpenAI endpoints do too (the detached service: nobody else on the machine may drive it)."""
-    settings = settings or ApiSettings()
-    slot = RuntimeSlot()
-    serving = ServingSettings()  # read once: /health is polled
+    OpenAI endpoints do too (the detached service: nobody else on the machine may drive it). The settings
+    are the service process's, read once at its edge; the runtime is built from them on first use."""
+    slot = RuntimeSlot(serving, agents)
     identity = {"profile": serving.profile, "home": str(serving.home), "pid": os.getpid()}
 
     @asynccontextmanager
@@ -85,8 +91,8 @@ def create_app(
     install_error_handlers(app)
     always = service_authorizer(settings, service_token)
     authorize = always if openai_needs_token else authorizer(settings)
-    app.include_router(native_router(always, functools.partial(run_events, app), slot))
-    app.include_router(graph_router(always, KGSettings()))
+    app.include_router(native_router(always, functools.partial(run_events, app), slot, serving))
+    app.include_router(graph_router(always, graph))
 
     @app.get("/health", response_model=Health, tags=["meta"])
     async def health() -> Health:
@@ -138,7 +144,7 @@ def create_app(
         if not last.text().strip() and not last.images():
             raise ApiError(400, "the last user message is empty", code="bad_messages")
         given = thread_id_of(body, x_thread_id)
-        attachments = save_images(last.images(), ServingSettings())
+        attachments = save_images(last.images(), serving)
         message = compose_message(body.messages, given is None, settings.history_chars)
         # Named here, not by the runtime, so the X-Thread-Id header can go out before the first event;
         # the runtime records the thread (titled after the user's own request) when the turn starts.

@@ -145,8 +145,8 @@ def graph_router(authorize: Callable[..., None], settings: KGSettings) -> APIRou
     @router.post("/build", response_model=BuildReport)
     async def graph_build(body: BuildText) -> Any:
         """Extract facts from text and merge them into the collection (all or nothing)."""
-        chunks = text_chunks(body.text, body.source_id, settings)
-        return await off_loop(lambda: build_graph(chunks, body.collection, body.extractor, settings))
+        chunks = text_chunks(body.text, body.source_id, settings=settings)
+        return await off_loop(lambda: build_graph(chunks, body.collection, body.extractor, settings=settings))
 
     @router.put("/aliases", response_model=Alias)
     async def graph_alias(body: Alias, collection: Collection = None) -> Alias:

@@ -56,7 +56,10 @@ def _sse(payload: str) -> bytes:
 
 
 def native_router(
-    authorize: Callable[..., None], stream_turn: Callable[..., AsyncIterator[Any]], slot: RuntimeSlot
+    authorize: Callable[..., None],
+    stream_turn: Callable[..., AsyncIterator[Any]],
+    slot: RuntimeSlot,
+    serving: ServingSettings,
 ) -> APIRouter:
     """The `/api` routes; `authorize` checks the bearer token, `stream_turn(gen)` drives a turn generator
     (the API's shared run driver, which frees the run when the client goes away), `slot` holds the runtime."""
@@ -136,7 +139,7 @@ def native_router(
         from api.errors import ApiError
         from core.uploads import discard_document, save_document
 
-        home = ServingSettings().home
+        home = serving.home
         saved = []
         for f in files:
             name = f.filename or "document"
@@ -163,7 +166,7 @@ def native_router(
         """The memory plan: each server's weights, KV cache, buffers and overhead against the budget."""
         from serving.plan import make_plan
 
-        result = await anyio.to_thread.run_sync(make_plan, profile or ServingSettings().profile, budget_gb)
+        result = await anyio.to_thread.run_sync(make_plan, profile or serving.profile, budget_gb)
         return result.to_json()
 
     @router.get("/models")
@@ -171,7 +174,7 @@ def native_router(
         """Each role's endpoint, health and model."""
         from serving.health import status
 
-        rows = await anyio.to_thread.run_sync(status)
+        rows = await anyio.to_thread.run_sync(status, serving)
         return [r.model_dump(mode="json") for r in rows]
 
     return router

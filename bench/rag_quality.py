@@ -221,8 +221,9 @@ def table(title: str, mine: dict[str, Any], gold: list[str], baseline: tuple[str
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from serving.embeddings import get_embedder
+    from serving.settings import ServingSettings
 
-    embedder = get_embedder()
+    embedder = get_embedder(ServingSettings())
     # A fixed folder: LlamaIndex's default reader puts `file_path` into the text it embeds, so a random
     # temporary folder name would change the baseline's figures from run to run (we saw 0.895-0.918).
     root = Path(tempfile.gettempdir()) / "spark-agents-rag-quality"

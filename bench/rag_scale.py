@@ -212,8 +212,9 @@ def one(backend: str, n: int, root: Path, n_queries: int) -> dict[str, Any]:
     from rag.retrieval import sparse_query
     from rag.settings import RagSettings
     from serving.embeddings import get_embedder
+    from serving.settings import ServingSettings
 
-    embedder = get_embedder()
+    embedder = get_embedder(ServingSettings())
     base_texts = _base_chunks(1000)
     base = np.asarray(embedder.embed(base_texts), dtype=np.float32)
     queries = faq_questions(n_queries)

@@ -30,6 +30,7 @@ from agents.supervisor import route_schema
 from rag.library import Library
 from rag.settings import RagSettings
 from serving.client import json_schema_format
+from serving.embeddings import get_embedder
 from serving.registry import Role, ensure_endpoint
 from serving.settings import ServingSettings
 
@@ -63,7 +64,7 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     rows = load()
     settings = AgentSettings()
-    router = SemanticRouter()
+    router = SemanticRouter(lambda: get_embedder(ServingSettings()))
     router.route("warm up")
     router_ms, llm_ms = [], []
     hits = {"router": 0, "llm": 0, "combined": 0}

@@ -65,8 +65,9 @@ def register_models(models: typer.Typer) -> None:
     ) -> None:
         """Start the local profile's llama.cpp servers (a running one is left as it is), after live admission."""
         from serving.lifecycle import up
+        from serving.settings import ServingSettings
 
-        for state in run_cli(lambda: up(roles or [])):
+        for state in run_cli(lambda: up(roles or [], ServingSettings())):
             mode = " (on demand)" if state.on_demand else ""
             print(f"{state.name}: up {state.base_url} model={state.model_name} pid={state.pid}{mode}")
 
@@ -76,16 +77,18 @@ def register_models(models: typer.Typer) -> None:
     ) -> None:
         """Stop the local profile's llama.cpp servers."""
         from serving.lifecycle import down
+        from serving.settings import ServingSettings
 
-        stopped = run_cli(lambda: down(roles or []))
+        stopped = run_cli(lambda: down(roles or [], ServingSettings()))
         print(f"stopped {', '.join(stopped)}" if stopped else "not running")
 
     @models.command("status")
     def models_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
         """Each role's endpoint, health and model."""
         from serving.health import status
+        from serving.settings import ServingSettings
 
-        rows = status()
+        rows = status(ServingSettings())
         if as_json:
             print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
             return
@@ -186,8 +189,9 @@ def register_models(models: typer.Typer) -> None:
     def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
         """Every GGUF file the catalog names and whether it is in SPARK_AGENTS_MODELS_DIR."""
         from serving.pull import list_models
+        from serving.settings import ServingSettings
 
-        rows = run_cli(list_models)
+        rows = run_cli(lambda: list_models(ServingSettings()))
         if as_json:
             print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
             return

@@ -30,11 +30,13 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             from vision.images import load_image, normalize
             from vision.ocr import ocr_image
+            from vision.settings import VisionSettings
 
-            img = load_image(path)
+            settings = VisionSettings()
+            img = load_image(path, settings)
             for note in img.notes:
                 typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
-            result = ocr_image(normalize(img))
+            result = ocr_image(normalize(img), settings)
             print(result.model_dump_json(indent=2) if as_json else result.text)
 
         run_cli(body)
@@ -49,8 +51,9 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             from vision.images import load_image
             from vision.metadata import image_info
+            from vision.settings import VisionSettings
 
-            print(image_info(load_image(path), include_gps=gps).model_dump_json(indent=2))
+            print(image_info(load_image(path, VisionSettings()), include_gps=gps).model_dump_json(indent=2))
 
         run_cli(body)
 
@@ -65,8 +68,10 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             from vision.describe import describe_images
             from vision.images import load_image
+            from vision.settings import VisionSettings
 
-            result = describe_images([load_image(p) for p in paths], question)
+            settings = VisionSettings()
+            result = describe_images([load_image(p, settings) for p in paths], question, settings)
             if as_json:
                 print(json.dumps(result.model_dump(), indent=2))
                 return

@@ -12,7 +12,6 @@ from coding.settings import CodeSettings
 from core.errors import SparkAgentsError
 from serving.errors import ModelServerError
 from serving.registry import Endpoint, Role, endpoint
-from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +77,9 @@ def extract_code(text: str, language: str | None = None) -> tuple[str, str]:
     return chosen.group(2).rstrip("\n").rstrip() + "\n", rest
 
 
-def coder_endpoint(settings: CodeSettings | None = None) -> Endpoint:
+def coder_endpoint(settings: CodeSettings) -> Endpoint:
     """The coder role's endpoint; in the local profile the llama.cpp server is started when needed."""
-    settings = settings or CodeSettings()
-    serving = ServingSettings()
+    serving = settings.serving
     ep = endpoint(Role.CODER, serving)
     if ep.managed == "llama-cpp" and ep.base_url is None and settings.start_local_model:
         from serving.lifecycle import ready
@@ -119,12 +117,9 @@ def _check(name: str, value: str, limit: int) -> str:
     return value
 
 
-def generate_code(
-    language: str, task: str, context: str | None = None, settings: CodeSettings | None = None
-) -> GeneratedCode:
+def generate_code(language: str, task: str, context: str | None = None, *, settings: CodeSettings) -> GeneratedCode:
     """Ask the coder model for `language` code that does `task` (optionally given `context`, e.g. existing
     code or an error to fix) and return the code block of its answer."""
-    settings = settings or CodeSettings()
     language = (language or "python").strip()
     if not re.fullmatch(r"[\w+#. -]{1,40}", language):
         raise CodingInputError(f"Unknown language name {language!r}: use e.g. 'python'.")
@@ -144,10 +139,9 @@ def generate_code(
 
 
 def explain_error(
-    error: str, code: str | None = None, language: str = "python", settings: CodeSettings | None = None
+    error: str, code: str | None = None, language: str = "python", *, settings: CodeSettings
 ) -> ErrorExplanation:
     """Ask the coder model what `error` (a traceback or message) means for `code` and how to fix it."""
-    settings = settings or CodeSettings()
     _check("error text", error, MAX_CONTEXT_CHARS)
     user = f"Language: {language}\n\nError:\n{error.strip()[-8000:]}"
     if code and code.strip():

@@ -60,8 +60,8 @@ def _safe_relpath(name: str) -> PurePosixPath:
 class Sandbox:
     """Runs code under `Limits`; `isolation` says which mechanism this machine gets."""
 
-    def __init__(self, settings: CodeSettings | None = None) -> None:
-        self.settings = settings or CodeSettings()
+    def __init__(self, settings: CodeSettings) -> None:
+        self.settings = settings
         self.isolation: IsolationKind = isolation.choose_isolation(self.settings)
 
     def default_limits(self) -> Limits:

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from serving.settings import ServingSettings
+
 Isolation = Literal["auto", "bubblewrap", "rlimits-only"]
 
 
@@ -46,3 +48,5 @@ class CodeSettings(BaseSettings):
     max_tokens: int = 1024
     temperature: float = 0.2
     start_local_model: bool = Field(True, description="start the local llama.cpp server when the coder needs it")
+    # The model servers this package calls, read with it at the process's edge (not part of this package's env).
+    serving: ServingSettings = Field(default_factory=ServingSettings, exclude=True, repr=False)

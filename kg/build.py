@@ -36,8 +36,7 @@ class BuildReport(BaseModel):
     path: str
 
 
-def text_chunks(text: str, source_id: str | None = None, settings: KGSettings | None = None) -> list[Chunk]:
-    settings = settings or KGSettings()
+def text_chunks(text: str, source_id: str | None = None, *, settings: KGSettings) -> list[Chunk]:
     if len(text) > settings.max_text_chars:
         raise ExtractionError(
             f"The text has {len(text):,} characters; the limit is {settings.max_text_chars:,} "
@@ -52,8 +51,8 @@ def text_chunks(text: str, source_id: str | None = None, settings: KGSettings | 
     ]
 
 
-def file_chunks(path: Path, settings: KGSettings | None = None) -> list[Chunk]:
-    return text_chunks(*file_text(path), settings)
+def file_chunks(path: Path, settings: KGSettings) -> list[Chunk]:
+    return text_chunks(*file_text(path), settings=settings)
 
 
 def file_text(path: Path) -> tuple[str, str]:
@@ -107,7 +106,8 @@ def build_graph(
     chunks: list[Chunk],
     collection: str | None = None,
     extractor: str | None = None,
-    settings: KGSettings | None = None,
+    *,
+    settings: KGSettings,
     progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
     """Extract triples from every chunk, then merge them into the collection in one atomic save.
@@ -115,7 +115,6 @@ def build_graph(
     Any failure (model error, malformed answer, invalid triple, or `progress(done, total)` raising because
     the caller gave up) raises before the graph is touched.
     """
-    settings = settings or KGSettings()
     name = extractor or settings.extractor
     store = GraphStore(collection, settings)
     store.load()  # a corrupted graph is reported before any (possibly slow) extraction

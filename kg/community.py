@@ -118,12 +118,9 @@ def _fact_count(g: nx.MultiDiGraph, members: list[str]) -> int:
     return sum(1 for u in members for _, v in g.out_edges(u) if v in inside)
 
 
-def build_index(
-    kg: KnowledgeGraph, settings: KGSettings | None = None, summarizer: ModelSummarizer | None = None
-) -> CommunityIndex:
+def build_index(kg: KnowledgeGraph, settings: KGSettings, summarizer: ModelSummarizer | None = None) -> CommunityIndex:
     """Detect the communities and summarise each (the model for the largest `summary_max_llm` when a
     summarizer is given; extractive for the rest, and for any the model fails on)."""
-    settings = settings or KGSettings()
     g = kg.graph
     out = []
     for i, members in enumerate(detect(kg, settings.community_seed, settings.community_resolution)):

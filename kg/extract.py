@@ -20,7 +20,7 @@ from kg.structure import with_context
 __all__ = ["LLMExtractor", "OfflineExtractor", "extract_all", "get_extractor"]
 
 
-def get_extractor(name: str, settings: KGSettings | None = None) -> OfflineExtractor | LLMExtractor:
+def get_extractor(name: str, settings: KGSettings) -> OfflineExtractor | LLMExtractor:
     """The extractor a CLI flag or tool argument names: 'offline' or 'llm'."""
     if name == "offline":
         return OfflineExtractor(settings)

@@ -118,11 +118,11 @@ class LLMExtractor:
 
     name = "llm"
 
-    def __init__(self, settings: KGSettings | None = None) -> None:
-        self.settings = settings or KGSettings()
+    def __init__(self, settings: KGSettings) -> None:
+        self.settings = settings
         from serving.registry import Role, endpoint
 
-        self.endpoint = endpoint(Role.SUPERVISOR)
+        self.endpoint = endpoint(Role.SUPERVISOR, self.settings.serving)
         self.concurrency = self.settings.llm_concurrency
         self.fallbacks: list[Fallback] = []  # appended from worker threads (list.append is atomic)
         self._offline = OfflineExtractor(self.settings)
@@ -133,7 +133,7 @@ class LLMExtractor:
             from serving.lifecycle import ensure_endpoint
             from serving.registry import Role
 
-            self.endpoint = ensure_endpoint(Role.SUPERVISOR)
+            self.endpoint = ensure_endpoint(Role.SUPERVISOR, self.settings.serving)
 
     def parse(self, content: str | None, finish_reason: str | None, chunk: Chunk) -> list[Triple]:
         """Validate one model answer; anything but a complete, schema-valid object raises ExtractionError."""

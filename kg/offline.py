@@ -91,8 +91,8 @@ class OfflineExtractor:
 
     name = "offline"
 
-    def __init__(self, settings: KGSettings | None = None) -> None:
-        self.settings = settings or KGSettings()
+    def __init__(self, settings: KGSettings) -> None:
+        self.settings = settings
         self.sentences = SentenceExtractor(self.settings)
 
     def extract(self, chunk: Chunk) -> list[Triple]:

@@ -297,8 +297,8 @@ class SentenceExtractor:
 
     name = "offline"
 
-    def __init__(self, settings: KGSettings | None = None) -> None:
-        self.settings = settings or KGSettings()
+    def __init__(self, settings: KGSettings) -> None:
+        self.settings = settings
 
     def extract(self, chunk: Chunk, names: Iterable[str] = (), subject: str | None = None) -> list[Triple]:
         """The facts the sentences of a chunk state. `names` are the document's own names (mentions even in

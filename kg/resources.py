@@ -19,9 +19,8 @@ class CollectionInfo(BaseModel):
     edges: int
 
 
-def collections(settings: KGSettings | None = None) -> list[CollectionInfo]:
+def collections(settings: KGSettings) -> list[CollectionInfo]:
     """Every stored collection with its size, by name (a graph file that cannot be read is left out)."""
-    settings = settings or KGSettings()
     out = []
     for path in sorted(settings.graphs_dir.glob("*.json")) if settings.graphs_dir.is_dir() else []:
         if not _COLLECTION.match(path.stem):
@@ -45,7 +44,13 @@ def view_html(store: GraphStore, max_nodes: int | None = None) -> bytes:
 
     with tempfile.TemporaryDirectory(prefix="spark-agents-view-") as tmp:
         path = Path(tmp) / f"{store.collection}.html"
-        render(store.load(cached=True), path, max_nodes or store.settings.view_max_nodes, title=store.collection)
+        render(
+            store.load(cached=True),
+            path,
+            max_nodes or store.settings.view_max_nodes,
+            title=store.collection,
+            settings=store.settings,
+        )
         return path.read_bytes()
 
 

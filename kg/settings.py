@@ -8,7 +8,6 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.settings import current
 from serving.settings import ServingSettings
 
 ExtractorName = Literal["offline", "llm"]
@@ -54,10 +53,13 @@ class KGSettings(BaseSettings):
     summary_facts: int = Field(default=8, ge=1, le=50)
     summary_max_tokens: int = Field(default=300, ge=32)
     home: Path | None = None  # default: the serving data directory (SPARK_AGENTS_HOME)
+    # The model servers (the LLM extractor, community summaries) and the data directory, read with this
+    # package's settings at the process's edge.
+    serving: ServingSettings = Field(default_factory=ServingSettings, exclude=True, repr=False)
 
     @property
     def data_home(self) -> Path:
-        return self.home or current(ServingSettings).home
+        return self.home or self.serving.home
 
     @property
     def graphs_dir(self) -> Path:

@@ -29,7 +29,6 @@ import networkx as nx
 from pydantic import BaseModel
 
 from core.files import atomic_write
-from core.settings import current
 from kg.errors import GraphCorrupted, InvalidTriple, KGError
 from kg.merge import EntityIndex, MergeRecord
 from kg.model import Triple, check_triple
@@ -107,7 +106,7 @@ class KnowledgeGraph:
     def add_triples(
         self,
         triples: Iterable[Triple],
-        settings: KGSettings | None = None,
+        settings: KGSettings,
         acronyms: dict[str, str] | None = None,
     ) -> AddReport:
         """Merge triples in: entities folded through the index, one edge per (relation, provenance).
@@ -115,7 +114,6 @@ class KnowledgeGraph:
         `acronyms` (acronym -> expansion, from `kg.canon.acronym_definitions` over the same documents) join
         the graph's table first, so "NPU" and "Neural Processing Unit" become one node whichever comes first.
         """
-        settings = settings or KGSettings()
         checked = [check_triple(t, settings.max_field_chars) for t in triples]  # all valid, or nothing changes
         for acr, expansion in (acronyms or {}).items():
             self.acronyms.setdefault(acr, expansion)
@@ -240,8 +238,8 @@ def _from_graphml(g: nx.MultiDiGraph, origin: str) -> list[Triple]:
 class GraphStore:
     """One collection's graph on disk."""
 
-    def __init__(self, collection: str | None = None, settings: KGSettings | None = None) -> None:
-        self.settings = settings or current(KGSettings)
+    def __init__(self, collection: str | None, settings: KGSettings) -> None:
+        self.settings = settings
         self.collection = collection or self.settings.collection
         if not _COLLECTION.match(self.collection):
             raise KGError(

@@ -105,11 +105,11 @@ def offline_summary(entities: list[str], size: int, facts: list[Fact]) -> str:
 class ModelSummarizer:
     """Community summaries from the supervisor model (the endpoint `kg.llm_extract` uses too)."""
 
-    def __init__(self, settings: KGSettings | None = None) -> None:
+    def __init__(self, settings: KGSettings) -> None:
         from serving.registry import Role, endpoint
 
-        self.settings = settings or KGSettings()
-        self.endpoint = endpoint(Role.SUPERVISOR)
+        self.settings = settings
+        self.endpoint = endpoint(Role.SUPERVISOR, self.settings.serving)
         self.unavailable: str | None = None  # once the server is unreachable, the rest fall back at once
 
     @property
@@ -126,7 +126,7 @@ class ModelSummarizer:
         from serving.registry import Role
 
         if self.endpoint.base_url is None and self.endpoint.managed == "llama-cpp":
-            self.endpoint = ensure_endpoint(Role.SUPERVISOR)
+            self.endpoint = ensure_endpoint(Role.SUPERVISOR, self.settings.serving)
         ep = self.endpoint
         listing = "\n".join(f"{i}. {f.subject} | {f.relation} | {f.object}" for i, f in enumerate(facts, 1))
         messages: list[Any] = [

@@ -89,7 +89,8 @@ def render(
     title: str = "Knowledge graph",
     colour_by: ColourBy = "type",
     community: int | None = None,
-    settings: KGSettings | None = None,
+    *,
+    settings: KGSettings,
 ) -> RenderResult:
     """Write the view. `colour_by`: 'type' (entity types) or 'community'; `community`: draw only that
     community's entities (ids as `spark-agents graph communities` lists them, largest first)."""
@@ -104,7 +105,6 @@ def render(
         raise KGError(f"Unknown colouring {colour_by!r}: use 'type' or 'community'.")
     groups: list[list[str]] = []
     if colour_by == "community" or community is not None:
-        settings = settings or KGSettings()
         groups = detect(kg, settings.community_seed, settings.community_resolution)
     of = {n: i for i, members in enumerate(groups) for n in members}
     scope = g

@@ -110,7 +110,7 @@ async def generate_code(
 ) -> GeneratedCode:
     """Write code for a task with the coder model and return the code block of its answer."""
     settings = _tools(ctx).settings
-    return await _call(lambda: generate(language, task, context, settings))
+    return await _call(lambda: generate(language, task, context, settings=settings))
 
 
 @mcp.tool(annotations=RUNS_CODE)
@@ -161,7 +161,7 @@ async def explain_error(
 ) -> ErrorExplanation:
     """Explain an error with the coder model: what it means, the likely cause, and how to fix it."""
     settings = _tools(ctx).settings
-    return await _call(lambda: explain(error, code, language, settings))
+    return await _call(lambda: explain(error, code, language, settings=settings))
 
 
 if __name__ == "__main__":

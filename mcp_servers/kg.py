@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import unquote
 
@@ -12,14 +13,25 @@ from pydantic import BaseModel, Field
 from mcp_servers.base import SparkMCP, cancellable
 from mcp_servers.common import READS, WRITES, serve
 from mcp_servers.prompts import add_prompts
-from mcp_servers.sdk import Context, ToolError
+from mcp_servers.sdk import Context, MCPServer, ToolError
 
 if TYPE_CHECKING:
     from kg.build import BuildReport
+    from kg.settings import KGSettings
     from kg.store import GraphStore, KnowledgeGraph
+
+
+@asynccontextmanager
+async def lifespan(server: MCPServer) -> AsyncIterator[KGSettings]:
+    """The server's settings, read from the environment once as a session opens (this process's edge)."""
+    from kg.settings import KGSettings
+
+    yield KGSettings()
+
 
 mcp = SparkMCP(
     "kg",
+    lifespan=lifespan,
     instructions=(
         "Knowledge graphs built from the user's text and documents. Use extract_graph to add facts from text "
         "or an ingested source, query_graph to answer 'how is X related to Y' (mode 'path'), 'what do we know "
@@ -97,6 +109,17 @@ def _fail(e: Exception) -> ToolError:
     return ToolError(str(e))
 
 
+def _settings() -> KGSettings:
+    """The settings of the session this request belongs to (tools, resources and completions alike)."""
+    return mcp.get_context().request_context.lifespan_context  # type: ignore[no-any-return]
+
+
+def _store(collection: str | None) -> GraphStore:
+    from kg.store import GraphStore
+
+    return GraphStore(collection, _settings())
+
+
 def _fact(f: object) -> FactOut:
     return FactOut(
         subject=f.subject,  # type: ignore[attr-defined]
@@ -151,6 +174,8 @@ async def extract_graph(
     if source_id is not None and chunks is None:
         raise ToolError(NEEDS_CHUNKS)
 
+    settings = _settings()
+
     def run(check: Callable[[], None]) -> BuildReport:
         def progress(done: int, total: int) -> None:
             check()  # cancelled: stop before the next chunk; nothing is saved
@@ -159,8 +184,8 @@ async def extract_graph(
         if source_id is not None:
             given = source_chunks(source_id, [c.model_dump() for c in chunks or []])
         else:
-            given = text_chunks(text or "")
-        return build_graph(given, collection, extractor, progress=progress)
+            given = text_chunks(text or "", settings=settings)
+        return build_graph(given, collection, extractor, settings=settings, progress=progress)
 
     try:  # extraction can take minutes with a model: keep the server's event loop free meanwhile
         r = await cancellable(run)
@@ -198,8 +223,9 @@ async def query_graph(
     a mode: 'path' when entity and target are given, 'neighbours' for an entity alone, 'subgraph' for a
     question. Unknown entities and unconnected pairs are errors that say so."""
     # The first global question summarises the communities (with a model: one call each): off the event loop.
+    store = _store(collection)
     return await anyio.to_thread.run_sync(
-        lambda: _query(mode, entity, target, question, hops, limit, max_hops, top, collection)
+        lambda: _query(mode, entity, target, question, hops, limit, max_hops, top, store)
     )
 
 
@@ -212,16 +238,14 @@ def _query(
     limit: int,
     max_hops: int,
     top: int,
-    collection: str | None,
+    store: GraphStore,
 ) -> QueryResult:
     from core.errors import SparkAgentsError
     from kg import query as q
-    from kg.store import GraphStore
 
     if mode is None:
         mode = "path" if entity and target else "neighbours" if entity else "subgraph"
     try:
-        store = GraphStore(collection)
         kg = store.load(cached=True)
         if mode == "global":
             return _global(store, kg, question, top)
@@ -298,10 +322,11 @@ async def graph_facts(
     what the graph knows beside the passages found). Empty when there is no graph or it knows none of them."""
     from core.errors import SparkAgentsError
     from kg.mix import mix_retrieve
-    from kg.store import GraphStore
+
+    store = _store(collection)
 
     def run() -> GraphFacts:
-        mixed = mix_retrieve(GraphStore(collection).load(cached=True), question, hits or [], max_facts=max_facts)
+        mixed = mix_retrieve(store.load(cached=True), question, hits or [], max_facts=max_facts)
         facts = [
             GraphFact(text=e.text, citation=e.citation, source_id=e.source_id, chunk_id=e.chunk_id) for e in mixed.facts
         ]
@@ -316,12 +341,14 @@ async def graph_facts(
 @mcp.tool(annotations=READS)
 def graph_stats(collection: str | None = None) -> StatsResult:
     """Size, relation and type counts, and the most central entities of a graph."""
+    return _stats(_store(collection))
+
+
+def _stats(store: GraphStore) -> StatsResult:
     from core.errors import SparkAgentsError
     from kg import query as q
-    from kg.store import GraphStore
 
     try:
-        store = GraphStore(collection)
         s = q.stats(store.load(cached=True))
     except SparkAgentsError as e:
         raise _fail(e) from None
@@ -344,18 +371,16 @@ def render_graph(collection: str | None = None, max_nodes: int | None = None) ->
     """Write an offline HTML view (pyvis, no CDN) of the graph, keeping the most central entities, and
     return the file's path."""
     from core.errors import SparkAgentsError
-    from kg.settings import KGSettings
-    from kg.store import GraphStore
     from kg.view import render
 
     try:
-        settings = KGSettings()
-        store = GraphStore(collection, settings)
+        store = _store(collection)
         r = render(
             store.load(cached=True),
             store.dir / f"{store.collection}.html",
-            max_nodes or settings.view_max_nodes,
+            max_nodes or store.settings.view_max_nodes,
             title=store.collection,
+            settings=store.settings,
         )
     except SparkAgentsError as e:
         raise _fail(e) from None
@@ -371,13 +396,14 @@ async def graphs_resource() -> list[dict[str, object]]:
     """Every stored collection with its entity and fact counts."""
     from kg.resources import collections
 
-    return [c.model_dump() for c in await anyio.to_thread.run_sync(collections)]
+    settings = _settings()
+    return [c.model_dump() for c in await anyio.to_thread.run_sync(collections, settings)]
 
 
 @mcp.resource("kg://graphs/{collection}", name="graph", title="A graph's statistics", mime_type="application/json")
 async def graph_resource(collection: str) -> StatsResult:
     """Size, relation and type counts, and the most central entities."""
-    return await anyio.to_thread.run_sync(graph_stats, _known(unquote(collection)))
+    return await anyio.to_thread.run_sync(_stats, _known(unquote(collection)))
 
 
 @mcp.resource(
@@ -388,8 +414,10 @@ async def graph_resource(collection: str) -> StatsResult:
 )
 async def entity_resource(collection: str, entity: str) -> QueryResult:
     """The facts about one entity (one hop), each with its source and chunk."""
-    name = _known(unquote(collection))
-    return await anyio.to_thread.run_sync(lambda: _query("neighbours", unquote(entity), None, None, 1, 200, 4, 3, name))
+    store = _known(unquote(collection))
+    return await anyio.to_thread.run_sync(
+        lambda: _query("neighbours", unquote(entity), None, None, 1, 200, 4, 3, store)
+    )
 
 
 @mcp.resource(
@@ -398,30 +426,28 @@ async def entity_resource(collection: str, entity: str) -> QueryResult:
 async def graphml_resource(collection: str) -> str:
     """The whole graph as GraphML (for Gephi, yEd, networkx)."""
     from kg.resources import graphml
-    from kg.store import GraphStore
 
-    name = _known(unquote(collection))
-    return await anyio.to_thread.run_sync(lambda: graphml(GraphStore(name).load(cached=True)))
+    store = _known(unquote(collection))
+    return await anyio.to_thread.run_sync(lambda: graphml(store.load(cached=True)))
 
 
 @mcp.resource("kg://graphs/{collection}/view.html", name="view", title="Graph view (HTML)", mime_type="text/html")
 async def view_resource(collection: str) -> bytes:
     """The offline interactive view (pyvis, no CDN) of the most central entities, as a binary resource."""
     from kg.resources import view_html
-    from kg.store import GraphStore
 
-    name = _known(unquote(collection))
-    return await anyio.to_thread.run_sync(lambda: view_html(GraphStore(name)))
+    store = _known(unquote(collection))
+    return await anyio.to_thread.run_sync(lambda: view_html(store))
 
 
-def _known(collection: str) -> str:
+def _known(collection: str) -> GraphStore:
     """A collection that exists (a resource of a graph never built is not found, not an empty graph)."""
     from kg.errors import UnknownCollection
-    from kg.store import GraphStore
 
-    if not GraphStore(collection).exists:
+    store = _store(collection)
+    if not store.exists:
         raise UnknownCollection(f"No graph collection named {collection!r}; kg://graphs lists them.")
-    return collection
+    return store
 
 
 # --- completions -------------------------------------------------------------------------------------------
@@ -431,16 +457,18 @@ def _known(collection: str) -> str:
 async def complete_collection(ctx: Context, partial: str, _: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
     from kg.resources import collections
 
-    return [c.name for c in await anyio.to_thread.run_sync(collections) if c.name.startswith(unquote(partial))]
+    settings = _settings()
+    return [
+        c.name for c in await anyio.to_thread.run_sync(collections, settings) if c.name.startswith(unquote(partial))
+    ]
 
 
 @mcp.completes("entity")
 async def complete_entity(ctx: Context, partial: str, others: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
     """Entity names (and aliases) of the collection in the other arguments (default: the default one)."""
     from kg.resources import entity_names
-    from kg.store import GraphStore
 
-    store = GraphStore(unquote(others.get("collection") or "") or None)
+    store = _store(unquote(others.get("collection") or "") or None)
     return await anyio.to_thread.run_sync(lambda: entity_names(store.load(cached=True), unquote(partial)))
 
 

@@ -1,14 +1,15 @@
 """The vision MCP server: describe_image (VLM), extract_text (offline OCR), image_info (metadata).
 
 A thin adapter over the `vision` library. Images come as a file path or base64 (a `data:` URL works too).
-It holds no resources of its own (settings are read per call; the OCR engine is `vision.ocr`'s lazy
-per-process cache), so it needs no lifespan.
+Its settings are read once as a session opens (the lifespan); the OCR engine is `vision.ocr`'s lazy
+per-process cache.
 Run: `python -m mcp_servers.vision` (stdio) or `python -m mcp_servers.vision --http [--port 8814]`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, TypeVar
 
 import anyio.to_thread
@@ -17,7 +18,7 @@ from pydantic import Field
 from core.errors import SparkAgentsError
 from mcp_servers.base import SparkMCP
 from mcp_servers.common import READS, serve
-from mcp_servers.sdk import ToolError
+from mcp_servers.sdk import MCPServer, ToolError
 from vision import (
     Description,
     ImageInfo,
@@ -31,8 +32,20 @@ from vision import (
 )
 from vision import image_info as read_image_info
 
+
+@asynccontextmanager
+async def lifespan(server: MCPServer) -> AsyncIterator[VisionSettings]:
+    """The server's settings, read from the environment once as a session opens (this process's edge)."""
+    yield VisionSettings()
+
+
+def _settings() -> VisionSettings:
+    return mcp.get_context().request_context.lifespan_context  # type: ignore[no-any-return]
+
+
 mcp = SparkMCP(
     "vision",
+    lifespan=lifespan,
     instructions=(
         "Tools for images given as a file path or base64. describe_image asks the vision model (VLM) a "
         "question about one or several images. extract_text reads the text in an image offline (OCR) and "
@@ -76,9 +89,10 @@ async def describe_image(
     naming the vision role when no VLM is configured or it is down: then use extract_text and image_info.
     """
 
+    settings = _settings()
+
     def run() -> Description:
-        settings = VisionSettings()
-        images = [load_any(path, image_base64, settings)]
+        images = [load_any(path, image_base64, settings=settings)]
         images += [load_image(p, settings) for p in more_paths or []]
         return describe_images(images, question, settings)
 
@@ -92,9 +106,10 @@ async def extract_text(path: PathArg = None, image_base64: Base64Arg = None) -> 
     Works for screenshots, photos of documents and scanned pages. The image is rotated upright first.
     """
 
+    settings = _settings()
+
     def run() -> TextResult:
-        settings = VisionSettings()
-        img = load_any(path, image_base64, settings)
+        img = load_any(path, image_base64, settings=settings)
         result = ocr_image(normalize(img), settings)
         return TextResult(**result.model_dump(), source=img.source, notes=img.notes)
 
@@ -112,8 +127,10 @@ async def image_info(
     GPS coordinates are left out unless include_gps is true.
     """
 
+    settings = _settings()
+
     def run() -> ImageInfo:
-        return read_image_info(load_any(path, image_base64, VisionSettings()), include_gps)
+        return read_image_info(load_any(path, image_base64, settings=settings), include_gps)
 
     return await _run(run)
 

@@ -265,7 +265,7 @@ class Library:
             if sid in seen:
                 report.skipped.append(Skipped(path=str(path), reason=f"same content as another file ({sid})"))
                 return None
-            doc = read_document(data, str(path), ocr=self.settings.ocr)
+            doc = read_document(data, str(path), ocr=self.settings.vision if self.settings.ocr else None)
             pieces = chunking.split(doc, self.settings.chunk_tokens, self.settings.chunk_overlap)
             if not pieces:
                 raise DocumentError(str(path), "has no text to index")

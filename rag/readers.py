@@ -16,9 +16,12 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rag.errors import DocumentError
+
+if TYPE_CHECKING:
+    from vision.settings import VisionSettings
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +122,7 @@ def decode_text(data: bytes, name: str) -> tuple[str, str, str | None]:
     return decoded.text, decoded.encoding, decoded.note
 
 
-def read_document(data: bytes, name: str, ocr: bool = True) -> ParsedDocument:
+def read_document(data: bytes, name: str, ocr: VisionSettings | None = None) -> ParsedDocument:
     """Parse `data` (the bytes of the file called `name`) into text pages. Raises DocumentError."""
     if not data.strip():
         raise DocumentError(name, "is empty (no text to index)")
@@ -156,7 +159,7 @@ def _clean(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def _read_pdf(data: bytes, name: str, stem: str, ocr: bool) -> ParsedDocument:
+def _read_pdf(data: bytes, name: str, stem: str, ocr: VisionSettings | None) -> ParsedDocument:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -200,15 +203,15 @@ def _read_pdf(data: bytes, name: str, stem: str, ocr: bool) -> ParsedDocument:
         pages.append(Page(text, i))
     doc = ParsedDocument("pdf", title, pages, page_count=n_pages)
     if empty:
-        _ocr_pages(reader, pages, empty, name, doc, enabled=ocr)
+        _ocr_pages(reader, pages, empty, name, doc, ocr)
     return doc
 
 
 def _ocr_pages(
-    reader: object, pages: list[Page], empty: list[int], name: str, doc: ParsedDocument, enabled: bool
+    reader: object, pages: list[Page], empty: list[int], name: str, doc: ParsedDocument, ocr: VisionSettings | None
 ) -> None:
     all_empty = len(empty) == len(pages)
-    if not enabled:
+    if ocr is None:
         if all_empty:
             raise DocumentError(name, "is a PDF with no text layer (a scan?) and OCR is turned off; skipped")
         doc.notes.append(f"pages {_ranges(empty)} have no text layer (OCR off)")
@@ -233,7 +236,7 @@ def _ocr_pages(
             images = []
         for img in images:
             try:
-                texts.append(ocr_text(img.image))
+                texts.append(ocr_text(img.image, ocr))
             except Exception as e:  # noqa: BLE001 - one bad image should not sink the page
                 log.warning("%s page %d: OCR failed on an image: %s", name, number, e)
         text = _clean("\n".join(t for t in texts if t))

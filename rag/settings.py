@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vision.settings import VisionSettings
+
 
 class RagSettings(BaseSettings):
     """One typed settings object for `rag/`.
@@ -74,3 +76,5 @@ class RagSettings(BaseSettings):
     rerank_model: Path | None = None  # a sentence-transformers CrossEncoder folder; None: no reranking
     rerank_candidates: int = Field(30, ge=1)
     ocr: bool = True
+    # OCR of pages without a text layer reads with these (read with this package's settings, at the edge).
+    vision: VisionSettings = Field(default_factory=VisionSettings, exclude=True, repr=False)

@@ -10,17 +10,15 @@ from openai.types.chat import ChatCompletionChunk
 
 from serving.errors import ModelServerError, ModelServerUnavailable
 from serving.registry import Endpoint
-from serving.settings import ServingSettings
 
 
-def openai_client(ep: Endpoint, settings: ServingSettings | None = None) -> openai.OpenAI:
+def openai_client(ep: Endpoint) -> openai.OpenAI:
     if ep.base_url is None:
         raise ModelServerUnavailable(ep.role, None, "this role is not configured for the active profile")
-    settings = settings or ServingSettings()
     return openai.OpenAI(
         base_url=ep.base_url,
         api_key=ep.api_key or "not-needed",
-        timeout=settings.request_timeout,
+        timeout=ep.timeout,
         max_retries=0,
     )
 

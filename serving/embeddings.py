@@ -81,9 +81,8 @@ def _local(path: str) -> LocalEmbedder:
     return LocalEmbedder(path)
 
 
-def get_embedder(settings: ServingSettings | None = None) -> Embedder:
+def get_embedder(settings: ServingSettings) -> Embedder:
     """The embedder for the active profile; the local model is loaded once per process."""
-    settings = settings or ServingSettings()
     ep = endpoint(Role.EMBEDDINGS, settings)
     if ep.managed == "in-process":
         return _local(ep.model)

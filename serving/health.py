@@ -23,9 +23,8 @@ class RoleHealth(BaseModel):
         return self.status == "up"
 
 
-def check(ep: Endpoint, settings: ServingSettings | None = None) -> RoleHealth:
+def check(ep: Endpoint, settings: ServingSettings) -> RoleHealth:
     """Ask the server itself: `/health` (llama.cpp, trtllm-serve), else `/v1/models` (any OpenAI server)."""
-    settings = settings or ServingSettings()
     if ep.managed == "in-process":
         ok = Path(ep.model).exists()
         return RoleHealth(
@@ -55,6 +54,5 @@ def check(ep: Endpoint, settings: ServingSettings | None = None) -> RoleHealth:
     return RoleHealth(role=ep.role, status="down", url=ep.base_url, model=ep.model, detail=detail)
 
 
-def status(settings: ServingSettings | None = None) -> list[RoleHealth]:
-    settings = settings or ServingSettings()
+def status(settings: ServingSettings) -> list[RoleHealth]:
     return [check(ep, settings) for ep in endpoints(settings).values()]

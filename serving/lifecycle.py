@@ -121,20 +121,17 @@ def _last_used(server: LocalModelServer) -> float:
         return 0.0
 
 
-def up(names: list[str], settings: ServingSettings | None = None) -> list[ServerState]:
-    settings = settings or ServingSettings()
+def up(names: list[str], settings: ServingSettings) -> list[ServerState]:
     return [start_with_swap(s) for s in resolve(names, settings)]
 
 
-def down(names: list[str], settings: ServingSettings | None = None) -> list[str]:
+def down(names: list[str], settings: ServingSettings) -> list[str]:
     """Stop the servers behind `names`; returns the names of those that were running."""
-    settings = settings or ServingSettings()
     return [s.name for s in resolve(names, settings) if s.stop()]
 
 
-def ready(role: Role | str, settings: ServingSettings | None = None) -> Endpoint:
+def ready(role: Role | str, settings: ServingSettings) -> Endpoint:
     """The role's endpoint with its server up: started (with swap) when it is down, its idle clock reset."""
-    settings = settings or ServingSettings()
     server = server_for(role, settings)
     if server is None:
         return endpoint(role, settings)
@@ -144,9 +141,8 @@ def ready(role: Role | str, settings: ServingSettings | None = None) -> Endpoint
     return endpoint(role, settings)
 
 
-def ensure_endpoint(role: Role | str, settings: ServingSettings | None = None) -> Endpoint:
+def ensure_endpoint(role: Role | str, settings: ServingSettings) -> Endpoint:
     """The role's endpoint, starting the local llama.cpp server first when the profile manages it."""
-    settings = settings or ServingSettings()
     ep = endpoint(role, settings)
     if ep.managed == "llama-cpp" and ep.base_url is None:
         log.info("starting the local model server for %s (llama.cpp)", ep.role.value)

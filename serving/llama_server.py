@@ -84,8 +84,8 @@ def server_command(
 class LocalModelServer:
     """Lifecycle of one llama.cpp server of the `local` profile (`name`: "local" or a role's own, "coder")."""
 
-    def __init__(self, settings: ServingSettings | None = None, name: str = "local") -> None:
-        self.settings = settings or ServingSettings()
+    def __init__(self, settings: ServingSettings, name: str = "local") -> None:
+        self.settings = settings
         self.name = name
         stem = "llama-server" if name == "local" else f"llama-{name}"
         self.state_file = self.settings.run_dir / f"{stem}.json"

@@ -365,12 +365,11 @@ def _part_size(part: Path, size: int) -> int:
 
 def pull(
     names: list[str],
-    settings: ServingSettings | None = None,
+    settings: ServingSettings,
     catalog: Catalog | None = None,
     progress: bool = True,
 ) -> list[PulledFile]:
     """Every file the named roles or models need, in the models folder, verified."""
-    settings = settings or ServingSettings()
     catalog = catalog or settings_catalog(settings)
     out: list[PulledFile] = []
     for target in resolve_targets(names, settings, catalog):
@@ -381,9 +380,8 @@ def pull(
 # --- what is here --------------------------------------------------------------------------------------
 
 
-def list_models(settings: ServingSettings | None = None, catalog: Catalog | None = None) -> list[ListedFile]:
+def list_models(settings: ServingSettings, catalog: Catalog | None = None) -> list[ListedFile]:
     """Every file the catalog names, and whether it is in the models folder (verified by a pull or not)."""
-    settings = settings or ServingSettings()
     catalog = catalog or settings_catalog(settings)
     folder = settings.models_dir
     manifest = read_manifest(folder)

@@ -34,9 +34,8 @@ def _local_profile(settings: ServingSettings) -> dict[Role, Endpoint]:
     }
 
 
-def endpoints(settings: ServingSettings | None = None) -> dict[Role, Endpoint]:
+def endpoints(settings: ServingSettings) -> dict[Role, Endpoint]:
     """Every role's endpoint for the active profile, with `SPARK_AGENTS_<ROLE>_*` overrides applied."""
-    settings = settings or ServingSettings()
     if settings.profile == "local":
         table = _local_profile(settings)
     else:
@@ -45,6 +44,7 @@ def endpoints(settings: ServingSettings | None = None) -> dict[Role, Endpoint]:
             for role, (url, model) in SPARK_PROFILES[settings.profile].items()
         }
     for role, ep in list(table.items()):
+        ep.timeout = settings.request_timeout
         url = getattr(settings, f"{role.value}_url")
         model = getattr(settings, f"{role.value}_model")
         key = getattr(settings, f"{role.value}_api_key")
@@ -60,5 +60,5 @@ def endpoints(settings: ServingSettings | None = None) -> dict[Role, Endpoint]:
     return table
 
 
-def endpoint(role: Role | str, settings: ServingSettings | None = None) -> Endpoint:
+def endpoint(role: Role | str, settings: ServingSettings) -> Endpoint:
     return endpoints(settings)[Role(role)]

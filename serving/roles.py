@@ -26,6 +26,7 @@ class Endpoint(BaseModel):
     model: str
     api_key: str | None = None
     managed: Managed = "external"
+    timeout: float = 120.0  # seconds a request may take (SPARK_AGENTS_REQUEST_TIMEOUT, set by `endpoints`)
 
     @property
     def configured(self) -> bool:

@@ -156,10 +156,13 @@ def local_config(name: str, roles: list[Role], model: str, path: Path, s: Servin
     )
 
 
-def default_configs(profile: str, settings: ServingSettings | None = None) -> list[ServerConfig]:
-    """A profile's servers before overrides; local plans the one GGUF the local server loads."""
+def default_configs(profile: str, settings: ServingSettings | None) -> list[ServerConfig]:
+    """A profile's servers before overrides; local plans the one GGUF the local server loads (named by the
+    serving settings: the spark profiles need none)."""
     if profile == "local":
-        s = settings or ServingSettings()
+        if settings is None:
+            raise ValueError("the local profile's plan needs the serving settings (they name its model file)")
+        s = settings
         path = s.model_path
         if path is None:
             raise ConfigError(

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from serving.errors import ModelServerError, ModelServerUnavailable
 from serving.registry import Role, endpoint
-from serving.settings import ServingSettings
 from vision.errors import VisionInputError, VisionModelError, VisionModelUnavailable
 from vision.images import LoadedImage, data_url, encode, normalize, send_format_for
 from vision.settings import VisionSettings
@@ -65,15 +64,13 @@ def build_messages(question: str, image_parts: list[dict[str, Any]]) -> list[dic
 def describe_images(
     images: Sequence[LoadedImage],
     question: str,
-    settings: VisionSettings | None = None,
-    serving_settings: ServingSettings | None = None,
+    settings: VisionSettings,
 ) -> Description:
     """Answer `question` about `images` with the vision role's model.
 
     Raises VisionModelUnavailable (role not configured, e.g. the local profile, or server down) and
     VisionModelError (the server answered with an error); both name the role and the offline fallbacks.
     """
-    settings = settings or VisionSettings()
     question = (question or "").strip()
     if not question:
         raise VisionInputError("Ask a question about the image (for example: 'Describe this image.').")
@@ -84,7 +81,7 @@ def describe_images(
             f"{len(images)} images is more than the {settings.max_images} allowed in one request; "
             "split them or raise SPARK_AGENTS_VISION_MAX_IMAGES."
         )
-    ep = endpoint(Role.VISION, serving_settings)
+    ep = endpoint(Role.VISION, settings.serving)
     if not ep.base_url:
         raise VisionModelUnavailable(None, "the vision role is not configured for the active profile")
 
@@ -93,7 +90,7 @@ def describe_images(
     parts, sent = prepare(images, settings)
     messages = build_messages(question, parts)
     try:
-        client = openai_client(ep, serving_settings)
+        client = openai_client(ep)
         response = client.chat.completions.create(
             model=ep.model,
             messages=messages,  # type: ignore[arg-type]

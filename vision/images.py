@@ -139,9 +139,8 @@ class LoadedImage:
 # --- reading the bytes ----------------------------------------------------------------------------------
 
 
-def read_path(path: str | Path, settings: VisionSettings | None = None) -> bytes:
+def read_path(path: str | Path, settings: VisionSettings) -> bytes:
     """The file's bytes, refusing disallowed, missing, non-regular, empty and over-cap files before reading."""
-    settings = settings or VisionSettings()
     p = Path(path).expanduser()
     roots = settings.allowed_roots()
     if roots is not None:  # checked first, so nothing is revealed about files outside the roots
@@ -169,9 +168,8 @@ def read_path(path: str | Path, settings: VisionSettings | None = None) -> bytes
     return data
 
 
-def decode_base64(text: str, settings: VisionSettings | None = None, label: str = "(base64)") -> bytes:
+def decode_base64(text: str, settings: VisionSettings, label: str = "(base64)") -> bytes:
     """Strict base64 (optionally a `data:image/...;base64,` URL, whitespace allowed) to bytes."""
-    settings = settings or VisionSettings()
     if not isinstance(text, str):
         raise InvalidImage(f"Image {label} must be a base64 string.")
     body = text.strip()
@@ -220,9 +218,8 @@ def _mb(n: int) -> str:
 # --- decoding -------------------------------------------------------------------------------------------
 
 
-def load_image_bytes(data: bytes, source: str = "(bytes)", settings: VisionSettings | None = None) -> LoadedImage:
+def load_image_bytes(data: bytes, source: str, settings: VisionSettings) -> LoadedImage:
     """Detect the real format, check the caps, decode the first frame; every failure is a VisionInputError."""
-    settings = settings or VisionSettings()
     _check_size(len(data), source, settings)
     fmt = sniff_format(data)
     if fmt not in supported_formats():
@@ -282,22 +279,21 @@ def _too_many_pixels(
     )
 
 
-def load_image(path: str | Path, settings: VisionSettings | None = None) -> LoadedImage:
+def load_image(path: str | Path, settings: VisionSettings) -> LoadedImage:
     """Load an image file (format detected from its content, not its extension)."""
-    settings = settings or VisionSettings()
     return load_image_bytes(read_path(path, settings), str(Path(path).expanduser()), settings)
 
 
-def load_image_base64(text: str, settings: VisionSettings | None = None, label: str = "(base64)") -> LoadedImage:
+def load_image_base64(text: str, settings: VisionSettings, label: str = "(base64)") -> LoadedImage:
     """Load an image from base64 or a `data:` URL."""
-    settings = settings or VisionSettings()
     return load_image_bytes(decode_base64(text, settings, label), label, settings)
 
 
 def load_any(
     path: str | Path | None = None,
     image_base64: str | None = None,
-    settings: VisionSettings | None = None,
+    *,
+    settings: VisionSettings,
 ) -> LoadedImage:
     """Exactly one of `path` or `image_base64`."""
     if (path is None or path == "") == (image_base64 is None or image_base64 == ""):

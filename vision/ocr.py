@@ -65,17 +65,16 @@ def _engine(settings: VisionSettings) -> Any:
     return engine
 
 
-def warm_up(settings: VisionSettings | None = None) -> None:
+def warm_up(settings: VisionSettings) -> None:
     """Load the OCR models now (about a second) instead of on the first request."""
     with _lock:
-        _engine(settings or VisionSettings())
+        _engine(settings)
 
 
-def ocr_image(image: Image.Image, settings: VisionSettings | None = None) -> OcrResult:
+def ocr_image(image: Image.Image, settings: VisionSettings) -> OcrResult:
     """Read the text in `image` (any mode; used as given, so apply EXIF rotation first if it matters)."""
     import numpy as np
 
-    settings = settings or VisionSettings()
     if not isinstance(image, Image.Image):
         raise InvalidImage(f"OCR needs a PIL image, not {type(image).__name__}.")
     w, h = image.size
@@ -103,9 +102,9 @@ def ocr_image(image: Image.Image, settings: VisionSettings | None = None) -> Ocr
     return OcrResult(text=text, lines=ordered, width=w, height=h, engine=engine_name(), elapsed_ms=round(elapsed, 1))
 
 
-def ocr_text(image: Image.Image) -> str:
+def ocr_text(image: Image.Image, settings: VisionSettings) -> str:
     """The text in `image`, in reading order ("" when there is none). For RAG: pages without a text layer."""
-    return ocr_image(image).text
+    return ocr_image(image, settings).text
 
 
 def _reading_order(boxes: list[OcrLine]) -> list[list[OcrLine]]:

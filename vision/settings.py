@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from serving.settings import ServingSettings
+
 _ENDPOINT_FIELDS = {"url", "model", "api_key"}  # owned by ServingSettings: never add fields with these names
 
 
@@ -48,6 +50,8 @@ class VisionSettings(BaseSettings):
     )
     ocr_min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="drop recognised lines below this score")
     ocr_threads: int = Field(-1, description="onnxruntime intra-op threads for OCR (-1: onnxruntime's default)")
+    # The model servers this package calls, read with it at the process's edge (not part of this package's env).
+    serving: ServingSettings = Field(default_factory=ServingSettings, exclude=True, repr=False)
 
     def allowed_roots(self) -> list[Path] | None:
         if not self.allowed_dirs or not self.allowed_dirs.strip():

@@ -16,6 +16,9 @@ from agents.runtime import get_runtime
 from agents.threads import ThreadStore
 from agents.turn import run_turn, thread_messages
 from core.wire import ApprovalAnswer, ErrorEvent, FinalEvent
+from kg.settings import KGSettings
+from serving.embeddings import get_embedder
+from serving.settings import ServingSettings
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
 
@@ -99,7 +102,12 @@ def test_coding_route_runs_code_in_the_sandbox(llm_routing: ScriptedServer) -> N
 def test_kg_route_answers_from_graph_facts(llm_routing: ScriptedServer) -> None:
     from kg.build import build_graph, text_chunks
 
-    build_graph(text_chunks("Marie Curie was born in Warsaw. Marie Curie married Pierre Curie."), extractor="offline")
+    settings = KGSettings()
+    build_graph(
+        text_chunks("Marie Curie was born in Warsaw. Marie Curie married Pierre Curie.", settings=settings),
+        extractor="offline",
+        settings=settings,
+    )
     llm_routing.script(
         tool("transfer_to_kg"),
         tool("query_graph", {"mode": "neighbours", "entity": "Marie Curie"}),
@@ -402,7 +410,9 @@ def test_a_factual_question_the_documents_cover_goes_to_the_documents_agent(
 
     monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "true")
     question = "Which quantization is native to Blackwell tensor cores?"
-    assert SemanticRouter().route(question).agent == "coding"  # what the examples alone say
+    assert (
+        SemanticRouter(lambda: get_embedder(ServingSettings())).route(question).agent == "coding"
+    )  # what the examples alone say
     scripted_roles.script(tool("search_documents", {"query": "quantization"}))
     events = turn(question)
     handoff = of(events, "handoff")[0]
@@ -419,9 +429,9 @@ def test_the_documents_agent_adds_the_graphs_facts_about_what_its_hits_name(
 ) -> None:
     from kg.build import build_graph, text_chunks
 
-    build_graph(
-        text_chunks("The Spark Widget is made by Acme Corp. Acme Corp is headquartered in Berlin."), None, "offline"
-    )
+    settings = KGSettings()
+    text = "The Spark Widget is made by Acme Corp. Acme Corp is headquartered in Berlin."
+    build_graph(text_chunks(text, settings=settings), None, "offline", settings=settings)
     monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "true")
     scripted_roles.script(tool("search_documents", {"query": "warranty"}))
     events = turn("How long is the warranty on the Spark Widget?", agent="rag")

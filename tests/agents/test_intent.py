@@ -18,6 +18,7 @@ from agents.intent import ToolChooser, code_in, settle, source_id_in, source_nam
 from agents.turn import run_turn
 from core.wire import ApprovalAnswer, FinalEvent
 from serving.embeddings import get_embedder
+from serving.settings import ServingSettings
 from tests.support.scripted_server import ScriptedServer, tool
 
 
@@ -98,7 +99,7 @@ def test_settle_keeps_only_the_optional_arguments_the_conversation_names() -> No
 
 @pytest.fixture(scope="module")
 def chooser() -> ToolChooser:
-    return ToolChooser(get_embedder)
+    return ToolChooser(lambda: get_embedder(ServingSettings()))
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from pathlib import Path
 from agents.mcp_pool import MCPPool
 from agents.settings import AgentSettings
 from agents.sources import with_source_chunks
+from kg.settings import KGSettings
 from kg.store import GraphStore
 from tests.kg.conftest import CORPUS
 
@@ -35,7 +36,7 @@ def test_a_graph_from_a_source_gets_its_chunks_from_the_rag_server(tmp_path: Pat
         finally:
             await pool.aclose()
 
-        edges = GraphStore().load().graph.edges(data=True)
+        edges = GraphStore(None, KGSettings()).load().graph.edges(data=True)
         assert {d["source_id"] for _, _, d in edges} == {source_id}  # the full id, though a prefix was given
         assert all(d["chunk_id"].startswith(f"{source_id}:") for _, _, d in edges)
 

@@ -12,8 +12,11 @@ import httpx
 import pytest
 import uvicorn
 
+from agents.settings import AgentSettings
 from api import ApiSettings, create_app
 from core.daemon import free_port
+from kg.settings import KGSettings
+from serving.settings import ServingSettings
 from tests.support.processes import serving_process
 
 
@@ -22,7 +25,14 @@ def running_api(**overrides: object) -> Iterator[str]:
     """Serve `create_app(ApiSettings(**overrides))` on a free loopback port; yield the base URL."""
     port = free_port()
     settings = ApiSettings(port=port, **overrides)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, ServingSettings(), AgentSettings(), KGSettings()),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

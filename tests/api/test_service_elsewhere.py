@@ -24,7 +24,8 @@ def test_a_client_elsewhere_sees_the_services_machine(
     tmp_path: Path, spark_home: Path, scripted: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service_home = tmp_path / "service-box"
-    built = build_graph(text_chunks(CORPUS, source_id="doc:corpus"), settings=KGSettings(home=service_home))
+    settings = KGSettings(home=service_home)
+    built = build_graph(text_chunks(CORPUS, source_id="doc:corpus", settings=settings), settings=settings)
     service_env = {
         "SPARK_AGENTS_HOME": str(service_home),
         "SPARK_AGENTS_PROFILE": "local",

@@ -148,12 +148,12 @@ def test_extract_code(answer: str, code: str) -> None:
 
 def test_generate_code_library_call(scripted_roles: ScriptedServer) -> None:
     scripted_roles.script(text("```javascript\nconsole.log(1)\n```"))
-    result = generate_code("javascript", "log one")
+    result = generate_code("javascript", "log one", settings=CodeSettings())
     assert result.code == "console.log(1)\n" and result.language == "javascript"
     with pytest.raises(CodingInputError, match="task is empty"):
-        generate_code("python", "")
+        generate_code("python", "", settings=CodeSettings())
     with pytest.raises(CodingInputError, match="Unknown language"):
-        generate_code("py; rm -rf /", "x")
+        generate_code("py; rm -rf /", "x", settings=CodeSettings())
 
 
 def test_pytest_report_is_read_from_the_junit_xml() -> None:

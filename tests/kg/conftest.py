@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.build import build_graph, text_chunks
+from kg.settings import KGSettings
 from kg.store import GraphStore
 
 CORPUS = """Marie Curie was born in Warsaw. She studied at the University of Paris and married Pierre Curie.
@@ -18,8 +19,10 @@ Acme Corp acquired Widget Inc. Widget Inc is headquartered in Berlin."""
 @pytest.fixture
 def built() -> GraphStore:
     """The default collection built from CORPUS with the offline extractor."""
-    build_graph(text_chunks(CORPUS, source_id="doc:corpus"), extractor="offline")
-    return GraphStore()
+    build_graph(
+        text_chunks(CORPUS, source_id="doc:corpus", settings=KGSettings()), extractor="offline", settings=KGSettings()
+    )
+    return GraphStore(None, KGSettings())
 
 
 @pytest.fixture(autouse=True)

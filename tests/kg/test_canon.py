@@ -10,6 +10,7 @@ from kg import query
 from kg.build import build_graph, text_chunks
 from kg.canon import acronym_definitions, canonical_name
 from kg.model import Triple
+from kg.settings import KGSettings
 from kg.store import GraphStore, KnowledgeGraph
 
 
@@ -49,7 +50,8 @@ def test_variants_of_one_name_become_one_node_and_the_merge_log_says_why():
             _t("Use DGX Spark", "runs", "gpt-oss-120b"),
             _t("DGX Spark", "has", "GB10", "c#1"),
             _t("**dgx  spark**", "weighs", "1.2 kg", "c#2"),
-        ]
+        ],
+        KGSettings(),
     )
     nodes = set(kg.graph.nodes)
     assert nodes == {"DGX Spark", "gpt-oss-120b", "GB10", "1.2 kg"}
@@ -63,7 +65,9 @@ def test_variants_of_one_name_become_one_node_and_the_merge_log_says_why():
 def test_a_defined_acronym_and_its_expansion_are_one_node(acronym_first):
     triples = [_t("NPU", "shares memory with", "CPU"), _t("Neural Processing Unit", "part of", "H4", "c#1")]
     kg = KnowledgeGraph()
-    kg.add_triples(triples if acronym_first else triples[::-1], acronyms={"NPU": "Neural Processing Unit"})
+    kg.add_triples(
+        triples if acronym_first else triples[::-1], KGSettings(), acronyms={"NPU": "Neural Processing Unit"}
+    )
     assert "NPU" not in kg.graph and kg.graph.degree("Neural Processing Unit") == 2
     assert {"surface": "NPU", "into": "Neural Processing Unit", "reason": "defined-acronym", "score": 1.0} in kg.merges
 
@@ -73,8 +77,8 @@ def test_build_stores_definitions_and_the_merge_log_and_queries_find_the_plain_n
         "# DGX Spark reference\n\nThe DGX Spark includes a Neural Processing Unit (NPU).\n\n"
         "## Getting started\n\nUse DGX Spark with Ubuntu. The NPU was designed by Acme Corp.\n"
     )
-    build_graph(text_chunks(text, "doc"), extractor="offline")
-    store = GraphStore()
+    build_graph(text_chunks(text, "doc", settings=KGSettings()), extractor="offline", settings=KGSettings())
+    store = GraphStore(None, KGSettings())
     data = json.loads(store.path.read_text())
     assert data["acronyms"] == {"NPU": "Neural Processing Unit"}
     kg = store.load()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kg.settings import KGSettings
 from tests.kg.conftest import CORPUS
 
 
@@ -85,7 +86,7 @@ def test_communities_global_question_and_community_view(spark_home):
     from kg.store import GraphStore
     from tests.kg.test_community import two_clusters
 
-    GraphStore().add_triples(two_clusters())
+    GraphStore(None, KGSettings()).add_triples(two_clusters())
     r = cli("communities")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("2 communities (offline summaries)") and "About Marie Curie" in r.stdout

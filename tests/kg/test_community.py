@@ -71,7 +71,7 @@ CURIE_ENTITIES = {n for s, _, o, _ in CURIES for n in (s, o)}
 
 def test_two_clear_clusters_are_two_communities():
     kg = KnowledgeGraph()
-    kg.add_triples(two_clusters())
+    kg.add_triples(two_clusters(), KGSettings())
     groups = detect(kg)
     assert [set(g) for g in groups] in (
         [DEVICE_ENTITIES, CURIE_ENTITIES],
@@ -81,7 +81,7 @@ def test_two_clear_clusters_are_two_communities():
 
     # The same graph built in another order gives the same communities (and the same fingerprint).
     other = KnowledgeGraph()
-    other.add_triples(list(reversed(two_clusters())))
+    other.add_triples(list(reversed(two_clusters())), KGSettings())
     assert detect(other) == groups and fingerprint(other) == fingerprint(kg)
 
 
@@ -96,7 +96,7 @@ def test_each_summary_states_its_best_supported_facts_and_cites_them():
         chunk_id="doc:nobel#0",
         evidence="Marie Curie won the Nobel Prize in Physics.",
     )
-    kg.add_triples([*two_clusters(), extra])
+    kg.add_triples([*two_clusters(), extra], KGSettings())
     index = build_index(kg, KGSettings(summary_facts=4))
     curie = next(c for c in index.communities if "Marie Curie" in c.entities)
     assert curie.summarizer == "offline" and curie.size == len(CURIE_ENTITIES) and curie.fact_count == 13
@@ -129,7 +129,7 @@ def test_fact_sentences_read_as_sentences(relation, sentence):
 
 
 def test_the_index_is_cached_beside_the_graph_and_recomputed_when_it_changes():
-    store = GraphStore()
+    store = GraphStore(None, KGSettings())
     store.add_triples(two_clusters())
     first = community_index(store, store.load())
     path = sidecar_path(store)
@@ -147,7 +147,7 @@ def test_the_index_is_cached_beside_the_graph_and_recomputed_when_it_changes():
 
 
 def test_a_damaged_cache_is_rebuilt_not_trusted():
-    store = GraphStore()
+    store = GraphStore(None, KGSettings())
     store.add_triples(two_clusters())
     community_index(store, store.load())
     sidecar_path(store).write_text("{not json")
@@ -162,7 +162,7 @@ def test_no_model_configured_means_extractive_summaries():
 def test_the_model_summarises_when_configured_and_the_citations_stay(scripted_roles):
     scripted_roles.handler = lambda req: text("A paragraph the model wrote about these entities.")
     kg = KnowledgeGraph()
-    kg.add_triples(two_clusters())
+    kg.add_triples(two_clusters(), KGSettings())
     summarizer = pick_summarizer(KGSettings())
     assert isinstance(summarizer, ModelSummarizer)
     index = build_index(kg, KGSettings(), summarizer)
@@ -181,7 +181,7 @@ def test_the_model_summarises_when_configured_and_the_citations_stay(scripted_ro
 def test_a_failing_model_falls_back_to_the_extractive_summary(scripted_roles):
     scripted_roles.script(Reply(fault="http_500"), Reply(content=""))
     kg = KnowledgeGraph()
-    kg.add_triples(two_clusters())
+    kg.add_triples(two_clusters(), KGSettings())
     index = build_index(kg, KGSettings(), pick_summarizer(KGSettings()))
     assert index.fallbacks == 2
     for c in index.communities:

@@ -31,8 +31,8 @@ Software
 def _facts(text: str, chunk_chars: int = 4000) -> set[tuple[str, str, str]]:
     from kg.settings import KGSettings
 
-    chunks = text_chunks(text, "doc", KGSettings(chunk_chars=chunk_chars))
-    return {(t.subject, t.relation, t.object) for t in extract_all(chunks, OfflineExtractor())}
+    chunks = text_chunks(text, "doc", settings=KGSettings(chunk_chars=chunk_chars))
+    return {(t.subject, t.relation, t.object) for t in extract_all(chunks, OfflineExtractor(KGSettings()))}
 
 
 def test_setext_headings_are_headings_and_a_rule_after_a_sentence_is_not():
@@ -60,7 +60,7 @@ def test_tables_and_lists_under_nested_topic_headings_describe_the_document_subj
 def test_a_later_chunk_keeps_the_document_subject():
     from kg.settings import KGSettings
 
-    chunks = with_context(text_chunks(GUIDE, "doc", KGSettings(chunk_chars=200)))
+    chunks = with_context(text_chunks(GUIDE, "doc", settings=KGSettings(chunk_chars=200)))
     assert len(chunks) >= 2 and "Widget Pro\n===" not in chunks[-1].text  # the lists arrive without the title
     assert all(c.subject == "Widget Pro" for c in chunks)
     facts = _facts(GUIDE, chunk_chars=200)

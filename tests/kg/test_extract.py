@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from kg.errors import ExtractionError
 from kg.extract import LLMExtractor, OfflineExtractor
 from kg.model import Chunk
+from kg.settings import KGSettings
 from kg.text import split_text
 from tests.kg.conftest import CORPUS
 from tests.support.scripted_server import Reply, text
@@ -22,7 +23,7 @@ def _facts(triples):
 
 def test_offline_extracts_encyclopaedic_facts_with_provenance():
     chunk = Chunk(text=CORPUS, source_id="doc", chunk_id="doc#0")
-    triples = OfflineExtractor().extract(chunk)
+    triples = OfflineExtractor(KGSettings()).extract(chunk)
     facts = _facts(triples)
     assert ("Marie Curie", "born in", "Warsaw") in facts
     assert ("Marie Curie", "studied at", "University of Paris") in facts  # pronoun "She" resolved
@@ -47,7 +48,7 @@ def test_offline_coordination_initials_and_common_noun_objects():
         "Belgrade. J. R. R. Tolkien wrote The Hobbit. Isaac Newton was born in Woolsthorpe. "
         "Newton formulated the laws of motion. Sergey Brin and Larry Page founded Google."
     )
-    facts = _facts(OfflineExtractor().extract(Chunk(text=text, source_id="s", chunk_id="s#0")))
+    facts = _facts(OfflineExtractor(KGSettings()).extract(Chunk(text=text, source_id="s", chunk_id="s#0")))
     assert {("Microsoft", "founded by", "Bill Gates"), ("Microsoft", "founded by", "Paul Allen")} <= facts
     assert {("Danube", "passes through", c) for c in ("Vienna", "Budapest", "Belgrade")} <= facts
     assert ("J. R. R. Tolkien", "wrote", "Hobbit") in facts
@@ -57,7 +58,7 @@ def test_offline_coordination_initials_and_common_noun_objects():
 
 def test_offline_ignores_text_without_facts():
     chunk = Chunk(text="it was a dark and stormy night; nothing happened at all.", source_id="s", chunk_id="s#0")
-    assert OfflineExtractor().extract(chunk) == []
+    assert OfflineExtractor(KGSettings()).extract(chunk) == []
 
 
 def test_split_text_keeps_sentences_whole_and_offsets_true():
@@ -92,7 +93,7 @@ ANSWER = {
 def test_llm_extractor_uses_json_schema_and_parses(scripted_roles):
     scripted_roles.script(text(json.dumps(ANSWER)))
     chunk = Chunk(text="Marie Curie was born in Warsaw. She married Pierre Curie.", source_id="s", chunk_id="s#0")
-    triples = LLMExtractor().extract(chunk)
+    triples = LLMExtractor(KGSettings()).extract(chunk)
     assert _facts(triples) == {("Marie Curie", "born in", "Warsaw"), ("Marie Curie", "married", "Pierre Curie")}
     assert triples[0].span == (0, 31) and triples[0].evidence == "Marie Curie was born in Warsaw."
     assert all(t.extractor == "llm" for t in triples)
@@ -110,10 +111,10 @@ def test_llm_triples_naming_absent_entities_are_dropped(scripted_roles, monkeypa
     answer = {"triples": [*ANSWER["triples"], {**ANSWER["triples"][0], "object": "Marijona Curia"}]}
     chunk = Chunk(text="Marie  CURIE was born in Warsaw. She married Pierre Curie.", source_id="s", chunk_id="s#0")
     scripted_roles.script(text(json.dumps(answer)))
-    assert len(LLMExtractor().extract(chunk)) == 2  # case and spacing do not matter; the invented name does
+    assert len(LLMExtractor(KGSettings()).extract(chunk)) == 2  # case and spacing do not matter; the invented name does
     monkeypatch.setenv("SPARK_AGENTS_KG_LLM_GROUNDED_ONLY", "false")
     scripted_roles.script(text(json.dumps(answer)))
-    assert len(LLMExtractor().extract(chunk)) == 3
+    assert len(LLMExtractor(KGSettings()).extract(chunk)) == 3
 
 
 def test_llm_falls_back_to_json_object_schema_and_remembers(scripted_roles):
@@ -128,8 +129,8 @@ def test_llm_falls_back_to_json_object_schema_and_remembers(scripted_roles):
 
     scripted_roles.handler = server
     chunk = Chunk(text="Marie Curie was born in Warsaw. She married Pierre Curie.", source_id="s", chunk_id="s#0")
-    assert len(LLMExtractor().extract(chunk)) == 2
-    assert len(LLMExtractor().extract(chunk)) == 2
+    assert len(LLMExtractor(KGSettings()).extract(chunk)) == 2
+    assert len(LLMExtractor(KGSettings()).extract(chunk)) == 2
     formats = [r["response_format"]["type"] for r in scripted_roles.chat_requests]
     assert formats == ["json_schema", "json_object", "json_object"]  # learned once per endpoint
 
@@ -151,7 +152,7 @@ def test_llm_bad_answers_are_clear_errors_without_fallback(scripted_roles, reply
     scripted_roles.script(Reply(content=reply))
     chunk = Chunk(text="A r B.", source_id="s", chunk_id="s#0")
     with pytest.raises(ExtractionError, match=message) as err:
-        LLMExtractor().extract(chunk)
+        LLMExtractor(KGSettings()).extract(chunk)
     assert "nothing was stored" in str(err.value) and "\n" not in str(err.value)
 
 
@@ -168,9 +169,9 @@ def test_unusable_model_json_falls_back_to_the_offline_extractor_for_that_chunk(
     table = "## Orbit Z2\n\n| Property | Value |\n|---|---|\n| Weight | 1.2 kg |\n\nOrbit Z2 was designed by Acme Corp."
     chunk = Chunk(text=table, source_id="s", chunk_id="s#3")
     scripted_roles.script(reply)
-    ex = LLMExtractor()
+    ex = LLMExtractor(KGSettings())
     triples = ex.extract(chunk)
-    assert _facts(triples) == _facts(OfflineExtractor().extract(chunk))
+    assert _facts(triples) == _facts(OfflineExtractor(KGSettings()).extract(chunk))
     assert ("Orbit Z2", "weight", "1.2 kg") in _facts(triples) and all(t.extractor == "offline" for t in triples)
     assert [f.chunk_id for f in ex.fallbacks] == ["s#3"] and "nothing was stored" in ex.fallbacks[0].reason
 
@@ -184,7 +185,7 @@ def test_llm_sees_the_section_and_a_continued_tables_header(scripted_roles):
         heading="Fleet > Boards",
         table_header=["Board", "Power"],
     )
-    ex = LLMExtractor()
+    ex = LLMExtractor(KGSettings())
     assert ex.extract(chunk) == [] and ex.fallbacks == []
     user = scripted_roles.chat_requests[0]["messages"][-1]["content"]
     assert "Section: Fleet > Boards" in user and "Board | Power" in user and chunk.text in user
@@ -199,7 +200,7 @@ def test_llm_sees_the_section_and_a_continued_tables_header(scripted_roles):
 )
 def test_offline_never_crashes_and_spans_are_true(text_):
     chunk = Chunk(text=text_, source_id="s", chunk_id="s#0")
-    for t in OfflineExtractor().extract(chunk):
+    for t in OfflineExtractor(KGSettings()).extract(chunk):
         a, b = t.span
         assert 0 <= a <= b <= len(text_) and text_[a:b].strip()[:300] == t.evidence
         assert t.subject.strip() and t.relation.strip() and t.object.strip()

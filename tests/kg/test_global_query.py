@@ -14,7 +14,7 @@ from tests.kg.test_community import CURIE_ENTITIES, DEVICE_ENTITIES, two_cluster
 
 def index():
     kg = KnowledgeGraph()
-    kg.add_triples(two_clusters())
+    kg.add_triples(two_clusters(), KGSettings())
     return build_index(kg, KGSettings())
 
 
@@ -59,11 +59,11 @@ def test_bad_questions_and_empty_graphs_are_clear_errors():
     with pytest.raises(KGError, match="Give a question"):
         global_answer(index(), "  ")
     with pytest.raises(KGError, match="graph is empty"):
-        global_answer(build_index(KnowledgeGraph()), "anything")
+        global_answer(build_index(KnowledgeGraph(), KGSettings()), "anything")
 
 
 def test_through_the_store_with_the_cache():
-    store = GraphStore()
+    store = GraphStore(None, KGSettings())
     store.add_triples(two_clusters())
     a = global_answer(community_index(store), "Where was Pierre Curie born?", k=1)
     assert any(c.fact == "Pierre Curie born in Paris." and c.chunk_id == "doc:curie#2" for c in a.citations)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kg.build import text_chunks
 from kg.extract import OfflineExtractor, extract_all
 from kg.lists import list_relation, unit_relation
+from kg.settings import KGSettings
 from kg.store import KnowledgeGraph
 
 README = """Gizmo
@@ -32,7 +33,10 @@ Agents
 
 
 def _facts(text: str) -> set[tuple[str, str, str]]:
-    return {(t.subject, t.relation, t.object) for t in extract_all(text_chunks(text, "doc"), OfflineExtractor())}
+    return {
+        (t.subject, t.relation, t.object)
+        for t in extract_all(text_chunks(text, "doc", settings=KGSettings()), OfflineExtractor(KGSettings()))
+    }
 
 
 def test_named_bullets_belong_to_the_section_subject_by_the_lead_in():
@@ -65,7 +69,11 @@ def test_identifiers_one_letter_apart_are_different_entities():
 
     names = ["JCS_EXT_RGB", "JCS_EXT_RGBA", "RGB", "RGBA", "Pittsburg", "Pittsburgh"]
     kg.add_triples(
-        [Triple(subject=n, relation="is a", object="it", source_id="s", chunk_id=f"c#{i}") for i, n in enumerate(names)]
+        [
+            Triple(subject=n, relation="is a", object="it", source_id="s", chunk_id=f"c#{i}")
+            for i, n in enumerate(names)
+        ],
+        KGSettings(),
     )
     assert {"JCS_EXT_RGB", "JCS_EXT_RGBA", "RGB", "RGBA", "Pittsburg"} <= set(kg.graph)
     assert "Pittsburgh" not in kg.graph  # a spelling variant of a word still folds

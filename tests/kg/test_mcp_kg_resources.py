@@ -18,6 +18,7 @@ from mcp.types import (
     TextContent,
 )
 
+from kg.settings import KGSettings
 from kg.store import GraphStore
 from mcp_servers.base import RESOURCE_NOT_FOUND
 from mcp_servers.sdk import SDK2, MCPError, field
@@ -117,4 +118,4 @@ def test_a_cancelled_build_stops_and_changes_nothing(scripted: ScriptedServer, m
 
     chunks = asyncio.run(scenario())  # the server has exited: what it asked the model is all it asked
     assert len(scripted.chat_requests) < chunks  # the chunks after the cancel were never sent to the model
-    assert not GraphStore().exists
+    assert not GraphStore(None, KGSettings()).exists

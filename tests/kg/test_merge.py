@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kg.merge import EntityIndex, canonical_key
 from kg.model import Triple
+from kg.settings import KGSettings
 from kg.store import GraphStore, KnowledgeGraph
 
 
@@ -26,7 +27,8 @@ def test_variants_fold_into_one_node_and_merges_are_recorded():
             _t("international  business machines", "employs", "Alan Smith", "c#2"),  # case + whitespace
             _t("Alan Smith", "born in", "Pittsburg", "c#3"),
             _t("Alan Smith", "lives in", "Pittsburgh", "c#4"),  # near-duplicate spelling
-        ]
+        ],
+        KGSettings(),
     )
     g = kg.graph
     assert set(g.nodes) == {"International Business Machines", "Armonk", "Endicott", "Alan Smith", "Pittsburg"}
@@ -40,12 +42,14 @@ def test_variants_fold_into_one_node_and_merges_are_recorded():
 
 def test_different_numbers_are_different_entities():
     kg = KnowledgeGraph()
-    kg.add_triples([_t("GPT-3 model", "made by", "OpenAI"), _t("GPT-4 model", "made by", "OpenAI", "c#1")])
+    kg.add_triples(
+        [_t("GPT-3 model", "made by", "OpenAI"), _t("GPT-4 model", "made by", "OpenAI", "c#1")], KGSettings()
+    )
     assert {"GPT-3 model", "GPT-4 model"} <= set(kg.graph.nodes)
 
 
 def test_aliases_from_the_store_apply_to_later_builds():
-    store = GraphStore("aliases")
+    store = GraphStore("aliases", KGSettings())
     store.add_triples([_t("Alphabet Inc", "owns", "YouTube")])
     store.set_alias("Google parent", "Alphabet Inc")
     report = store.add_triples([_t("Google parent", "based in", "Mountain View", "c#9")])

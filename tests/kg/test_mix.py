@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kg.mix import mix_retrieve
 from kg.model import Triple
+from kg.settings import KGSettings
 from kg.store import KnowledgeGraph
 from rag.models import Hit
 from tests.kg.test_community import two_clusters
@@ -11,7 +12,7 @@ from tests.kg.test_community import two_clusters
 
 def graph() -> KnowledgeGraph:
     kg = KnowledgeGraph()
-    kg.add_triples(two_clusters())
+    kg.add_triples(two_clusters(), KGSettings())
     # A fact from another document, stated in a chunk no hit returns: only the graph knows it.
     kg.add_triples(
         [
@@ -23,7 +24,8 @@ def graph() -> KnowledgeGraph:
                 chunk_id="doc:os#4",
                 evidence="HalOS is based on Ubuntu.",
             )
-        ]
+        ],
+        KGSettings(),
     )
     return kg
 

@@ -12,6 +12,7 @@ from kg.errors import AmbiguousEntity, UnknownEntity
 from kg.markup import strip_markup
 from kg.model import Chunk, Triple
 from kg.names import strip_qualifier, trim_edges, vendor_split
+from kg.settings import KGSettings
 from kg.store import KnowledgeGraph
 
 
@@ -20,7 +21,7 @@ def _graph(*facts: tuple[str, str, str], defined: dict[str, str] | None = None) 
         Triple(subject=s, relation=r, object=o, source_id="src", chunk_id=f"c#{i}") for i, (s, r, o) in enumerate(facts)
     ]
     kg = KnowledgeGraph()
-    report = kg.add_triples(triples, acronyms=defined)
+    report = kg.add_triples(triples, KGSettings(), acronyms=defined)
     return kg, {m.surface: (m.into, m.reason) for m in report.merges}
 
 

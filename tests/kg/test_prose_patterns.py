@@ -7,13 +7,14 @@ from kg.build import text_chunks
 from kg.extract import OfflineExtractor, extract_all
 from kg.model import Chunk
 from kg.prose import SentenceExtractor
+from kg.settings import KGSettings
 
 
 def _facts(text: str, **chunk: object) -> set[tuple[str, str, str]]:
     if chunk:
-        triples = OfflineExtractor().extract(Chunk(text=text, source_id="s", chunk_id="s#0", **chunk))  # type: ignore[arg-type]
+        triples = OfflineExtractor(KGSettings()).extract(Chunk(text=text, source_id="s", chunk_id="s#0", **chunk))  # type: ignore[arg-type]
     else:  # as a build reads a document: its subject found, carried to each chunk
-        triples = extract_all(text_chunks(text, "s"), OfflineExtractor())
+        triples = extract_all(text_chunks(text, "s", settings=KGSettings()), OfflineExtractor(KGSettings()))
     return {(t.subject, t.relation, t.object) for t in triples}
 
 
@@ -54,7 +55,9 @@ def test_a_capitalised_common_word_opening_a_sentence_is_no_entity():
     # without the lowercase "note" elsewhere, "Note" may be a name (a product called Note)
     assert ("Note", "runs on", "Android") in {
         (t.subject, t.relation, t.object)
-        for t in SentenceExtractor().extract(Chunk(text="Note runs on Android.", source_id="s", chunk_id="s#0"))
+        for t in SentenceExtractor(KGSettings()).extract(
+            Chunk(text="Note runs on Android.", source_id="s", chunk_id="s#0")
+        )
     }
 
 

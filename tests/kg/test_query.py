@@ -6,6 +6,7 @@ import pytest
 
 from kg import query as q
 from kg.errors import NoPath, UnknownEntity
+from kg.settings import KGSettings
 
 
 def test_neighbours_one_and_two_hops(built):
@@ -82,7 +83,8 @@ def test_alternative_paths_avoid_the_first_ones():
         [
             Triple(subject=s, relation="r", object=o, source_id="s", chunk_id=f"c{i}")
             for i, (s, o) in enumerate([("A1", "B1"), ("B1", "C1"), ("A1", "D1"), ("D1", "E1"), ("E1", "C1")])
-        ]
+        ],
+        KGSettings(),
     )
     p = q.paths(kg, "A1", "C1")
     assert [[f.subject for f in path] for path in p.paths] == [["A1", "B1"], ["A1", "D1", "E1"]]

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from kg.settings import KGSettings
 from mcp_servers.sdk import field
 from tests.kg.conftest import CORPUS
 from tests.support.mcp_client import stdio_session
@@ -44,9 +45,9 @@ def test_build_from_rag_source_keeps_chunk_provenance(tmp_path):
         rag_chunk_ids = {c.chunk_id for c in lib.chunks(source.id)}
         chunks = source_chunks(source.id, passages(lib, source.id))
     assert {c.chunk_id for c in chunks} == rag_chunk_ids
-    report = build_graph(chunks, collection="docs")
+    report = build_graph(chunks, collection="docs", settings=KGSettings())
     assert report.source_ids == [source.id] and report.edges_added > 5
-    kg = GraphStore("docs").load()
+    kg = GraphStore("docs", KGSettings()).load()
     for _u, _v, d in kg.graph.edges(data=True):
         assert d["source_id"] == source.id and d["chunk_id"] in rag_chunk_ids
     assert paths(kg, "Warsaw", "Paris").paths
@@ -75,8 +76,8 @@ def test_an_ingested_html_table_becomes_facts_with_units(tmp_path):
         source = lib.ingest([doc]).added[0]
         chunks = source_chunks(source.id, passages(lib, source.id))
     assert "| Memory bandwidth | 204 GB/s |" in chunks[0].text
-    build_graph(chunks, collection="html")
-    facts = {(u, d["relation"], v) for u, v, d in GraphStore("html").load().graph.edges(data=True)}
+    build_graph(chunks, collection="html", settings=KGSettings())
+    facts = {(u, d["relation"], v) for u, v, d in GraphStore("html", KGSettings()).load().graph.edges(data=True)}
     assert ("Aurora AX-7", "memory bandwidth", "204 GB/s") in facts
     assert ("Aurora AX-7", "memory", "96 GB") in facts
 
@@ -104,5 +105,5 @@ def test_the_kg_server_builds_from_chunks_it_is_given_and_never_opens_the_docume
         asyncio.run(scenario())
     from kg.store import GraphStore
 
-    cited = {d["chunk_id"] for _, _, d in GraphStore().load().graph.edges(data=True)}
+    cited = {d["chunk_id"] for _, _, d in GraphStore(None, KGSettings()).load().graph.edges(data=True)}
     assert cited <= {p["chunk_id"] for p in given}

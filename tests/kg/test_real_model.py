@@ -11,6 +11,7 @@ import pytest
 
 from kg.build import build_graph, text_chunks
 from kg.errors import ExtractionError
+from kg.settings import KGSettings
 from kg.store import GraphStore
 
 pytestmark = pytest.mark.real_model
@@ -26,12 +27,16 @@ def test_local_model_answers_within_the_schema(monkeypatch):
     monkeypatch.setenv("SPARK_AGENTS_KG_LLM_MAX_TOKENS", "512")
     try:
         try:
-            report = build_graph(text_chunks("Marie Curie was born in Warsaw."), extractor="llm")
+            report = build_graph(
+                text_chunks("Marie Curie was born in Warsaw.", settings=KGSettings()),
+                extractor="llm",
+                settings=KGSettings(),
+            )
         except ExtractionError as e:
             assert "cut off" in str(e), f"schema not honoured: {e}"
-            assert not GraphStore().path.exists()
+            assert not GraphStore(None, KGSettings()).path.exists()
             return
-        kg = GraphStore().load()
+        kg = GraphStore(None, KGSettings()).load()
         assert kg.graph.number_of_edges() == report.edges_added <= report.triples
         for u, v, d in kg.graph.edges(data=True):
             assert u.strip() and v.strip() and d["relation"].strip() and d["extractor"] == "llm"

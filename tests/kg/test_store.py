@@ -10,6 +10,7 @@ import pytest
 from kg.build import build_graph, text_chunks
 from kg.errors import GraphCorrupted, InvalidTriple, KGError
 from kg.model import Triple
+from kg.settings import KGSettings
 from kg.store import GraphStore
 from tests.kg.conftest import CORPUS
 
@@ -29,28 +30,32 @@ def test_graph_persists_under_home_with_provenance(built, spark_home):
 
 def test_rebuilding_the_same_text_changes_nothing(built):
     before = built.path.read_bytes()
-    report = build_graph(text_chunks(CORPUS, source_id="doc:corpus"))
+    report = build_graph(text_chunks(CORPUS, source_id="doc:corpus", settings=KGSettings()), settings=KGSettings())
     assert report.edges_added == 0 and report.duplicates_skipped == report.triples > 0
     after = json.loads(built.path.read_bytes())
     assert (after["nodes"], after["edges"]) == (json.loads(before)["nodes"], json.loads(before)["edges"])
 
 
 def test_collections_are_separate_files(built):
-    build_graph(text_chunks("Ada Lovelace worked with Charles Babbage."), collection="math")
-    assert GraphStore("math").load().graph.number_of_nodes() == 2
+    build_graph(
+        text_chunks("Ada Lovelace worked with Charles Babbage.", settings=KGSettings()),
+        collection="math",
+        settings=KGSettings(),
+    )
+    assert GraphStore("math", KGSettings()).load().graph.number_of_nodes() == 2
     assert "Ada Lovelace" not in built.load().graph
 
 
 def test_invalid_collection_name():
     with pytest.raises(KGError, match="Invalid collection name"):
-        GraphStore("../etc")
+        GraphStore("../etc", KGSettings())
 
 
 @pytest.mark.parametrize("suffix", [".graphml", ".json"])
 def test_export_import_round_trip(built, tmp_path, suffix):
     out = built.export(tmp_path / f"g{suffix}")
     assert out.stat().st_size > 0
-    copy = GraphStore("copy")
+    copy = GraphStore("copy", KGSettings())
     report = copy.import_file(out)
     a, b = built.load().graph, copy.load().graph
     assert set(a.nodes) == set(b.nodes) and a.number_of_edges() == b.number_of_edges() == report.edges_added
@@ -78,7 +83,9 @@ def test_corrupted_file_is_reported_backed_up_and_never_overwritten(built):
     assert str(backups[0]) in str(err.value) and "graph reset" in str(err.value)
     # A build refuses to write over it.
     with pytest.raises(GraphCorrupted):
-        build_graph(text_chunks("Ada Lovelace worked with Charles Babbage."))
+        build_graph(
+            text_chunks("Ada Lovelace worked with Charles Babbage.", settings=KGSettings()), settings=KGSettings()
+        )
     assert built.path.read_bytes() == corrupted
     assert len(list(built.dir.glob("default.json.corrupt-*.bak"))) == 1  # same bytes, one backup
     # An explicit reset moves it aside and starts over.
@@ -131,7 +138,7 @@ def test_concurrent_builds_lose_no_update():
 
     def run(t: str) -> None:
         try:
-            build_graph(text_chunks(t), collection="shared")
+            build_graph(text_chunks(t, settings=KGSettings()), collection="shared", settings=KGSettings())
         except Exception as e:  # noqa: BLE001 - collected and asserted below
             errors.append(e)
 
@@ -141,5 +148,5 @@ def test_concurrent_builds_lose_no_update():
     for th in threads:
         th.join()
     assert not errors
-    g = GraphStore("shared").load().graph
+    g = GraphStore("shared", KGSettings()).load().graph
     assert all(g.has_edge(f"Person{i} Alpha", f"Person{i} Beta") for i in range(8))

@@ -7,6 +7,7 @@ import re
 from kg.build import text_chunks
 from kg.extract import OfflineExtractor, extract_all
 from kg.model import Chunk
+from kg.settings import KGSettings
 from kg.structure import heading_subject, parse
 
 SPEC = """# Orbit Z2 system reference
@@ -44,7 +45,7 @@ Process node
 
 
 def _facts(text: str, **chunk: object) -> set[tuple[str, str, str]]:
-    triples = OfflineExtractor().extract(Chunk(text=text, source_id="s", chunk_id="s#0", **chunk))  # type: ignore[arg-type]
+    triples = OfflineExtractor(KGSettings()).extract(Chunk(text=text, source_id="s", chunk_id="s#0", **chunk))  # type: ignore[arg-type]
     return {(t.subject, t.relation, t.object) for t in triples}
 
 
@@ -82,7 +83,7 @@ def test_a_heading_scoped_table_takes_the_section_heading_as_subject():
 
 
 def test_no_markup_reaches_a_label():
-    triples = OfflineExtractor().extract(Chunk(text=SPEC, source_id="s", chunk_id="s#0"))
+    triples = OfflineExtractor(KGSettings()).extract(Chunk(text=SPEC, source_id="s", chunk_id="s#0"))
     assert len(triples) >= 12
     for t in triples:
         for label in (t.subject, t.relation, t.object):
@@ -105,16 +106,16 @@ def test_docx_tables_without_rule_or_outer_pipes_are_tables():
 def test_a_table_split_over_chunks_keeps_its_header_and_heading():
     rows = "\n".join(f"| Board {i} | {i * 10} W | rev {i} |" for i in range(60))
     text = f"# Fleet\n\n## Boards\n\n| Board | Power | Revision |\n|---|---|---|\n{rows}\n"
-    chunks = text_chunks(text, "fleet")
+    chunks = text_chunks(text, "fleet", settings=KGSettings())
     assert len(chunks) >= 2
-    facts = {(t.subject, t.relation, t.object) for t in extract_all(chunks, OfflineExtractor())}
+    facts = {(t.subject, t.relation, t.object) for t in extract_all(chunks, OfflineExtractor(KGSettings()))}
     assert {(f"Board {i}", "power", f"{i * 10} W") for i in range(60)} <= facts
     assert ("Board 59", "revision", "rev 59") in facts
 
 
 def test_prose_with_markup_still_yields_sentence_facts_with_true_spans():
     text = "## Notes\n\nThe **Orbit Z2** was designed by [Halcyon Systems](https://example.com).\n"
-    triples = OfflineExtractor().extract(Chunk(text=text, source_id="s", chunk_id="s#0"))
+    triples = OfflineExtractor(KGSettings()).extract(Chunk(text=text, source_id="s", chunk_id="s#0"))
     assert {(t.subject, t.relation, t.object) for t in triples} == {("Orbit Z2", "designed by", "Halcyon Systems")}
     a, b = triples[0].span
     assert "designed by" in text[a:b]

@@ -8,6 +8,7 @@ import pytest
 
 from kg.errors import KGError
 from kg.model import Triple
+from kg.settings import KGSettings
 from kg.store import KnowledgeGraph
 from kg.view import TYPE_COLOURS, offline_html, render
 
@@ -15,7 +16,7 @@ REMOTE = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https
 
 
 def test_html_is_offline_coloured_and_labelled(built, tmp_path):
-    r = render(built.load(), tmp_path / "g.html")
+    r = render(built.load(), tmp_path / "g.html", settings=KGSettings())
     page = (tmp_path / "g.html").read_text()
     assert r.path == str(tmp_path / "g.html") and not r.truncated
     assert not REMOTE.search(page), "a script or stylesheet is loaded from the network"
@@ -35,8 +36,8 @@ def test_size_limit_keeps_the_most_central_nodes(tmp_path):
         Triple(subject="Hub", relation="links", object=f"Leaf {i}", source_id="s", chunk_id=f"c{i}") for i in range(30)
     ]
     triples += [Triple(subject="Leaf 1", relation="knows", object="Leaf 2", source_id="s", chunk_id="x")]
-    kg.add_triples(triples)
-    r = render(kg, tmp_path / "g.html", max_nodes=3)
+    kg.add_triples(triples, KGSettings())
+    r = render(kg, tmp_path / "g.html", max_nodes=3, settings=KGSettings())
     page = (tmp_path / "g.html").read_text()
     assert r.truncated and r.nodes == 3 and r.total_nodes == 31
     for kept in ("Hub", "Leaf 1", "Leaf 2"):
@@ -46,7 +47,7 @@ def test_size_limit_keeps_the_most_central_nodes(tmp_path):
 
 def test_empty_graph_is_a_clear_error(tmp_path):
     with pytest.raises(KGError, match="graph is empty"):
-        render(KnowledgeGraph(), tmp_path / "g.html")
+        render(KnowledgeGraph(), tmp_path / "g.html", settings=KGSettings())
 
 
 def test_offline_html_strips_remote_tags_and_refuses_leftovers():
@@ -60,7 +61,7 @@ def _two_clusters() -> KnowledgeGraph:
     from tests.kg.test_community import two_clusters
 
     kg = KnowledgeGraph()
-    kg.add_triples(two_clusters())
+    kg.add_triples(two_clusters(), KGSettings())
     return kg
 
 
@@ -75,7 +76,7 @@ def test_community_filter_draws_only_that_community(tmp_path):
     kg = _two_clusters()
     groups = detect(kg)
     curie = next(i for i, g in enumerate(groups) if "Marie Curie" in g)
-    r = render(kg, tmp_path / "c.html", community=curie)
+    r = render(kg, tmp_path / "c.html", community=curie, settings=KGSettings())
     page = (tmp_path / "c.html").read_text()
     assert r.community == curie and r.communities == 2 and r.nodes == len(CURIE_ENTITIES) and not r.truncated
     assert _node_ids(page) == CURIE_ENTITIES and not _node_ids(page) & DEVICE_ENTITIES
@@ -89,9 +90,10 @@ def test_colour_by_community_and_readable_edge_labels(tmp_path):
 
     kg = _two_clusters()
     kg.add_triples(
-        [Triple(subject="Marie Curie", relation="worked with", object="Pierre Curie", source_id="s", chunk_id="w")]
+        [Triple(subject="Marie Curie", relation="worked with", object="Pierre Curie", source_id="s", chunk_id="w")],
+        KGSettings(),
     )
-    r = render(kg, tmp_path / "c.html", colour_by="community")
+    r = render(kg, tmp_path / "c.html", colour_by="community", settings=KGSettings())
     page = (tmp_path / "c.html").read_text()
     of = membership(kg)
     nodes = {m.group(1): m.group(0) for m in re.finditer(r'\{[^{}]*"id": "([^"]+)"[^{}]*\}', page)}
@@ -107,11 +109,11 @@ def test_colour_by_community_and_readable_edge_labels(tmp_path):
 def test_long_edge_labels_are_shortened_and_bad_options_refused(tmp_path):
     kg = KnowledgeGraph()
     rel = "was described at length in the annual report of"
-    kg.add_triples([Triple(subject="Acme", relation=rel, object="Widget", source_id="s", chunk_id="c")])
-    render(kg, tmp_path / "g.html")
+    kg.add_triples([Triple(subject="Acme", relation=rel, object="Widget", source_id="s", chunk_id="c")], KGSettings())
+    render(kg, tmp_path / "g.html", settings=KGSettings())
     page = (tmp_path / "g.html").read_text()
     assert f'"label": "{rel[:29]}..."' in page and f'"title": "{rel}' in page
     with pytest.raises(KGError, match="No community 5: the graph has 1"):
-        render(kg, tmp_path / "g.html", community=5)
+        render(kg, tmp_path / "g.html", community=5, settings=KGSettings())
     with pytest.raises(KGError, match="Unknown colouring"):
-        render(kg, tmp_path / "g.html", colour_by="rainbow")  # type: ignore[arg-type]
+        render(kg, tmp_path / "g.html", colour_by="rainbow", settings=KGSettings())  # type: ignore[arg-type]

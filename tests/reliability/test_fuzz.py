@@ -145,12 +145,19 @@ bodies = valid | near_valid | json_values
 
 @pytest.fixture
 def api_client(scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    from agents.settings import AgentSettings
     from api import ApiSettings, create_app
+    from kg.settings import KGSettings
+    from serving.settings import ServingSettings
 
     monkeypatch.setenv("SPARK_AGENTS_AGENT_ROUTING", "llm")
     monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "false")
     scripted_roles.default = text("A fuzzed answer.")
-    with TestClient(create_app(ApiSettings()), base_url="http://127.0.0.1", raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(ApiSettings(), ServingSettings(), AgentSettings(), KGSettings()),
+        base_url="http://127.0.0.1",
+        raise_server_exceptions=False,
+    ) as c:
         yield c
 
 

@@ -10,10 +10,17 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
+from agents.settings import AgentSettings  # noqa: E402
 from api import ApiSettings, create_app  # noqa: E402
+from kg.settings import KGSettings  # noqa: E402
+from serving.settings import ServingSettings  # noqa: E402
 from tests.support.scripted_server import ScriptedServer, text  # noqa: E402
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(ApiSettings()), headers={"Host": "127.0.0.1"})
+schema = schemathesis.openapi.from_asgi(
+    "/openapi.json",
+    create_app(ApiSettings(), ServingSettings(), AgentSettings(), KGSettings()),
+    headers={"Host": "127.0.0.1"},
+)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from serving.lifecycle import plan_of, start
 from serving.llama_server import LocalModelServer
 from serving.plan import make_plan
 from serving.plan_model import ServerConfig
+from serving.settings import ServingSettings
 from serving.sizing import NO_MMAP_STAGING, plan_server
 
 
@@ -46,13 +47,13 @@ def test_the_spark_plans_load_with_no_mmap_and_count_the_mmap_peak_otherwise() -
 
 
 def test_a_local_start_is_refused_when_memavailable_is_short(tmp_path: Path, monkeypatch) -> None:
-    need = plan_of(LocalModelServer()).peak
+    need = plan_of(LocalModelServer(ServingSettings())).peak
     monkeypatch.setenv("SPARK_AGENTS_MEMINFO_PATH", str(meminfo(tmp_path / "meminfo", need - 64 * 1024 * 1024)))
     with pytest.raises(AdmissionRefused) as err:
-        start(LocalModelServer())
+        start(LocalModelServer(ServingSettings()))
     msg = str(err.value)
     assert "Not starting local" in msg and f"{need / GiB:.2f} GiB" in msg and "MemAvailable" in msg
-    assert LocalModelServer().state() is None  # nothing was spawned
+    assert LocalModelServer(ServingSettings()).state() is None  # nothing was spawned
     monkeypatch.setenv("SPARK_AGENTS_ADMISSION", "false")  # the escape hatch is honoured (not started here)
 
 

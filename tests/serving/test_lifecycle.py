@@ -33,11 +33,11 @@ def two_roles(gemma: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SPARK_AGENTS_CODER_MODEL_PATH", str(gemma))
     monkeypatch.setenv("SPARK_AGENTS_LOCAL_CTX", "1024")
     yield
-    down([])  # both servers, whatever the test left running
+    down([], ServingSettings())  # both servers, whatever the test left running
 
 
 def served_model(role: Role) -> str:
-    url = endpoint(role).base_url
+    url = endpoint(role, ServingSettings()).base_url
     assert url, f"{role} is down"
     return httpx.get(f"{url}/models", timeout=10).json()["data"][0]["id"]
 
@@ -52,30 +52,30 @@ def wait_for(cond, timeout: float = 120.0) -> bool:  # type: ignore[no-untyped-d
 
 
 def test_up_and_down_one_role_at_a_time(two_roles: None, gemma: Path) -> None:
-    (coder,) = up(["coder"])
+    (coder,) = up(["coder"], ServingSettings())
     assert coder.name == "coder" and Path(coder.model_path) == gemma
-    assert endpoint(Role.SUPERVISOR).base_url is None  # only the coder was started
+    assert endpoint(Role.SUPERVISOR, ServingSettings()).base_url is None  # only the coder was started
     assert served_model(Role.CODER) == gemma.stem
-    states = {s.name: s for s in up([])}  # the rest; the running coder is left as it is
+    states = {s.name: s for s in up([], ServingSettings())}  # the rest; the running coder is left as it is
     assert states["coder"].pid == coder.pid
     assert served_model(Role.SUPERVISOR) == ServingSettings().local_model_name
-    assert endpoint(Role.CODER).base_url != endpoint(Role.SUPERVISOR).base_url
-    assert down(["coder"]) == ["coder"]
-    assert endpoint(Role.CODER).base_url is None and served_model(Role.SUPERVISOR)
-    assert down(["coder"]) == []
+    assert endpoint(Role.CODER, ServingSettings()).base_url != endpoint(Role.SUPERVISOR, ServingSettings()).base_url
+    assert down(["coder"], ServingSettings()) == ["coder"]
+    assert endpoint(Role.CODER, ServingSettings()).base_url is None and served_model(Role.SUPERVISOR)
+    assert down(["coder"], ServingSettings()) == []
 
 
 def test_an_on_demand_role_stops_when_idle_and_starts_on_the_next_request(two_roles: None, monkeypatch) -> None:
     monkeypatch.setenv("SPARK_AGENTS_ON_DEMAND", "coder")
     monkeypatch.setenv("SPARK_AGENTS_ON_DEMAND_IDLE_MINUTES", "0.05")  # 3 s
-    (state,) = up(["coder"])
+    (state,) = up(["coder"], ServingSettings())
     assert state.on_demand
     coder = LocalModelServer(ServingSettings(), "coder")
     assert wait_for(lambda: coder.state() is None), "the idle watchdog did not stop the coder"
     # the next request through the agents' client starts it again
     from agents.llm import chat
 
-    ai = asyncio.run(chat(endpoint(Role.CODER), [HumanMessage("def add(a, b):")], max_tokens=8))
+    ai = asyncio.run(chat(endpoint(Role.CODER, ServingSettings()), [HumanMessage("def add(a, b):")], max_tokens=8))
     assert isinstance(ai.content, str)
     again = coder.state()
     assert again is not None and again.pid != state.pid
@@ -90,7 +90,7 @@ def test_a_tight_budget_swaps_the_idle_on_demand_role_out(two_roles: None, tmp_p
     monkeypatch.setenv("SPARK_AGENTS_MEMINFO_PATH", str(meminfo))
     monkeypatch.setenv("SPARK_AGENTS_ON_DEMAND", "coder")
     monkeypatch.setenv("SPARK_AGENTS_ON_DEMAND_IDLE_MINUTES", "60")
-    up(["coder"])
+    up(["coder"], ServingSettings())
     # the real MemAvailable would now be lower by what the coder holds: write it as the host would report it
     meminfo.write_text(f"MemTotal: 99999999 kB\nMemAvailable: {(local_peak // 2) // 1024} kB\n")
 
@@ -105,7 +105,7 @@ def test_a_tight_budget_swaps_the_idle_on_demand_role_out(two_roles: None, tmp_p
         "stop",
         lambda self, timeout=10.0: (free_after_stop(), original_stop.__func__(self, timeout))[1],
     )  # type: ignore[attr-defined]
-    ep = ready(Role.SUPERVISOR)
+    ep = ready(Role.SUPERVISOR, ServingSettings())
     assert ep.base_url and served_model(Role.SUPERVISOR)
     assert coder.state() is None  # swapped out to make room
 
@@ -116,5 +116,5 @@ def test_a_role_that_does_not_fit_and_has_nothing_to_swap_is_refused(
     (tmp_path / "meminfo").write_text("MemTotal: 99999999 kB\nMemAvailable: 1024 kB\n")
     monkeypatch.setenv("SPARK_AGENTS_MEMINFO_PATH", str(tmp_path / "meminfo"))
     with pytest.raises(AdmissionRefused, match="Not starting coder"):
-        up(["coder"])
+        up(["coder"], ServingSettings())
     assert LocalModelServer(ServingSettings(), "coder").state() is None

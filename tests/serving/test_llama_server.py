@@ -20,7 +20,7 @@ from serving.settings import ServingSettings
 def test_missing_model_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPARK_AGENTS_LOCAL_MODEL_PATH", str(tmp_path / "nope.gguf"))
     with pytest.raises(ConfigError, match=r"nope\.gguf.*SPARK_AGENTS_LOCAL_MODEL_PATH"):
-        LocalModelServer().start()
+        LocalModelServer(ServingSettings()).start()
 
 
 def test_port_in_use_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,8 +29,8 @@ def test_port_in_use_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         busy.listen()
         monkeypatch.setenv("SPARK_AGENTS_LOCAL_PORT", str(busy.getsockname()[1]))
         with pytest.raises(ServerStartError, match="already in use"):
-            LocalModelServer().start()
-    assert LocalModelServer().state() is None
+            LocalModelServer(ServingSettings()).start()
+    assert LocalModelServer(ServingSettings()).state() is None
 
 
 def test_a_file_that_is_not_a_model_fails_start_with_its_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,23 +39,23 @@ def test_a_file_that_is_not_a_model_fails_start_with_its_log(tmp_path: Path, mon
     monkeypatch.setenv("SPARK_AGENTS_LOCAL_MODEL_PATH", str(fake))
     # live admission plans the file before anything starts, so the error comes first and plainly
     with pytest.raises(ConfigError, match=r"broken\.gguf is not a GGUF model file"):
-        start(LocalModelServer())
-    assert LocalModelServer().state() is None
+        start(LocalModelServer(ServingSettings()))
+    assert LocalModelServer(ServingSettings()).state() is None
     monkeypatch.setenv("SPARK_AGENTS_ADMISSION", "false")  # without admission the server itself refuses it
     with pytest.raises(ServerStartError, match="exited during start-up"):
-        start(LocalModelServer())
-    assert LocalModelServer().state() is None
+        start(LocalModelServer(ServingSettings()))
+    assert LocalModelServer(ServingSettings()).state() is None
 
 
 @pytest.mark.real_model
 def test_start_health_status_stop_with_the_real_model() -> None:
-    server = LocalModelServer()
+    server = LocalModelServer(ServingSettings())
     state = server.start()
     try:
         assert server.healthy()
         assert server.start().pid == state.pid  # idempotent: the running server is reused
-        assert endpoint(Role.SUPERVISOR).base_url == state.base_url
-        rows = {r.role: r for r in status()}
+        assert endpoint(Role.SUPERVISOR, ServingSettings()).base_url == state.base_url
+        rows = {r.role: r for r in status(ServingSettings())}
         assert rows[Role.SUPERVISOR].up and rows[Role.CODER].up and rows[Role.EMBEDDINGS].up
         assert rows[Role.VISION].status == "not configured"
         models = httpx.get(f"{state.base_url}/models").json()

@@ -84,23 +84,23 @@ def env(tmp_path: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def status_of(name: str) -> str:
-    return next(r.status for r in list_models() if r.name == name)
+    return next(r.status for r in list_models(ServingSettings()) if r.name == name)
 
 
 def test_pull_fetches_verifies_and_records_then_does_nothing_twice(env: Path, hub: FakeHub) -> None:
     assert status_of("tiny.Q8_0.gguf") == "missing"
-    (got,) = pull(["tiny"], progress=False)
+    (got,) = pull(["tiny"], ServingSettings(), progress=False)
     assert got.path == env / "tiny.Q8_0.gguf" and got.path.read_bytes() == TINY
     assert got.sha256 == hashlib.sha256(TINY).hexdigest() and got.downloaded == len(TINY)
     assert json.loads((env / MANIFEST).read_text())["tiny.Q8_0.gguf"]["entry"] == "models.tiny.weights.Q8_0"
     assert status_of("tiny.Q8_0.gguf") == "verified"
     gets = len(hub.gets())
-    (again,) = pull(["tiny"], progress=False)
+    (again,) = pull(["tiny"], ServingSettings(), progress=False)
     assert again.downloaded == 0 and len(hub.gets()) == gets  # HEAD only: nothing fetched again
 
 
 def test_every_shard_of_an_entry_is_pulled(env: Path) -> None:
-    files = pull(["sharded:Q4_0"], progress=False)
+    files = pull(["sharded:Q4_0"], ServingSettings(), progress=False)
     assert [f.name for f in files] == ["sharded-00001-of-00002.gguf", "sharded-00002-of-00002.gguf"]
     assert (env / files[1].name).read_bytes() == SHARD_B
 
@@ -110,7 +110,7 @@ def test_a_cut_connection_resumes_with_a_range_request(env: Path, hub: FakeHub, 
     monkeypatch.setenv("SPARK_AGENTS_CATALOG_PATH", str(write_catalog(tmp_path / "big.yaml", size=len(big))))
     hub.add(REPO, "tiny.Q8_0.gguf", big)
     hub.cut_after, hub.cuts = CHUNK + 5000, 2  # each try gets one whole chunk to disk, then the link drops
-    (got,) = pull(["tiny:Q8_0"], progress=False)
+    (got,) = pull(["tiny:Q8_0"], ServingSettings(), progress=False)
     assert got.path.read_bytes() == big
     ranges = [r for _, p, r in hub.gets() if p.startswith("/cdn/")]
     assert ranges == [None, f"bytes={CHUNK}-", f"bytes={2 * CHUNK}-"]
@@ -120,7 +120,7 @@ def test_an_interrupted_pull_resumes_from_its_part_file(env: Path, hub: FakeHub)
     env.mkdir(parents=True)
     (env / "tiny.Q8_0.gguf.part").write_bytes(TINY[:1234567])  # what a Ctrl-C leaves behind
     assert status_of("tiny.Q8_0.gguf") == "partial"
-    (got,) = pull(["tiny"], progress=False)
+    (got,) = pull(["tiny"], ServingSettings(), progress=False)
     assert got.downloaded == len(TINY) - 1234567 and got.path.read_bytes() == TINY
     assert [r for _, p, r in hub.gets() if p.startswith("/cdn/")] == ["bytes=1234567-"]
     assert not (env / "tiny.Q8_0.gguf.part").exists()
@@ -129,7 +129,7 @@ def test_an_interrupted_pull_resumes_from_its_part_file(env: Path, hub: FakeHub)
 def test_a_corrupted_transfer_is_refused_and_deleted(env: Path, hub: FakeHub) -> None:
     hub.corrupt.add("tiny.Q8_0.gguf")
     with pytest.raises(PullError, match=r"does not match the Hub's sha256.*models\.tiny\.weights\.Q8_0"):
-        pull(["tiny"], progress=False)
+        pull(["tiny"], ServingSettings(), progress=False)
     assert not (env / "tiny.Q8_0.gguf").exists() and not (env / "tiny.Q8_0.gguf.part").exists()
     assert status_of("tiny.Q8_0.gguf") == "missing"
 
@@ -138,27 +138,27 @@ def test_a_file_that_differs_from_the_catalog_pin_is_refused(env: Path, tmp_path
     pinned = write_catalog(tmp_path / "pinned.yaml", sha256={"tiny.Q8_0.gguf": "0" * 64})
     monkeypatch.setenv("SPARK_AGENTS_CATALOG_PATH", str(pinned))
     with pytest.raises(PullError, match="catalog's pinned sha256"):
-        pull(["tiny"], progress=False)
+        pull(["tiny"], ServingSettings(), progress=False)
     assert not (env / "tiny.Q8_0.gguf").exists()
 
 
 def test_a_missing_file_names_the_catalog_entry_to_fix(env: Path, hub: FakeHub) -> None:
     del hub.files[(REPO, "tiny.Q8_0.gguf")]
     with pytest.raises(PullError, match=r"no file test-org/tiny-GGUF/tiny\.Q8_0\.gguf.*models\.tiny\.weights\.Q8_0"):
-        pull(["tiny"], progress=False)
+        pull(["tiny"], ServingSettings(), progress=False)
     assert not env.exists() or not any(env.iterdir())
 
 
 def test_a_missing_repo_names_the_catalog_entry(env: Path, hub: FakeHub) -> None:
     hub.files = {("other/repo", k[1]): v for k, v in hub.files.items()}
     with pytest.raises(PullError, match=r"no repository test-org/tiny-GGUF.*models\.tiny\.weights\.Q8_0"):
-        pull(["tiny"], progress=False)
+        pull(["tiny"], ServingSettings(), progress=False)
 
 
 def test_a_renamed_repo_is_followed_and_reported(env: Path, hub: FakeHub) -> None:
     hub.files = {("test-org/tiny-GGUF-v2", k[1]): v for k, v in hub.files.items()}
     hub.renamed[REPO] = "test-org/tiny-GGUF-v2"
-    (got,) = pull(["tiny"], progress=False)
+    (got,) = pull(["tiny"], ServingSettings(), progress=False)
     assert got.path.read_bytes() == TINY
     assert "test-org/tiny-GGUF-v2" in got.note and "models.tiny.weights.Q8_0" in got.note
 
@@ -166,14 +166,14 @@ def test_a_renamed_repo_is_followed_and_reported(env: Path, hub: FakeHub) -> Non
 def test_a_file_of_another_size_upstream_is_refused_before_downloading(env: Path, hub: FakeHub) -> None:
     hub.add(REPO, "tiny.Q8_0.gguf", TINY * 2)
     with pytest.raises(PullError, match="changed upstream"):
-        pull(["tiny"], progress=False)
+        pull(["tiny"], ServingSettings(), progress=False)
     assert hub.gets() == []
 
 
 def test_disk_space_is_checked_before_any_byte(env: Path, hub: FakeHub, monkeypatch) -> None:
     monkeypatch.setenv("SPARK_AGENTS_PULL_MIN_FREE_GIB", "1000000")
     with pytest.raises(PullError, match="Not enough disk space"):
-        pull(["tiny"], progress=False)
+        pull(["tiny"], ServingSettings(), progress=False)
     assert hub.gets() == []
 
 

@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("kg.build", reason="the knowledge-graph package is not installed")
 
+from kg.settings import KGSettings
 from kg.store import GraphStore  # noqa: E402
 
 TEXT = (
@@ -27,7 +28,7 @@ def test_nothing_chosen_is_a_clear_error_and_the_graph_is_untouched(app) -> None
     at.button(key="kg_build").click().run()
     assert not at.exception
     assert "Choose at least one document or paste some text" in at.error[0].value
-    assert not GraphStore().exists
+    assert not GraphStore(None, KGSettings()).exists
 
 
 def test_build_from_text_then_view_and_search(app) -> None:
@@ -36,7 +37,7 @@ def test_build_from_text_then_view_and_search(app) -> None:
     at.button(key="kg_build").click().run()
     assert not at.exception
     assert "facts extracted" in at.success[0].value
-    graph = GraphStore().load().graph
+    graph = GraphStore(None, KGSettings()).load().graph
     assert graph.number_of_nodes() >= 3 and graph.number_of_edges() >= 2
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Entities"] == str(graph.number_of_nodes()) and metrics["Facts"] == str(graph.number_of_edges())
@@ -71,7 +72,7 @@ def test_build_from_an_uploaded_document(app) -> None:
     at.button(key="kg_build").click().run()
     assert not at.exception
     assert "facts extracted" in at.success[0].value
-    sources = {d.get("source_id") for _, _, d in GraphStore().load().graph.edges(data=True)}
+    sources = {d.get("source_id") for _, _, d in GraphStore(None, KGSettings()).load().graph.edges(data=True)}
     assert sources == set(at.multiselect(key="kg_sources").value)
     at.text_input(key="kg_entity").set_value("Marie Curie").run()
     shown = {r["source"] for r in at.dataframe[0].value.to_dict("records")}

@@ -14,6 +14,7 @@ from tests.vision.imaging import animated_gif, encoded, jpeg_with_exif, text_ima
 from vision.describe import describe_images
 from vision.errors import VisionInputError, VisionModelError, VisionModelUnavailable
 from vision.images import load_image_bytes
+from vision.settings import VisionSettings
 
 
 @pytest.fixture
@@ -31,8 +32,8 @@ def decode_data_url(url: str) -> tuple[str, Image.Image]:
 
 def test_one_screenshot_payload(vision_role: ScriptedServer) -> None:
     vision_role.script(text("A terminal window showing a build log."))
-    shot = load_image_bytes(encoded(text_image(["make all"], size=(3000, 1500))), "shot.png")
-    result = describe_images([shot], "What is on the screen?")
+    shot = load_image_bytes(encoded(text_image(["make all"], size=(3000, 1500))), "shot.png", VisionSettings())
+    result = describe_images([shot], "What is on the screen?", VisionSettings())
 
     assert result.answer == "A terminal window showing a build log."
     assert result.model == "qwen2.5-vl-test"
@@ -57,9 +58,9 @@ def test_several_images_rotated_and_max_side_configurable(
 ) -> None:
     monkeypatch.setenv("SPARK_AGENTS_VISION_MAX_SIDE", "300")
     vision_role.script(text("The photo is portrait; the GIF is red."))
-    photo = load_image_bytes(jpeg_with_exif((1200, 600), orientation=6), "photo.jpg")
-    gif = load_image_bytes(animated_gif(("red", "blue")), "anim.gif")
-    result = describe_images([photo, gif], "Compare them.")
+    photo = load_image_bytes(jpeg_with_exif((1200, 600), orientation=6), "photo.jpg", VisionSettings())
+    gif = load_image_bytes(animated_gif(("red", "blue")), "anim.gif", VisionSettings())
+    result = describe_images([photo, gif], "Compare them.", VisionSettings())
 
     parts = vision_role.chat_requests[0]["messages"][0]["content"]
     assert [p["type"] for p in parts] == ["image_url", "image_url", "text"]
@@ -72,9 +73,9 @@ def test_several_images_rotated_and_max_side_configurable(
 
 
 def test_local_profile_has_no_vision_role() -> None:
-    shot = load_image_bytes(encoded(text_image(["x"], size=(50, 20))), "shot.png")
+    shot = load_image_bytes(encoded(text_image(["x"], size=(50, 20))), "shot.png", VisionSettings())
     with pytest.raises(VisionModelUnavailable) as info:
-        describe_images([shot], "What is this?")
+        describe_images([shot], "What is this?", VisionSettings())
     message = str(info.value)
     assert "vision" in message and "not configured" in message
     assert "extract_text" in message and "image_info" in message and "SPARK_AGENTS_VISION_URL" in message
@@ -82,34 +83,34 @@ def test_local_profile_has_no_vision_role() -> None:
 
 def test_vision_server_down(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPARK_AGENTS_VISION_URL", f"http://127.0.0.1:{free_port()}/v1")
-    shot = load_image_bytes(encoded(text_image(["x"], size=(50, 20))), "shot.png")
+    shot = load_image_bytes(encoded(text_image(["x"], size=(50, 20))), "shot.png", VisionSettings())
     with pytest.raises(VisionModelUnavailable, match=r"vision model server is unavailable .*connection failed"):
-        describe_images([shot], "What is this?")
+        describe_images([shot], "What is this?", VisionSettings())
 
 
 @pytest.mark.parametrize(("fault", "needle"), [("http_500", "HTTP 500"), ("garbage", "unexpected answer")])
 def test_vision_server_errors(vision_role: ScriptedServer, fault: str, needle: str) -> None:
     vision_role.script(Reply(fault=fault))  # type: ignore[arg-type]
-    shot = load_image_bytes(encoded(text_image(["x"], size=(50, 20))), "shot.png")
+    shot = load_image_bytes(encoded(text_image(["x"], size=(50, 20))), "shot.png", VisionSettings())
     with pytest.raises(VisionModelError) as info:
-        describe_images([shot], "What is this?")
+        describe_images([shot], "What is this?", VisionSettings())
     assert needle in str(info.value) and "extract_text" in str(info.value)
 
 
 def test_empty_answer_is_an_error(vision_role: ScriptedServer) -> None:
     vision_role.script(text(""))
-    shot = load_image_bytes(encoded(text_image(["x"], size=(50, 20))), "shot.png")
+    shot = load_image_bytes(encoded(text_image(["x"], size=(50, 20))), "shot.png", VisionSettings())
     with pytest.raises(VisionModelError, match="empty answer"):
-        describe_images([shot], "What is this?")
+        describe_images([shot], "What is this?", VisionSettings())
 
 
 def test_request_checks(vision_role: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    shot = load_image_bytes(encoded(text_image(["x"], size=(50, 20))), "shot.png")
+    shot = load_image_bytes(encoded(text_image(["x"], size=(50, 20))), "shot.png", VisionSettings())
     with pytest.raises(VisionInputError, match="Ask a question"):
-        describe_images([shot], "  ")
+        describe_images([shot], "  ", VisionSettings())
     with pytest.raises(VisionInputError, match="at least one image"):
-        describe_images([], "What?")
+        describe_images([], "What?", VisionSettings())
     monkeypatch.setenv("SPARK_AGENTS_VISION_MAX_IMAGES", "2")
     with pytest.raises(VisionInputError, match="more than the 2 allowed"):
-        describe_images([shot] * 3, "What?")
+        describe_images([shot] * 3, "What?", VisionSettings())
     assert vision_role.chat_requests == []  # nothing was sent

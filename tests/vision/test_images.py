@@ -42,7 +42,7 @@ def fails(path: Path, error: type[VisionInputError], *needles: str) -> str:
     """Loading `path` raises `error` with a one-line message containing `needles`; the file is untouched."""
     before = path.read_bytes()
     with pytest.raises(error) as info:
-        load_image(path)
+        load_image(path, VisionSettings())
     message = str(info.value)
     assert "\n" not in message
     for needle in needles:
@@ -57,10 +57,10 @@ def fails(path: Path, error: type[VisionInputError], *needles: str) -> str:
 def test_png_from_path_bytes_and_base64_agree(tmp_path: Path) -> None:
     data = encoded(text_image(["abc"], size=(320, 200)))
     p = write(tmp_path, "shot.png", data)
-    a = load_image(p)
-    b = load_image_bytes(data, "shot.png")
-    c = load_image_base64(base64.b64encode(data).decode())
-    d = load_image_base64("data:image/png;base64," + base64.b64encode(data).decode())
+    a = load_image(p, VisionSettings())
+    b = load_image_bytes(data, "shot.png", VisionSettings())
+    c = load_image_base64(base64.b64encode(data).decode(), VisionSettings())
+    d = load_image_base64("data:image/png;base64," + base64.b64encode(data).decode(), VisionSettings())
     for img in (a, b, c, d):
         assert (img.format, img.width, img.height, img.frames, img.notes) == ("PNG", 320, 200, 1, [])
     assert a.source == str(p)
@@ -68,7 +68,7 @@ def test_png_from_path_bytes_and_base64_agree(tmp_path: Path) -> None:
 
 
 def test_exif_rotation_rgb_and_downscale() -> None:
-    loaded = load_image_bytes(jpeg_with_exif((400, 200), orientation=6), "photo.jpg")
+    loaded = load_image_bytes(jpeg_with_exif((400, 200), orientation=6), "photo.jpg", VisionSettings())
     assert (loaded.width, loaded.height) == (400, 200)  # as stored
     upright = normalize(loaded, max_side=100)
     assert upright.mode == "RGB"
@@ -89,7 +89,7 @@ def test_transparency_composited_on_white_and_16_bit_scaled() -> None:
 
 
 def test_image_info_hides_gps_unless_asked() -> None:
-    loaded = load_image_bytes(jpeg_with_exif(), "photo.jpg")
+    loaded = load_image_bytes(jpeg_with_exif(), "photo.jpg", VisionSettings())
     info = image_info(loaded)
     assert (info.format, info.mime, info.mode) == ("JPEG", "image/jpeg", "RGB")
     assert (info.width, info.height, info.upright_width, info.upright_height) == (400, 200, 200, 400)
@@ -142,7 +142,7 @@ def test_truncated_jpeg(tmp_path: Path) -> None:
 
 def test_lying_extension_is_read_by_content(tmp_path: Path) -> None:
     p = write(tmp_path, "scan.png", encoded(text_image(["x"], size=(64, 32)), "JPEG"))
-    loaded = load_image(p)
+    loaded = load_image(p, VisionSettings())
     assert loaded.format == "JPEG" and loaded.mime == "image/jpeg"
     assert any("says .png but the content is JPEG" in n for n in loaded.notes)
     text = write(tmp_path, "notes.jpg", b"just some text, not a picture\n" * 10)
@@ -155,9 +155,9 @@ def test_zero_byte_file(tmp_path: Path) -> None:
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(InvalidImage, match="does not exist"):
-        load_image(tmp_path / "nope.png")
+        load_image(tmp_path / "nope.png", VisionSettings())
     with pytest.raises(InvalidImage, match="not a regular file"):
-        load_image(tmp_path)
+        load_image(tmp_path, VisionSettings())
 
 
 def test_50_mb_image_hits_the_size_cap_which_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,17 +166,17 @@ def test_50_mb_image_hits_the_size_cap_which_is_configurable(tmp_path: Path, mon
     assert p.stat().st_size > 50_000_000
     fails(p, ImageTooLarge, "over the 20.0 MB limit", "SPARK_AGENTS_VISION_MAX_BYTES")
     with pytest.raises(ImageTooLarge, match="over the 20.0 MB limit"):  # refused before base64-decoding it
-        load_image_base64("A" * 60_000_000)
+        load_image_base64("A" * 60_000_000, VisionSettings())
     small = write(tmp_path, "small.png", encoded(text_image(["x"], size=(200, 100))))
-    assert load_image(small).format == "PNG"
+    assert load_image(small, VisionSettings()).format == "PNG"
     monkeypatch.setenv("SPARK_AGENTS_VISION_MAX_BYTES", "500")
     fails(small, ImageTooLarge, "over the 500 bytes limit")
     monkeypatch.setenv("SPARK_AGENTS_VISION_MAX_BYTES", str(64 * 1024 * 1024))
-    assert load_image(p).size_bytes == p.stat().st_size  # a raised cap lets the 50 MB image through
+    assert load_image(p, VisionSettings()).size_bytes == p.stat().st_size  # a raised cap lets the 50 MB image through
 
 
 def test_animated_gif_uses_the_first_frame_and_says_so(tmp_path: Path) -> None:
-    loaded = load_image(write(tmp_path, "anim.gif", animated_gif(("red", "lime", "blue"))))
+    loaded = load_image(write(tmp_path, "anim.gif", animated_gif(("red", "lime", "blue"))), VisionSettings())
     assert loaded.frames == 3 and loaded.animated
     assert loaded.notes == ["animated GIF with 3 frames: only the first frame is used"]
     assert normalize(loaded).getpixel((10, 10)) == (255, 0, 0)
@@ -201,20 +201,20 @@ def test_pdf_is_pointed_at_ingestion(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", ["this is not base64!!!", "iVBORw0KGgo=garbage===", "data:image/png,rawbytes", "   "])
 def test_base64_that_is_not_base64(text: str) -> None:
     with pytest.raises(InvalidImage) as info:
-        load_image_base64(text)
+        load_image_base64(text, VisionSettings())
     assert "base64" in str(info.value) or "empty" in str(info.value)
 
 
 def test_base64_of_something_that_is_not_an_image() -> None:
     with pytest.raises(UnsupportedImage, match="not a recognised image"):
-        load_image_base64(base64.b64encode(b"hello world, definitely text").decode())
+        load_image_base64(base64.b64encode(b"hello world, definitely text").decode(), VisionSettings())
 
 
 def test_exactly_one_source() -> None:
     with pytest.raises(InvalidImage, match="exactly one image"):
-        load_any()
+        load_any(settings=VisionSettings())
     with pytest.raises(InvalidImage, match="exactly one image"):
-        load_any(path="a.png", image_base64="AAAA")
+        load_any(path="a.png", image_base64="AAAA", settings=VisionSettings())
 
 
 def test_bmp_webp_tiff_load() -> None:
@@ -222,7 +222,7 @@ def test_bmp_webp_tiff_load() -> None:
     from PIL import features
 
     for fmt in ("BMP", "WEBP", "TIFF", "GIF") + (("AVIF",) if features.check("avif") else ()):
-        loaded = load_image_bytes(encoded(img, fmt), f"x.{fmt.lower()}")
+        loaded = load_image_bytes(encoded(img, fmt), f"x.{fmt.lower()}", VisionSettings())
         assert loaded.format == fmt and (loaded.width, loaded.height) == (40, 30)
 
 
@@ -234,10 +234,10 @@ def test_allowed_dirs_confine_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     secret = write(outside, "b.png", encoded(text_image(["x"], size=(20, 10))))
     (inside / "link.png").symlink_to(secret)
     monkeypatch.setenv("SPARK_AGENTS_VISION_ALLOWED_DIRS", str(inside))
-    assert load_image(good).format == "PNG"
+    assert load_image(good, VisionSettings()).format == "PNG"
     for path in (secret, inside / "link.png", inside / ".." / "outside" / "b.png", outside / "missing.png"):
         with pytest.raises(PathNotAllowed, match="outside the folders this server may read"):
-            load_image(path)
+            load_image(path, VisionSettings())
 
 
 def test_multi_page_tiff_uses_the_first_page() -> None:
@@ -246,6 +246,6 @@ def test_multi_page_tiff_uses_the_first_page() -> None:
     pages = [Image.new("RGB", (30, 20), c) for c in ("white", "black")]
     buf = io.BytesIO()
     pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
-    loaded = load_image_bytes(buf.getvalue(), "scan.tiff")
+    loaded = load_image_bytes(buf.getvalue(), "scan.tiff", VisionSettings())
     assert loaded.frames == 2 and loaded.notes == ["multi-page TIFF with 2 frames: only the first frame is used"]
     assert normalize(loaded).getpixel((0, 0)) == (255, 255, 255)

@@ -6,13 +6,14 @@ from PIL import Image, ImageDraw
 
 from tests.vision.imaging import font, text_image
 from vision.ocr import ocr_image, ocr_text
+from vision.settings import VisionSettings
 
 
 def test_ocr_reads_rendered_text_in_reading_order() -> None:
     img = text_image(["Hello Spark Agents", "Invoice 4711 total 42.50"])
-    result = ocr_image(img)
+    result = ocr_image(img, VisionSettings())
     assert result.text.splitlines() == ["Hello Spark Agents", "Invoice 4711 total 42.50"]
-    assert ocr_text(img) == result.text
+    assert ocr_text(img, VisionSettings()) == result.text
     assert (result.width, result.height) == img.size
     assert result.engine.startswith("rapidocr-onnxruntime")
     first = result.lines[0]
@@ -33,16 +34,16 @@ def test_ocr_of_a_scanned_page_without_text_layer() -> None:
     draw = ImageDraw.Draw(page)
     for i, line in enumerate(lines):
         draw.text((120, 150 + i * 60), line, fill=0, font=font(30))
-    assert ocr_text(page).splitlines() == lines
+    assert ocr_text(page, VisionSettings()).splitlines() == lines
 
 
 def test_ocr_of_a_blank_image_is_empty_and_modes_are_accepted() -> None:
-    assert ocr_text(Image.new("RGB", (300, 100), "white")) == ""
-    assert ocr_text(Image.new("L", (1, 1))) == ""
+    assert ocr_text(Image.new("RGB", (300, 100), "white"), VisionSettings()) == ""
+    assert ocr_text(Image.new("L", (1, 1)), VisionSettings()) == ""
     gray = text_image(["Grayscale 123"], size=(600, 130)).convert("L")
-    assert ocr_text(gray) == "Grayscale 123"
+    assert ocr_text(gray, VisionSettings()) == "Grayscale 123"
     rgba = text_image(["With alpha"], size=(600, 130)).convert("RGBA")
-    assert ocr_text(rgba) == "With alpha"
+    assert ocr_text(rgba, VisionSettings()) == "With alpha"
 
 
 def test_engine_is_loaded_lazily_and_once() -> None:
@@ -59,7 +60,7 @@ def test_engine_is_loaded_lazily_and_once() -> None:
 
     from vision import ocr
 
-    ocr.ocr_text(Image.new("RGB", (40, 40), "white"))
+    ocr.ocr_text(Image.new("RGB", (40, 40), "white"), VisionSettings())
     engines = dict(ocr._engines)
-    ocr.ocr_text(Image.new("RGB", (40, 40), "white"))
+    ocr.ocr_text(Image.new("RGB", (40, 40), "white"), VisionSettings())
     assert len(engines) == 1 and ocr._engines == engines  # the same engine object is reused
