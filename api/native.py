@@ -166,7 +166,9 @@ def native_router(
         """The memory plan: each server's weights, KV cache, buffers and overhead against the budget."""
         from serving.plan import make_plan
 
-        result = await anyio.to_thread.run_sync(make_plan, profile or serving.profile, budget_gb)
+        result = await anyio.to_thread.run_sync(
+            lambda: make_plan(profile or serving.profile, budget_gb, settings=serving)
+        )
         return result.to_json()
 
     @router.get("/models")

@@ -256,8 +256,9 @@ def register(app: typer.Typer) -> None:
                 Path(compose_file).write_text(text)
                 typer.echo(f"wrote {compose_file}")
             return
-        name = profile or ServingSettings().profile
-        result = run_cli(lambda: make_plan(name, budget_gb, overrides))
+        settings = ServingSettings()
+        name = profile or settings.profile
+        result = run_cli(lambda: make_plan(name, budget_gb, overrides, settings=settings))
         if as_json:
             print(json.dumps(result.to_json(), indent=2))
         else:

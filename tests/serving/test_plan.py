@@ -17,7 +17,7 @@ from serving.compose import render_compose
 from serving.plan import OverBudget, kv_cache, llama_compute_buffer, make_plan, plan_server
 from serving.plan_table import render_table
 from serving.registry import SPARK_PROFILES, Role
-from serving.settings import packaged_gguf
+from serving.settings import ServingSettings, packaged_gguf
 
 CATALOG = load_catalog()
 
@@ -176,7 +176,7 @@ def test_far_over_budget_still_suggests_cuts_that_fit() -> None:
 
 
 def test_local_plan_reads_the_packaged_gguf() -> None:
-    plan = make_plan("local", budget_gb=24)
+    plan = make_plan("local", budget_gb=24, settings=ServingSettings())
     assert plan.fits
     (server,) = plan.servers
     assert server.config.model_path == str(packaged_gguf())
@@ -187,7 +187,7 @@ def test_local_plan_reads_the_packaged_gguf() -> None:
 
 def test_local_plan_follows_the_context_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPARK_AGENTS_LOCAL_CTX", "2048")
-    assert make_plan("local", budget_gb=24).servers[0].kv == 30 * 3 * 64 * 2 * 2 * 2048
+    assert make_plan("local", budget_gb=24, settings=ServingSettings()).servers[0].kv == 30 * 3 * 64 * 2 * 2 * 2048
 
 
 def test_catalog_local_model_matches_its_gguf_metadata() -> None:
@@ -252,7 +252,7 @@ def test_local_plan_for_a_gguf_not_in_the_catalog(tmp_path: Path, monkeypatch: p
     )
     monkeypatch.setenv("SPARK_AGENTS_LOCAL_MODEL_PATH", str(model))
     monkeypatch.setenv("SPARK_AGENTS_LOCAL_CTX", "1024")
-    (server,) = make_plan("local", budget_gb=24).servers
+    (server,) = make_plan("local", budget_gb=24, settings=ServingSettings()).servers
     assert server.config.quant == "Q8_0"
     assert server.weights == 4096
     assert server.kv == 4 * 2 * (512 // 8) * 2 * 2 * 1024
@@ -263,7 +263,7 @@ def test_a_file_that_is_not_gguf_is_a_clear_error(tmp_path: Path, monkeypatch: p
     bad.write_bytes(b"not a model at all")
     monkeypatch.setenv("SPARK_AGENTS_LOCAL_MODEL_PATH", str(bad))
     with pytest.raises(ConfigError, match="not a GGUF model file"):
-        make_plan("local", budget_gb=24)
+        make_plan("local", budget_gb=24, settings=ServingSettings())
 
 
 # --- bad input ---------------------------------------------------------------------------------------
