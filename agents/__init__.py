@@ -13,28 +13,23 @@ from core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from agents.capabilities import CAPABILITIES, SPECIALISTS, Capability
-    from agents.runtime import Runtime, get_runtime
+    from agents.runtime import BlockingRuntime, Runtime
     from agents.settings import AgentSettings
     from agents.threads import ThreadStore
-    from agents.turn import delete_thread, run_turn, thread_messages
 
 _WHERE = {
     **dict.fromkeys(["CAPABILITIES", "SPECIALISTS", "Capability"], "agents.capabilities"),
-    **dict.fromkeys(["Runtime", "get_runtime"], "agents.runtime"),
+    **dict.fromkeys(["BlockingRuntime", "Runtime"], "agents.runtime"),
     "AgentSettings": "agents.settings",
     "ThreadStore": "agents.threads",
-    **dict.fromkeys(["delete_thread", "run_turn", "thread_messages"], "agents.turn"),
 }
 __all__ = [
     "AgentSettings",
+    "BlockingRuntime",
     "CAPABILITIES",
     "Capability",
     "Runtime",
     "SPECIALISTS",
     "ThreadStore",
-    "delete_thread",
-    "get_runtime",
-    "run_turn",
-    "thread_messages",
 ]
 __getattr__ = lazy_exports(__name__, _WHERE)

@@ -32,7 +32,6 @@ from agents.sources import with_source_chunks
 from agents.threads import PendingApproval, ThreadStore, TurnRecord
 from core.collector import TurnCollector
 from core.errors import SparkAgentsError
-from core.settings import environment_key
 from core.wire import (
     ApprovalAnswer,
     ApprovalEvent,
@@ -290,12 +289,12 @@ class BlockingRuntime:
 
     The resident service never uses this: its runtime lives on the server's loop."""
 
-    def __init__(self, serving: ServingSettings | None = None, settings: AgentSettings | None = None) -> None:
+    def __init__(self, serving: ServingSettings, settings: AgentSettings) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="spark-agents-runtime", daemon=True)
         self._thread.start()
         try:
-            self.runtime: Runtime = self.run(Runtime(serving or ServingSettings(), settings or AgentSettings()).start())
+            self.runtime: Runtime = self.run(Runtime(serving, settings).start())
         except BaseException:
             self.loop.call_soon_threadsafe(self.loop.stop)  # a runtime that cannot start leaves no thread behind
             raise
@@ -345,28 +344,3 @@ class BlockingRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-_runtime: BlockingRuntime | None = None
-_runtime_key: tuple[tuple[str, str], ...] | None = None
-_lock = threading.Lock()
-
-
-def get_runtime() -> BlockingRuntime:
-    """In-process callers' runtime (`agents.turn.run_turn`): one per `SPARK_AGENTS_*` environment."""
-    global _runtime, _runtime_key
-    key = environment_key()
-    with _lock:
-        if _runtime is None or _runtime_key != key:
-            if _runtime is not None:
-                _runtime.close()
-            _runtime, _runtime_key = BlockingRuntime(ServingSettings()), key
-        return _runtime
-
-
-def reset_runtime() -> None:
-    global _runtime, _runtime_key
-    with _lock:
-        if _runtime is not None:
-            _runtime.close()
-        _runtime, _runtime_key = None, None

@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import threading
 import time
+from typing import Any
 
 MODEL_DELAY = 0.5
 TOKEN_DELAY = 0.01
@@ -20,12 +21,13 @@ ANSWER = " ".join(f"word{i}" for i in range(20))
 ROUNDS = 5
 
 
-def _direct() -> tuple[float, float]:
-    from agents.turn import run_turn
+def _direct(runtime: Any) -> tuple[float, float]:
+    """One turn on a runtime in this process (a BlockingRuntime), without the API in between."""
+    from core.wire import TurnRequest
 
     start = time.perf_counter()
     first = None
-    for event in run_turn("benchmark question about vectors"):
+    for event in runtime.stream(TurnRequest(message="benchmark question about vectors")):
         if event.type == "token" and first is None:
             first = time.perf_counter() - start
         if event.type == "error":
@@ -60,11 +62,16 @@ def main() -> None:
         for role in ("SUPERVISOR", "CODER"):
             os.environ[f"SPARK_AGENTS_{role}_URL"] = scripted.url
             os.environ[f"SPARK_AGENTS_{role}_MODEL"] = "scripted-model"
+        from agents.runtime import BlockingRuntime
+        from agents.settings import AgentSettings
+        from serving.settings import ServingSettings
+
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0, timeout=120)
-        _direct(), _via_api(client)  # warm up: imports, runtime, router
+        runtime = BlockingRuntime(ServingSettings(), AgentSettings())
+        _direct(runtime), _via_api(client)  # warm up: imports, runtime, router
         rows = []
         for name, fn in [
-            ("run_turn (in-process)", _direct),
+            ("runtime in-process", lambda: _direct(runtime)),
             ("API, stream", lambda: _via_api(client)),
             ("API, no stream", lambda: _via_api(client, stream=False)),
         ]:
@@ -80,6 +87,7 @@ def main() -> None:
         print("|---|---:|---:|")
         print("\n".join(rows))
 
+        runtime.close()
         print("\n| concurrent streams | wall s | s per turn (wall / N) | all answered |")
         print("|---:|---:|---:|---|")
         for n in (1, 4, 8):

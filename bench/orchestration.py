@@ -32,8 +32,10 @@ from typing import Any
 
 import agents.llm
 import agents.runtime
-from agents.runtime import BlockingRuntime, Runtime, get_runtime, reset_runtime
+from agents.runtime import BlockingRuntime, Runtime
+from agents.settings import AgentSettings
 from core.wire import TurnRequest
+from serving.settings import ServingSettings
 from tests.support.mcp_client import stdio_session
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
@@ -184,8 +186,7 @@ def route_times(runtime: Runtime, n: int) -> list[float]:
     return times
 
 
-def persistent(n: int) -> list[float]:
-    runtime = get_runtime()
+def persistent(runtime: BlockingRuntime, n: int) -> list[float]:
     times = []
     for _ in range(n):
         start = time.perf_counter()
@@ -226,18 +227,17 @@ def measure(where: str) -> dict[str, Any]:
     with model_server(where) as (url, model_time):
         os.environ["SPARK_AGENTS_SUPERVISOR_URL"] = url
         for key, profile, with_tool in (("plain", plain_profile, False), ("tool", tool_profile, True)):
-            reset_runtime()
-            instrument(get_runtime().runtime, model_time, profile)
-            out[key], hops = timed_turns(get_runtime(), model_time, with_tool=with_tool, profile=profile)
-            if with_tool:
-                out["hops"] = hops
-        out["fresh"] = asyncio.run(session_per_call(8))
-        out["kept"] = persistent(20)
-        uninstrument()
-        out["routes"] = route_times(get_runtime().runtime, 50)
-        reset_runtime()
-        out["at_once"] = {(n, t): concurrent_turns(get_runtime(), n, t) for n in (8, 32) for t in (False, True)}
-        reset_runtime()
+            with BlockingRuntime(ServingSettings(), AgentSettings()) as runtime:  # read here: the URL is set
+                instrument(runtime.runtime, model_time, profile)
+                out[key], hops = timed_turns(runtime, model_time, with_tool=with_tool, profile=profile)
+                if with_tool:
+                    out["hops"] = hops
+                out["fresh"] = asyncio.run(session_per_call(8))
+                out["kept"] = persistent(runtime, 20)
+                uninstrument()
+                out["routes"] = route_times(runtime.runtime, 50)
+        with BlockingRuntime(ServingSettings(), AgentSettings()) as runtime:
+            out["at_once"] = {(n, t): concurrent_turns(runtime, n, t) for n in (8, 32) for t in (False, True)}
     out["profiles"] = (plain_profile, tool_profile)
     return out
 

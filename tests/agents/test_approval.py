@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from agents.runtime import get_runtime, reset_runtime
-from agents.turn import run_turn, thread_messages
 from core.wire import ApprovalAnswer, ErrorEvent, FinalEvent, parse_answer
 from tests.support.scripted_server import ScriptedServer, text, tool
+from tests.support.turns import get_runtime, reset_runtime, run_turn, thread_messages
 
 
 def turn(message: str, **kwargs: Any) -> list[Any]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.turn import run_turn
 from core.wire import FinalEvent
 from tests.support.scripted_server import ScriptedServer, tool
+from tests.support.turns import run_turn
 
 SPEC = Path(__file__).resolve().parents[2] / "examples" / "documents" / "dgx-spark.md"
 QUESTION = "What memory bandwidth does the DGX Spark have?"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from agents.fit import INSTRUCTIONS, MessageTooLong, check_fits
-from agents.turn import run_turn
 from core.wire import ErrorEvent
 from serving.registry import Endpoint, Role
 from serving.settings import ServingSettings
+from tests.support.turns import run_turn
 
 LONG = "The quick brown fox jumps over the lazy dog. " * 450  # 20,250 characters
 

@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from agents.runtime import get_runtime
 from agents.threads import ThreadStore
-from agents.turn import run_turn, thread_messages
 from core.wire import ApprovalAnswer, ErrorEvent, FinalEvent
 from kg.settings import KGSettings
 from serving.embeddings import get_embedder
 from serving.settings import ServingSettings
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
+from tests.support.turns import get_runtime, run_turn, thread_messages
 
 
 def turn(message: str, **kwargs: Any) -> list[Any]:
@@ -329,7 +328,7 @@ def test_specialist_over_an_mcp_http_server_with_a_token(
         monkeypatch.setenv("SPARK_AGENTS_MCP_TOKEN", "wrong")
         assert "kg MCP server is unavailable" in turn("graph stats?", agent="kg")[-1].message
         monkeypatch.setenv("SPARK_AGENTS_MCP_TOKEN", "s3cret")
-        from agents.runtime import reset_runtime
+        from tests.support.turns import reset_runtime
 
         reset_runtime()
         llm_routing.script(tool("graph_stats", {}), text("The graph is empty."))

@@ -15,11 +15,11 @@ from langchain_core.messages import AIMessage, HumanMessage
 from mcp.types import Tool
 
 from agents.intent import ToolChooser, code_in, settle, source_id_in, source_named, words_fill
-from agents.turn import run_turn
 from core.wire import ApprovalAnswer, FinalEvent
 from serving.embeddings import get_embedder
 from serving.settings import ServingSettings
 from tests.support.scripted_server import ScriptedServer, tool
+from tests.support.turns import run_turn
 
 
 def turn(message: str, **kwargs: Any) -> list[Any]:
@@ -169,7 +169,7 @@ def test_delete_the_source_by_id_deletes_it_after_approval(small: ScriptedServer
     resumed = turn("", approval=ApprovalAnswer(id=final.approval.id, approved=True))
     assert not of(resumed, "tool_result")[0].is_error
     assert resumed[-1].text.startswith("Deleted Warranty") and source.id in resumed[-1].text
-    from agents.runtime import reset_runtime
+    from tests.support.turns import reset_runtime
 
     reset_runtime()  # the rag server holds the store: closed, so the library can open it here
     with Library() as library:
@@ -213,8 +213,8 @@ def test_delete_without_a_named_source_asks_nothing_and_deletes_nothing(
     assert [c.tool for c in of(events, "tool_call")] == ["list_sources"] and not of(events, "approval")
     assert final.text.startswith("I could not complete this with delete_source: it needs source_id")
     assert "`spark-agents sources list`" in final.text
-    from agents.runtime import reset_runtime
     from rag.library import Library
+    from tests.support.turns import reset_runtime
 
     reset_runtime()
     with Library() as library:

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.runtime import reset_runtime
-from agents.turn import run_turn
 from core.errors import SparkAgentsError
 from tests.support.postgres import postgres_bin, postgres_server
 from tests.support.scripted_server import ScriptedServer, text
+from tests.support.turns import reset_runtime, run_turn
 
 pytestmark = pytest.mark.skipif(
     postgres_bin() is None, reason="needs Debian's postgresql (bash scripts/install.sh --system installs it)"

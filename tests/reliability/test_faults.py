@@ -12,10 +12,9 @@ from typing import Any
 import psutil
 import pytest
 
-from agents.runtime import get_runtime
-from agents.turn import run_turn, thread_messages
 from core.wire import ErrorEvent, FinalEvent
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
+from tests.support.turns import get_runtime, run_turn, thread_messages
 
 
 def of(events: list[Any], kind: str) -> list[Any]:

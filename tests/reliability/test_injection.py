@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from agents.runtime import get_runtime
-from agents.turn import run_turn
 from core.wire import FinalEvent
 from tests.support.scripted_server import ScriptedServer, text, tool
+from tests.support.turns import get_runtime, run_turn
 
 INJECTION = (
     "# Greenhouse notes\n\nThe greenhouse opens at nine in the morning and closes at six.\n\n"

@@ -82,11 +82,14 @@ def test_kill_9_during_a_turn_keeps_completed_threads(
         "SPARK_AGENTS_AGENT_SMALL_MODEL": "false",
     }
     code = (
-        "import sys\n"
-        "from agents.turn import run_turn\n"
-        "final = list(run_turn('First question?'))[-1]\n"
+        "from agents.runtime import BlockingRuntime\n"
+        "from agents.settings import AgentSettings\n"
+        "from core.wire import TurnRequest\n"
+        "from serving.settings import ServingSettings\n"
+        "runtime = BlockingRuntime(ServingSettings(), AgentSettings())\n"
+        "final = list(runtime.stream(TurnRequest(message='First question?')))[-1]\n"
         "print('THREAD', final.thread_id, flush=True)\n"
-        "for event in run_turn('Second question, long answer please.'):\n"
+        "for event in runtime.stream(TurnRequest(message='Second question, long answer please.')):\n"
         "    if event.type == 'token' and event.text.strip():\n"
         "        print('STREAMING', flush=True)\n"
     )
@@ -105,7 +108,7 @@ def test_kill_9_during_a_turn_keeps_completed_threads(
             proc.kill()
 
     from agents.threads import ThreadStore
-    from agents.turn import run_turn, thread_messages
+    from tests.support.turns import run_turn, thread_messages
 
     threads = ThreadStore().list()
     assert thread_id in [t.id for t in threads]

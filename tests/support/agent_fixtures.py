@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agents.runtime import reset_runtime
+from tests.support.turns import reset_runtime
 
 
 @pytest.fixture(autouse=True)
