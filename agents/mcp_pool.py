@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from mcp import ClientSession, StdioServerParameters
@@ -23,7 +24,6 @@ from pydantic import BaseModel
 from agents.settings import AgentSettings
 from core.errors import SparkAgentsError
 from mcp_servers.sdk import MCPError, ValidatingSession, field, http_streams
-from serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,8 +58,8 @@ class ToolOutcome(BaseModel):
 class _Connection:
     """One live session, held open by its own task until `close()`."""
 
-    def __init__(self, server: str, url: str | None, token: str | None = None, module: str = "") -> None:
-        self.server, self.url, self.token = server, url, token
+    def __init__(self, server: str, url: str | None, token: str | None, log_dir: Path, module: str = "") -> None:
+        self.server, self.url, self.token, self.log_dir = server, url, token, log_dir
         self.module = module or f"mcp_servers.{server}"
         self.session: ClientSession | None = None
         self.tools: list[Tool] = []
@@ -78,9 +78,8 @@ class _Connection:
                     params = StdioServerParameters(
                         command=sys.executable, args=["-m", self.module], env=dict(os.environ)
                     )
-                    log_dir = ServingSettings().log_dir
-                    log_dir.mkdir(parents=True, exist_ok=True)
-                    errlog = stack.enter_context(open(log_dir / f"mcp-{self.server}.log", "a"))  # noqa: SIM115
+                    self.log_dir.mkdir(parents=True, exist_ok=True)
+                    errlog = stack.enter_context(open(self.log_dir / f"mcp-{self.server}.log", "a"))  # noqa: SIM115
                     read, write = await stack.enter_async_context(stdio_client(params, errlog=errlog))
                 session = await stack.enter_async_context(ValidatingSession(read, write))
                 await session.initialize()
@@ -132,13 +131,14 @@ class MCPPool:
 
     def __init__(
         self,
-        settings: AgentSettings | None = None,
+        settings: AgentSettings,
+        log_dir: Path,
         start_timeout: float = 60,
         call_timeout: float = 300,
         prepare: Prepare | None = None,
         modules: Mapping[str, str] | None = None,
     ):
-        self.settings = settings or AgentSettings()
+        self.settings, self.log_dir = settings, log_dir
         self.prepare = prepare
         self.modules = dict(modules or {})
         self.start_timeout, self.call_timeout = start_timeout, call_timeout
@@ -153,7 +153,7 @@ class MCPPool:
                 if conn is not None:
                     await conn.close()
                 url, module = self.settings.server_url(server), self.modules.get(server, "")
-                conn = _Connection(server, url, self.settings.mcp_token, module)
+                conn = _Connection(server, url, self.settings.mcp_token, self.log_dir, module)
                 self._conns[server] = conn
                 self.starts[server] = self.starts.get(server, 0) + 1
         try:

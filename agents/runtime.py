@@ -77,7 +77,7 @@ class Runtime:
         return self
 
     async def _setup(self) -> None:
-        self.pool = MCPPool(self.settings, prepare=with_source_chunks, modules=server_modules())
+        self.pool = MCPPool(self.settings, self.serving.log_dir, prepare=with_source_chunks, modules=server_modules())
         if self.settings.checkpoint_url and self.settings.checkpoint_url.startswith("postgres"):
             try:
                 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver

@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 
 from core.errors import SparkAgentsError
 from core.wire import ApprovalRequest, ThreadInfo
-from serving.settings import ServingSettings
 
 
 class ThreadNotFound(SparkAgentsError):
@@ -58,8 +57,8 @@ def title_of(first_message: str, limit: int = 60) -> str:
 class ThreadStore:
     """A small SQLite table of threads under the data directory (`<home>/threads.db`)."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or ServingSettings().home / "threads.db"
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from core.errors import SparkAgentsError
 from core.files import atomic_write
-from core.home import HomeSettings
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
 
@@ -19,9 +18,9 @@ class UploadRejected(SparkAgentsError):
     """An uploaded file cannot be used (wrong type, empty)."""
 
 
-def uploads_dir(kind: str, home: Path | None = None) -> Path:
+def uploads_dir(kind: str, home: Path) -> Path:
     """`<data dir>/uploads/<kind>`, created on demand."""
-    path = (home or HomeSettings().home) / "uploads" / kind
+    path = home / "uploads" / kind
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -36,7 +35,7 @@ def safe_name(name: str, default: str = "document") -> str:
     return base or default
 
 
-def save_document(name: str, data: bytes, home: Path | None = None) -> Path:
+def save_document(name: str, data: bytes, home: Path) -> Path:
     """Store an uploaded document as `uploads/documents/<generated id>/<sanitised name>`."""
     folder = uploads_dir("documents", home) / uuid.uuid4().hex
     folder.mkdir()
@@ -50,7 +49,7 @@ def discard_document(path: Path) -> None:
     shutil.rmtree(path.parent, ignore_errors=True)
 
 
-def save_image(name: str, data: bytes, home: Path | None = None) -> Path:
+def save_image(name: str, data: bytes, home: Path) -> Path:
     """Store an attached image under a generated name (the uploaded name is never used as a path)."""
     ext = Path(name).suffix.lower().lstrip(".")
     if ext not in IMAGE_TYPES:

@@ -31,20 +31,28 @@ from rag.models import Hit, IngestReport, Source
 
 if TYPE_CHECKING:
     from rag.library import Library
+    from rag.settings import RagSettings
+    from serving.settings import ServingSettings
 
 
 class Documents:
     """The server's one library, opened on first use (opening takes the embedded store's lock) and shared by
     the client sessions (SDK 1.x enters the lifespan once per HTTP session, 2.x once): closed when the last
-    one ends."""
+    one ends. Its settings are read as the first session opens (this process's edge)."""
 
     def __init__(self) -> None:
+        self._settings: tuple[RagSettings, ServingSettings] | None = None
         self._library: Library | None = None
         self._lock = threading.Lock()
         self._sessions = 0
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Documents]:
+        if self._sessions == 0:
+            from rag.settings import RagSettings
+            from serving.settings import ServingSettings
+
+            self._settings = (RagSettings(), ServingSettings())
         self._sessions += 1
         try:
             yield self
@@ -58,7 +66,8 @@ class Documents:
             if self._library is None:
                 from rag.library import Library
 
-                self._library = Library()
+                assert self._settings is not None, "the library is opened within a session"
+                self._library = Library(*self._settings)
             return self._library
 
     def close(self) -> None:

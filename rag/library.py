@@ -46,12 +46,12 @@ class Library:
 
     def __init__(
         self,
-        settings: RagSettings | None = None,
-        serving: ServingSettings | None = None,
+        settings: RagSettings,
+        serving: ServingSettings,
         embedder: Any | None = None,
     ) -> None:
-        self.settings = settings or RagSettings()
-        self.serving = serving or ServingSettings()
+        self.settings = settings
+        self.serving = serving
         self._embedder = embedder
         self._store: Store | None = None
         self._lock = threading.RLock()

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.settings import RagSettings
+from serving.settings import ServingSettings
 from tests.support.agent_fixtures import fresh_runtime, llm_routing  # noqa: F401 - used by the tests here
 
 
@@ -18,7 +20,7 @@ def warranty_doc(tmp_path: Path) -> Path:
         "# Warranty\n\nThe Spark Widget carries a warranty period of three years from the date of purchase.\n\n"
         "# Returns\n\nReturns are accepted within 30 days with the original receipt.\n"
     )
-    with Library() as library:
+    with Library(RagSettings(), ServingSettings()) as library:
         report = library.ingest([doc])
     assert library and report
     return doc

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from core.wire import FinalEvent
+from rag.settings import RagSettings
+from serving.settings import ServingSettings
 from tests.support.scripted_server import ScriptedServer, tool
 from tests.support.turns import run_turn
 
@@ -18,7 +20,7 @@ QUESTION = "What memory bandwidth does the DGX Spark have?"
 def spec_ingested() -> None:
     from rag.library import Library
 
-    with Library() as library:
+    with Library(RagSettings(), ServingSettings()) as library:
         assert library.ingest([SPEC]).added
 
 

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from agents.threads import ThreadStore
 from core.wire import ApprovalAnswer, ErrorEvent, FinalEvent
 from kg.settings import KGSettings
+from rag.settings import RagSettings
 from serving.embeddings import get_embedder
 from serving.settings import ServingSettings
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
@@ -43,7 +44,7 @@ def test_general_answer_streams_and_is_stored(llm_routing: ScriptedServer) -> No
         "transfer_to_vision",
         "transfer_to_kg",
     }
-    assert [t.id for t in ThreadStore().list()] == [final.thread_id]
+    assert [t.id for t in ThreadStore(ServingSettings().home / "threads.db").list()] == [final.thread_id]
     assert thread_messages(final.thread_id) == [
         {"role": "user", "content": "What is the capital of France?", "agent": ""},
         {"role": "assistant", "content": "Paris is the capital of France.", "agent": "supervisor"},
@@ -397,7 +398,7 @@ def spark_doc() -> Path:
     from rag.library import Library
 
     doc = Path(__file__).resolve().parents[2] / "examples" / "documents" / "dgx-spark.md"
-    with Library() as library:
+    with Library(RagSettings(), ServingSettings()) as library:
         assert library.ingest([doc]).added
     return doc
 

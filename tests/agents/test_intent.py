@@ -16,6 +16,7 @@ from mcp.types import Tool
 
 from agents.intent import ToolChooser, code_in, settle, source_id_in, source_named, words_fill
 from core.wire import ApprovalAnswer, FinalEvent
+from rag.settings import RagSettings
 from serving.embeddings import get_embedder
 from serving.settings import ServingSettings
 from tests.support.scripted_server import ScriptedServer, tool
@@ -157,7 +158,7 @@ def test_run_print_runs_the_users_code_after_approval(small: ScriptedServer) -> 
 def test_delete_the_source_by_id_deletes_it_after_approval(small: ScriptedServer, warranty_doc: Path) -> None:
     from rag.library import Library
 
-    with Library() as library:
+    with Library(RagSettings(), ServingSettings()) as library:
         (source,) = library.sources()
     small.script(tool("delete_source", {"source_id": "https://www.amazon.com/dp/v1/smash-2075386945"}))
     paused = turn(f"Delete the source {source.id} from my documents.")
@@ -172,7 +173,7 @@ def test_delete_the_source_by_id_deletes_it_after_approval(small: ScriptedServer
     from tests.support.turns import reset_runtime
 
     reset_runtime()  # the rag server holds the store: closed, so the library can open it here
-    with Library() as library:
+    with Library(RagSettings(), ServingSettings()) as library:
         assert library.sources() == []
 
 
@@ -190,7 +191,7 @@ def test_a_source_is_named_by_its_title_or_file_name_once() -> None:
 def test_delete_the_source_by_title_asks_with_its_id(small: ScriptedServer, warranty_doc: Path) -> None:
     from rag.library import Library
 
-    with Library() as library:
+    with Library(RagSettings(), ServingSettings()) as library:
         (source,) = library.sources()
     small.script(tool("delete_source", {"source_id": "my_document"}))
     paused = turn("Delete the warranty document from my library.", agent="rag")
@@ -217,5 +218,5 @@ def test_delete_without_a_named_source_asks_nothing_and_deletes_nothing(
     from tests.support.turns import reset_runtime
 
     reset_runtime()
-    with Library() as library:
+    with Library(RagSettings(), ServingSettings()) as library:
         assert len(library.sources()) == 1

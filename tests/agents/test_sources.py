@@ -11,6 +11,7 @@ from agents.settings import AgentSettings
 from agents.sources import with_source_chunks
 from kg.settings import KGSettings
 from kg.store import GraphStore
+from serving.settings import ServingSettings
 from tests.kg.conftest import CORPUS
 
 
@@ -19,7 +20,7 @@ def test_a_graph_from_a_source_gets_its_chunks_from_the_rag_server(tmp_path: Pat
     doc.write_text(CORPUS)
 
     async def scenario() -> None:
-        pool = MCPPool(AgentSettings(), prepare=with_source_chunks)
+        pool = MCPPool(AgentSettings(), ServingSettings().log_dir, prepare=with_source_chunks)
         try:
             ingested = await pool.call("rag", "ingest_documents", {"paths": [str(doc)]})
             assert ingested.structured and not ingested.is_error, ingested.text

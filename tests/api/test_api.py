@@ -11,6 +11,7 @@ import pytest
 
 from agents.threads import ThreadStore
 from api import MODELS
+from serving.settings import ServingSettings
 from tests.api.conftest import health
 from tests.support.scripted_server import Reply, ScriptedServer, text
 
@@ -39,7 +40,7 @@ def test_non_streaming_answer_has_openai_shape_and_thread(api: str, scripted_rol
     assert completion.choices[0].finish_reason == "stop"
     thread_id = raw.headers["x-thread-id"]
     assert completion.model_extra["spark_agents"]["thread_id"] == thread_id
-    assert [t.id for t in ThreadStore().list()] == [thread_id]
+    assert [t.id for t in ThreadStore(ServingSettings().home / "threads.db").list()] == [thread_id]
     assert "What is Qdrant?" in user_texts(scripted_roles)[-1]
 
 
@@ -97,7 +98,7 @@ def test_thread_id_sources_send_only_last_message(
     sent = user_texts(scripted_roles)[-1]
     assert "second question about pears" in sent
     assert "apples" not in sent  # the thread holds the history, not the request
-    assert ThreadStore().get("th-1").title == "second question about pears"
+    assert ThreadStore(ServingSettings().home / "threads.db").get("th-1").title == "second question about pears"
 
 
 def test_without_thread_earlier_messages_become_context(api: str, scripted_roles: ScriptedServer) -> None:

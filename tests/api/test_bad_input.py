@@ -13,6 +13,7 @@ import pytest
 from agents.threads import ThreadStore
 from core.errors import ConfigError
 from core.net import check_bind
+from serving.settings import ServingSettings
 from tests.api.conftest import health, wait_until
 from tests.support.scripted_server import Reply, ScriptedServer, text
 
@@ -31,12 +32,12 @@ def error_of(r: httpx.Response, status: int) -> dict:
 
 @pytest.fixture
 def existing_thread() -> str:
-    return ThreadStore().touch("keep-me", "an earlier conversation")
+    return ThreadStore(ServingSettings().home / "threads.db").touch("keep-me", "an earlier conversation")
 
 
 def assert_threads_intact(thread_id: str) -> None:
-    assert [t.id for t in ThreadStore().list()] == [thread_id]
-    assert ThreadStore().get(thread_id).title == "an earlier conversation"
+    assert [t.id for t in ThreadStore(ServingSettings().home / "threads.db").list()] == [thread_id]
+    assert ThreadStore(ServingSettings().home / "threads.db").get(thread_id).title == "an earlier conversation"
 
 
 def test_malformed_json_body(api: str, existing_thread: str) -> None:

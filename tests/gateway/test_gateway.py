@@ -12,6 +12,7 @@ from PIL import Image
 from agents.threads import ThreadStore
 from mcp_servers.gateway import CAPABILITY_SERVERS, exported_name
 from mcp_servers.sdk import field
+from serving.settings import ServingSettings
 from tests.support.mcp_client import http_server, http_session, post_initialize, stdio_session
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
@@ -88,7 +89,7 @@ def test_stdio_lists_and_calls_tools(scripted_roles: ScriptedServer, tmp_path: P
             assert field(unknown, "isError")
 
     asyncio.run(scenario())
-    threads = {t.id for t in ThreadStore().list()}
+    threads = {t.id for t in ThreadStore(ServingSettings().home / "threads.db").list()}
     assert len(threads) == 3  # the continued thread, the forced one, the failed one (as run_turn records it)
 
 
@@ -151,5 +152,10 @@ def test_an_action_waits_for_the_user_through_elicitation(scripted_roles: Script
                 field(self_approval, "isError") and "not taken through ask_assistant" in self_approval.content[0].text
             )
             assert ThreadStore().pending(field(waiting, "structuredContent")["thread_id"]) is not None  # still waiting
+            assert self_approval.isError and "not taken through ask_assistant" in self_approval.content[0].text
+            assert (
+                ThreadStore(ServingSettings().home / "threads.db").pending(waiting.structuredContent["thread_id"])
+                is not None
+            )  # still waiting
 
     asyncio.run(scenario())

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from rag.library import Library
+from rag.settings import RagSettings
+from serving.settings import ServingSettings
 from tests.rag.docs import mixed_folder
 from tests.support.scripted_server import ScriptedServer
 
@@ -13,7 +15,7 @@ from tests.support.scripted_server import ScriptedServer
 @pytest.fixture
 def lib(spark_home: Path) -> Iterator[Library]:
     """A library in this test's SPARK_AGENTS_HOME with the real local embedding model (all-MiniLM-L6-v2)."""
-    library = Library()
+    library = Library(RagSettings(), ServingSettings())
     yield library
     library.close()
 

@@ -14,6 +14,7 @@ import pytest
 from rag.library import Library
 from rag.settings import RagSettings
 from rag.store import Store
+from serving.settings import ServingSettings
 from tests.rag.conftest import snapshot
 from tests.rag.docs import MARKDOWN
 
@@ -71,7 +72,7 @@ def test_kill_9_mid_ingestion_leaves_no_partial_source(
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "greenhouse.md").write_text(MARKDOWN, encoding="utf-8")
-    with Library() as lib:
+    with Library(RagSettings(), ServingSettings()) as lib:
         lib.ingest([docs / "greenhouse.md"])
         before = snapshot(lib)
     sentences = [f"Sentence {i} of the long report talks about topic number {i % 97} in detail." for i in range(3000)]
@@ -88,7 +89,9 @@ def test_kill_9_mid_ingestion_leaves_no_partial_source(
     finally:
         store.close()
 
-    with Library() as lib:  # opening the store cleans up: no partial source, no orphan chunk
+    with Library(
+        RagSettings(), ServingSettings()
+    ) as lib:  # opening the store cleans up: no partial source, no orphan chunk
         assert snapshot(lib) == before
         assert [r["status"] for r in lib.store.source_records()] == ["complete"]
         report = lib.ingest([docs])  # and the interrupted file ingests cleanly afterwards
@@ -103,7 +106,7 @@ def test_kill_9_mid_delete_finishes_the_delete_on_the_next_open(
 ) -> None:
     (tmp_path / "a.md").write_text(MARKDOWN, encoding="utf-8")
     (tmp_path / "b.txt").write_text("The Zephyr-9 telescope mirror is 2.4 metres wide.\n", encoding="utf-8")
-    with Library() as lib:
+    with Library(RagSettings(), ServingSettings()) as lib:
         lib.ingest([tmp_path])
         doomed = next(s for s in lib.sources() if s.path.endswith("a.md"))
         kept = next(s for s in lib.sources() if s.path.endswith("b.txt"))
@@ -113,7 +116,7 @@ def test_kill_9_mid_delete_finishes_the_delete_on_the_next_open(
         assert {r["id"]: r["status"] for r in store.source_records()} == {doomed.id: "deleting", kept.id: "complete"}
     finally:
         store.close()
-    with Library() as lib:
+    with Library(RagSettings(), ServingSettings()) as lib:
         assert [s.id for s in lib.sources()] == [kept.id]
         assert [r["id"] for r in lib.store.source_records()] == [kept.id]
         assert lib.store.count_chunks() == kept.chunks
@@ -122,7 +125,7 @@ def test_kill_9_mid_delete_finishes_the_delete_on_the_next_open(
 
 def test_a_second_process_gets_a_clear_error_while_the_store_is_open(fake_embeddings: object, tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text(MARKDOWN, encoding="utf-8")
-    with Library() as lib:
+    with Library(RagSettings(), ServingSettings()) as lib:
         lib.ingest([tmp_path / "a.md"])
         r = subprocess.run([*CLI, "sources", "list"], capture_output=True, text=True, timeout=120)
         assert r.returncode == 1
@@ -130,7 +133,7 @@ def test_a_second_process_gets_a_clear_error_while_the_store_is_open(fake_embedd
         assert "is in use by another process" in r.stderr and "SPARK_AGENTS_RAG_QDRANT_URL" in r.stderr
         assert "Traceback" not in r.stderr
         # the same process can open it again: one shared client per folder
-        with Library() as again:
+        with Library(RagSettings(), ServingSettings()) as again:
             assert [s.id for s in again.sources()] == [s.id for s in lib.sources()]
     r = subprocess.run([*CLI, "sources", "list"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.count("\n") == 1
@@ -140,7 +143,7 @@ def test_keep_open_false_lets_processes_take_turns(fake_embeddings: object, tmp_
     from rag.settings import RagSettings
 
     (tmp_path / "a.md").write_text(MARKDOWN, encoding="utf-8")
-    lib = Library(RagSettings(keep_open=False))
+    lib = Library(RagSettings(keep_open=False), ServingSettings())
     lib.ingest([tmp_path / "a.md"])  # the lock is released when the call returns
     other_process = "from rag.library import Library; print(Library().sources()[0].id)"
     r = subprocess.run([sys.executable, "-c", other_process], capture_output=True, text=True, timeout=120)

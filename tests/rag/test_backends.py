@@ -18,6 +18,7 @@ from rag.backend_edge import EdgeBackend
 from rag.errors import RagError
 from rag.library import Library
 from rag.settings import RagSettings
+from serving.settings import ServingSettings
 from tests.rag.conftest import snapshot
 from tests.rag.docs import MARKDOWN
 
@@ -59,7 +60,7 @@ def test_both_back_ends_give_the_same_answers(fake_embeddings: object, spark_hom
     results = {}
     for backend in ("edge", "client"):
         settings = RagSettings(backend=backend, edge_path=tmp_path / "edge", qdrant_path=tmp_path / "local")
-        with Library(settings) as lib:
+        with Library(settings, ServingSettings()) as lib:
             lib.ingest([docs])
             texts = [c.text for s in lib.sources() for c in lib.chunks(s.id)]
             results[backend] = (snapshot(lib)[1], _ranked_scores(lib), texts)
@@ -73,7 +74,7 @@ def test_the_index_builds_in_the_background_and_keeps_writes_made_meanwhile(
     docs = _docs(tmp_path / "docs")
     extra = tmp_path / "extra.txt"
     extra.write_text("The Zephyr-9 telescope mirror is made of ULE glass, 2.4 metres wide.\n", encoding="utf-8")
-    lib = Library(RagSettings(**SMALL_INDEX))
+    lib = Library(RagSettings(**SMALL_INDEX), ServingSettings())
     during: dict[str, Any] = {}
     original = EdgeBackend._run_child
 
@@ -120,7 +121,7 @@ def test_a_killed_builder_leaves_the_live_shard_serving(
 
     monkeypatch.setattr(edge.subprocess, "Popen", popen_then_kill_9)
     docs = _docs(tmp_path / "docs")
-    with Library(RagSettings(**SMALL_INDEX)) as lib:
+    with Library(RagSettings(**SMALL_INDEX), ServingSettings()) as lib:
         lib.ingest([docs])
         status = lib.store.wait_for_index(120)
         assert status.state == "unindexed"  # the build failed; it is retried after more writes
@@ -128,7 +129,7 @@ def test_a_killed_builder_leaves_the_live_shard_serving(
         assert json.loads((spark_home / "edge" / "spark_chunks" / "CURRENT").read_text())["gen"] == 1
         assert lib.search("aphids in the greenhouse", k=1)[0].title == "Greenhouse handbook"
         before = snapshot(lib)
-    with Library(RagSettings(**SMALL_INDEX, background_index=False)) as lib:
+    with Library(RagSettings(**SMALL_INDEX, background_index=False), ServingSettings()) as lib:
         assert snapshot(lib) == before
 
 
@@ -168,7 +169,7 @@ def test_kill_9_during_the_swap_loses_nothing(
     root = spark_home / "edge" / "spark_chunks"
     gen = json.loads((root / "CURRENT").read_text())["gen"]
     assert gen == (1 if where == "before-commit" else 2)
-    with Library(RagSettings(**SMALL_INDEX, background_index=False)) as lib:
+    with Library(RagSettings(**SMALL_INDEX, background_index=False), ServingSettings()) as lib:
         sources = lib.sources()  # the first call opens the store, which removes what the kill left
         assert sorted(p.name for p in root.iterdir()) == ["CURRENT", f"chunks-{gen:06d}", "sources"]
         assert sorted(Path(s.path).name for s in sources) == ["greenhouse.md", "report.txt"]
@@ -180,10 +181,10 @@ def test_the_old_local_mode_store_is_migrated_on_first_open(
     fake_embeddings: object, spark_home: Path, tmp_path: Path
 ) -> None:
     docs = _docs(tmp_path / "docs")
-    with Library(RagSettings(backend="client")) as old:
+    with Library(RagSettings(backend="client"), ServingSettings()) as old:
         old.ingest([docs])
         before = (snapshot(old), _answers(old), [s.model_dump() for s in old.sources()])
-    with Library() as new:  # Edge, the default: finds no Edge collection but an old one
+    with Library(RagSettings(), ServingSettings()) as new:  # Edge, the default: finds no Edge collection but an old one
         after = (snapshot(new), _answers(new), [s.model_dump() for s in new.sources()])
     assert after == before
     assert (spark_home / "edge" / "spark_chunks" / "CURRENT").exists()
@@ -208,14 +209,14 @@ def test_an_interrupted_migration_is_redone_and_loses_nothing(
     fake_embeddings: object, spark_home: Path, tmp_path: Path
 ) -> None:
     docs = _docs(tmp_path / "docs")
-    with Library(RagSettings(backend="client")) as old:
+    with Library(RagSettings(backend="client"), ServingSettings()) as old:
         old.ingest([docs])
         before = (snapshot(old), _answers(old))
     proc = subprocess.run([sys.executable, "-c", _KILLED_MIGRATION], capture_output=True, text=True, timeout=300)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     edge = spark_home / "edge"
     assert (edge / "spark_chunks.migrating").is_dir() and not (edge / "spark_chunks").exists()
-    with Library() as new:
+    with Library(RagSettings(), ServingSettings()) as new:
         assert (snapshot(new), _answers(new)) == before
     assert not (edge / "spark_chunks.migrating").exists()
 
@@ -225,7 +226,7 @@ def test_edge_refuses_a_write_the_disk_cannot_hold(fake_embeddings: object, spar
     into the free-space margin fails as ENOSPC instead, the library says the disk is full, stored sources
     stay, and a delete (which needs no margin) still works."""
     settings = RagSettings(edge_path=tmp_path / "edge", keep_open=True)
-    with Library(settings) as lib:
+    with Library(settings, ServingSettings()) as lib:
         lib.ingest([_docs(tmp_path / "docs") / "greenhouse.md"])
         before = snapshot(lib)
         backend = lib.store.backend

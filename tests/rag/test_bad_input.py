@@ -11,6 +11,7 @@ from rag.errors import DocumentError, QueryError, RagError
 from rag.library import Library
 from rag.readers import detect_type, read_document
 from rag.settings import RagSettings
+from serving.settings import ServingSettings
 from tests.rag.conftest import snapshot
 from tests.rag.docs import encrypted_pdf, scanned_pdf, text_pdf
 
@@ -114,7 +115,7 @@ def test_non_utf8_text_is_decoded_and_noted(lib: Library, tmp_path: Path) -> Non
 
 
 def test_file_over_the_size_limit(mixed: Path, tmp_path: Path) -> None:
-    with Library(RagSettings(max_file_mb=0.01)) as lib:
+    with Library(RagSettings(max_file_mb=0.01), ServingSettings()) as lib:
         lib.ingest([mixed])
         before = snapshot(lib)
         big = tmp_path / "big.txt"
@@ -135,17 +136,20 @@ def test_folder_with_thousands_of_files(fake_embeddings: object, tmp_path: Path)
             (sub / f"note{f:03d}.txt").write_text(f"Field note {d}-{f}: sighted bird number {d * 100 + f}.")
     (root / ".git").mkdir()
     (root / ".git" / "config").write_text("hidden folders are not ingested")
-    lib = Library()
+    lib = Library(RagSettings(), ServingSettings())
     report = lib.ingest([root])
     assert report.files == 2000 and len(report.added) == 2000 and not report.skipped
     assert len(lib.sources()) == 2000 and snapshot(lib)[1] == 2000
     # Every note is in the keyword index (the scripted word-hash embedding ranks these near-identical notes
     # by hash noise, so the dense half is off here; test_library checks the ranking with the real model).
-    with Library(RagSettings(dense_weight=0.0)) as keywords:
+    with Library(RagSettings(dense_weight=0.0), ServingSettings()) as keywords:
         assert keywords.search("bird number 1234", k=3)[0].path.endswith("d12/note034.txt")
     assert len(lib.search("bird number 1234", k=3)) == 3
     before = snapshot(lib)
-    with Library(RagSettings(max_files=1000)) as small, pytest.raises(RagError, match="More than 1,000 files"):
+    with (
+        Library(RagSettings(max_files=1000), ServingSettings()) as small,
+        pytest.raises(RagError, match="More than 1,000 files"),
+    ):
         small.ingest([root])
     assert snapshot(lib) == before
     lib.close()

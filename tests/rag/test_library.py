@@ -8,6 +8,8 @@ import pytest
 
 from rag.errors import SourceNotFound
 from rag.library import Library
+from rag.settings import RagSettings
+from serving.settings import ServingSettings
 from tests.rag.conftest import snapshot
 
 
@@ -114,10 +116,10 @@ def test_chunks_of_a_source_in_document_order(lib: Library, mixed: Path) -> None
 
 
 def test_sources_survive_reopening(mixed: Path) -> None:
-    with Library() as lib:
+    with Library(RagSettings(), ServingSettings()) as lib:
         lib.ingest([mixed])
         before = snapshot(lib)
-    with Library() as lib:
+    with Library(RagSettings(), ServingSettings()) as lib:
         assert snapshot(lib) == before
         assert lib.search("telescope mirror", k=1)[0].path.endswith("notes.txt")
 
@@ -126,7 +128,7 @@ def test_reranker_setting_with_a_missing_model_is_a_clear_error(mixed: Path, tmp
     from rag.errors import RagError
     from rag.settings import RagSettings
 
-    with Library(RagSettings(rerank_model=tmp_path / "no-model")) as lib:
+    with Library(RagSettings(rerank_model=tmp_path / "no-model"), ServingSettings()) as lib:
         lib.ingest([mixed / "notes.txt"])
         with pytest.raises(RagError, match="Reranker model folder not found: .*SPARK_AGENTS_RAG_RERANK_MODEL"):
             lib.search("telescope")
@@ -135,7 +137,7 @@ def test_reranker_setting_with_a_missing_model_is_a_clear_error(mixed: Path, tmp
 def test_fusion_weights_can_turn_either_half_off(mixed: Path) -> None:
     from rag.settings import RagSettings
 
-    with Library(RagSettings(dense_weight=0.0)) as lib:  # keyword ranking only
+    with Library(RagSettings(dense_weight=0.0), ServingSettings()) as lib:  # keyword ranking only
         lib.ingest([mixed])
         hits = lib.search("ULE", k=5)
         assert hits[0].path.endswith("notes.txt")

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from core.wire import FinalEvent
+from rag.settings import RagSettings
+from serving.settings import ServingSettings
 from tests.support.scripted_server import ScriptedServer, text, tool
 from tests.support.turns import get_runtime, run_turn
 
@@ -32,7 +34,7 @@ def library_docs(tmp_path: Path) -> dict[str, str]:
     docs.mkdir()
     (docs / "greenhouse.md").write_text(INJECTION)
     (docs / "warranty.md").write_text("# Warranty\n\nThe Spark Widget carries a three year warranty.\n")
-    with Library() as library:
+    with Library(RagSettings(), ServingSettings()) as library:
         report = library.ingest([docs])
         return {s.title: s.id for s in report.added}
 

@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from core.daemon import free_port
+from serving.settings import ServingSettings
 from tests.support.mcp_client import http_server, http_session, post_initialize, stdio_session
 from tests.support.scripted_server import ScriptedServer, text, tool
 
@@ -158,7 +159,7 @@ def test_code_sandbox_sees_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_ui_image_upload_names_are_never_paths(name: str, spark_home: Path) -> None:
     from core.uploads import save_image
 
-    path = save_image(name, b"\x89PNG fake")
+    path = save_image(name, b"\x89PNG fake", ServingSettings().home)
     assert path.resolve().is_relative_to((spark_home / "uploads").resolve())
     assert path.name != Path(name).name or path.name.endswith(".png")
     assert not Path("/etc/passwd.png").exists() and not Path("/etc/cron.d/x.png").exists()
@@ -168,7 +169,7 @@ def test_ui_image_upload_names_are_never_paths(name: str, spark_home: Path) -> N
 def test_ui_document_upload_names_are_never_paths(name: str, spark_home: Path) -> None:
     from core.uploads import save_document
 
-    path = save_document(name, b"# hello\n")
+    path = save_document(name, b"# hello\n", ServingSettings().home)
     uploads = (spark_home / "uploads").resolve()
     assert path.resolve().is_relative_to(uploads) and path.read_bytes() == b"# hello\n"
     assert ".." not in path.relative_to(uploads).parts
@@ -179,7 +180,7 @@ def test_ui_image_upload_without_an_extension_is_refused(spark_home: Path) -> No
     from core.uploads import UploadRejected, save_image
 
     with pytest.raises(UploadRejected, match="is not an image"):
-        save_image(".png", b"\x89PNG fake")
+        save_image(".png", b"\x89PNG fake", ServingSettings().home)
     assert not (spark_home / "uploads").exists() or not list((spark_home / "uploads").rglob("*.png"))
 
 

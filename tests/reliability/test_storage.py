@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from serving.settings import ServingSettings
 from tests.support.processes import stop_services_under
 from tests.support.scripted_server import Reply, ScriptedServer
 
@@ -110,7 +111,7 @@ def test_kill_9_during_a_turn_keeps_completed_threads(
     from agents.threads import ThreadStore
     from tests.support.turns import run_turn, thread_messages
 
-    threads = ThreadStore().list()
+    threads = ThreadStore(ServingSettings().home / "threads.db").list()
     assert thread_id in [t.id for t in threads]
     assert thread_messages(thread_id) == [
         {"role": "user", "content": "First question?", "agent": ""},

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from agents.threads import ThreadStore
 from core.daemon import free_port
 from core.wire import FinalEvent, HandoffEvent, ToolCallEvent, ToolResultEvent
+from serving.settings import ServingSettings
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 from tests.ui.conftest import TIMEOUT
 
@@ -54,7 +55,7 @@ def test_a_message_streams_the_answer_and_shows_the_trace(app, scripted_roles: S
     # the turn's trace: a status box per assistant message, finished
     assert [s.label for s in at.status] == ["Trace · answered directly by supervisor"]
     # the thread is recorded and listed in the sidebar, titled by its first message
-    threads = ThreadStore().list()
+    threads = ThreadStore(ServingSettings().home / "threads.db").list()
     assert [t.title for t in threads] == ["What is 2+2?"]
     assert "What is 2+2?" in [b.label.split(" · ")[0] for b in at.sidebar.button]  # title · time
     assert at.session_state["thread_id"] == threads[0].id
@@ -91,7 +92,7 @@ def test_the_model_server_down_shows_a_banner_not_a_traceback(app, monkeypatch) 
     assert not at.exception
     assert user_texts(at) == ["Hello?", "Hello again?"]
     assert any("I am back." in t for t in assistant_texts(at))
-    assert len(ThreadStore().list()) == 1
+    assert len(ThreadStore(ServingSettings().home / "threads.db").list()) == 1
 
 
 def test_threads_new_switch_rename_delete(app, scripted_roles: ScriptedServer) -> None:
@@ -113,17 +114,17 @@ def test_threads_new_switch_rename_delete(app, scripted_roles: ScriptedServer) -
 
     at.text_input(key=f"rename_{first}").set_value("Geography: France").run()
     at.button(key="rename_thread").click().run()
-    assert ThreadStore().get(first).title == "Geography: France"
+    assert ThreadStore(ServingSettings().home / "threads.db").get(first).title == "Geography: France"
     assert "Geography: France" in [b.label.split(" · ")[0] for b in at.sidebar.button]
 
     at.text_input(key=f"rename_{first}").set_value("   ").run()
     at.button(key="rename_thread").click().run()
     assert "cannot be empty" in at.error[0].value
-    assert ThreadStore().get(first).title == "Geography: France"
+    assert ThreadStore(ServingSettings().home / "threads.db").get(first).title == "Geography: France"
 
     at.button(key="delete_thread").click().run()
     assert not at.exception
-    assert [t.id for t in ThreadStore().list()] == [second]
+    assert [t.id for t in ThreadStore(ServingSettings().home / "threads.db").list()] == [second]
     assert at.session_state["thread_id"] == ""
     assert f"thread_{first}" not in [b.key for b in at.sidebar.button]
 

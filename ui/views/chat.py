@@ -368,8 +368,9 @@ def resume(answer: dict[str, Any]) -> None:
 def send(text: str, files: list[Any], agent: str | None) -> None:
     """Store the attachments, record the thread, show the user's message and stream the answer."""
     attachments: list[Path] = []
+    home = service.client().settings.home
     for f in files:
-        saved = guarded(f"Attaching {f.name}", lambda f=f: save_image(f.name, f.getvalue()))
+        saved = guarded(f"Attaching {f.name}", lambda f=f: save_image(f.name, f.getvalue(), home))
         if saved is None:
             return
         attachments.append(saved)
