@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 
 from agents.capabilities import CAPABILITIES, Capability
-from agents.runtime import get_runtime
-from agents.turn import run_turn
 from core.wire import FinalEvent
 from tests.agents import toy_glossary
 from tests.agents.toy_glossary_server import GLOSSARY
 from tests.support.scripted_server import ScriptedServer, text, tool
+from tests.support.turns import get_runtime, run_turn
 
 
 def turn(message: str, **kwargs: Any) -> list[Any]:

@@ -48,8 +48,16 @@ def running_api(**overrides: object) -> Iterator[str]:
         thread.join(10)
 
 
+ENVIRONMENT_FIXTURES = ("scripted_roles", "llm_routing")  # fixtures that configure the service's environment
+
+
 @pytest.fixture
-def api() -> Iterator[str]:
+def api(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The service reads its settings as it starts, as the real one does: the fixtures that point it at the
+    scripted model run first, whatever their order in the test's signature."""
+    for name in ENVIRONMENT_FIXTURES:
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
     with running_api() as url:
         yield url
 

@@ -10,7 +10,8 @@ import pytest
 
 from serving.client import stream_chat
 from serving.errors import ModelServerError, ModelServerUnavailable
-from serving.registry import Endpoint, Role
+from serving.registry import Endpoint, Role, endpoint
+from serving.settings import ServingSettings
 from tests.support.scripted_server import Reply, ScriptedServer, fake_embedding, text, tool
 
 
@@ -77,9 +78,11 @@ def test_fault_garbage_body(scripted: ScriptedServer) -> None:
 
 def test_slow_reply_times_out(scripted: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPARK_AGENTS_REQUEST_TIMEOUT", "0.5")
+    monkeypatch.setenv("SPARK_AGENTS_SUPERVISOR_URL", scripted.url)
     scripted.script(Reply(content="late", delay=3))
+    ep = endpoint(Role.SUPERVISOR, ServingSettings())  # the endpoint carries the configured timeout
     with pytest.raises(ModelServerUnavailable, match="timed out"):
-        list(stream_chat(_ep(scripted), [{"role": "user", "content": "q"}]))
+        list(stream_chat(ep, [{"role": "user", "content": "q"}]))
 
 
 def test_handler_answers_from_the_request() -> None:
