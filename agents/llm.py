@@ -17,7 +17,6 @@ from typing import Any
 import openai
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
-from core.settings import current
 from serving.client import translate
 from serving.errors import ModelServerError, ModelServerUnavailable
 from serving.registry import Endpoint
@@ -109,6 +108,7 @@ async def chat(
     ep: Endpoint,
     messages: list[BaseMessage],
     *,
+    serving: ServingSettings,
     tools: list[dict[str, Any]] | None = None,
     tool_choice: str | dict[str, Any] | None = None,
     response_format: dict[str, Any] | None = None,
@@ -123,7 +123,7 @@ async def chat(
     `repair_tool_calls`, invalid arguments come back as `invalid_tool_calls` (with the parse error) so the
     caller can feed the error back to the model itself."""
     if ep.managed == "llama-cpp":
-        ep = await asyncio.to_thread(_ready, ep)
+        ep = await asyncio.to_thread(_ready, ep, serving)
     kwargs = dict(
         tools=tools,
         tool_choice=tool_choice,
@@ -149,9 +149,8 @@ async def chat(
     )
 
 
-def _ready(ep: Endpoint) -> Endpoint:
+def _ready(ep: Endpoint, settings: ServingSettings) -> Endpoint:
     """An on-demand local server is started (within admission) for the call and its idle clock reset."""
-    settings = current(ServingSettings)
     if not settings.on_demand_servers:
         return ep
     from serving.lifecycle import ready, server_for
@@ -202,7 +201,7 @@ async def chat_once(
     """One streamed model call, as the server answered it."""
     if ep.base_url is None:
         raise ModelServerUnavailable(ep.role, None, "this role is not configured for the active profile")
-    client = _client(ep.base_url, ep.api_key or "not-needed", timeout or current(ServingSettings).request_timeout)
+    client = _client(ep.base_url, ep.api_key or "not-needed", timeout or ep.timeout)
     kwargs: dict[str, Any] = {"model": ep.model, "messages": to_openai(messages), "max_tokens": max_tokens}
     if tools:
         kwargs["tools"] = tools

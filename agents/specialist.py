@@ -270,7 +270,7 @@ class Visit:
         ai = await llm.chat(
             endpoint(self.cap.role, self.deps.serving),
             scratch.messages,
-            timeout=self.deps.serving.request_timeout,
+            serving=self.deps.serving,
             tools=[policy.openai_tool(t) for t in self.tools] or None,
             tool_choice=choice,
             max_tokens=self.settings.max_tokens,

@@ -110,7 +110,7 @@ class Supervisor:
             [SystemMessage(prompts.route_json()), HumanMessage(text)],
             response_format=json_schema_format(ep, "route", route_schema()),
             max_tokens=32,
-            timeout=self.deps.serving.request_timeout,
+            serving=self.deps.serving,
         )
         try:
             agent = json.loads(str(ai.content))["agent"]
@@ -152,6 +152,6 @@ class Supervisor:
             messages,
             max_tokens=self.settings.max_tokens,
             on_token=lambda text: writer(TokenEvent(text=text, agent="supervisor")),
-            timeout=self.deps.serving.request_timeout,
+            serving=self.deps.serving,
             **kwargs,
         )

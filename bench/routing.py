@@ -31,7 +31,8 @@ from rag.library import Library
 from rag.settings import RagSettings
 from serving.client import json_schema_format
 from serving.embeddings import get_embedder
-from serving.registry import Role, ensure_endpoint
+from serving.lifecycle import ensure_endpoint
+from serving.registry import Role
 from serving.settings import ServingSettings
 
 DEV_SET = Path(__file__).parent / "data" / "routing_dev.jsonl"
@@ -44,9 +45,11 @@ def load(path: Path = DEV_SET) -> list[dict[str, str]]:
 
 
 async def llm_route(text: str) -> str:
-    ep = ensure_endpoint(Role.SUPERVISOR)
+    serving = ServingSettings()
+    ep = ensure_endpoint(Role.SUPERVISOR, serving)
     ai = await chat(
         ep,
+        serving=serving,
         [SystemMessage(prompts.route_json()), HumanMessage(text)],
         response_format=json_schema_format(ep, "route", route_schema()),
         max_tokens=32,

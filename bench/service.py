@@ -129,7 +129,8 @@ def main() -> None:
     import httpx
 
     from core.daemon import free_port
-    from serving.registry import ensure_endpoint
+    from serving.lifecycle import ensure_endpoint
+    from serving.settings import ServingSettings
 
     runs = int(os.environ.get("SERVICE_RUNS", "5"))
     prompt = os.environ.get("SERVICE_PROMPT", "Hello there")
@@ -143,7 +144,7 @@ def main() -> None:
             "HF_HUB_OFFLINE": "1",
         }
         os.environ.update(base_env)
-        llama = ensure_endpoint("supervisor")  # the local llama.cpp server, started once (not timed)
+        llama = ensure_endpoint("supervisor", ServingSettings())  # the local llama.cpp server, started once (not timed)
         assert llama.base_url, "the local model server did not start"
         proxy = TimingProxy(llama.base_url)
         env = {**base_env, "SPARK_AGENTS_SUPERVISOR_URL": proxy.url, "SPARK_AGENTS_SUPERVISOR_MODEL": llama.model}

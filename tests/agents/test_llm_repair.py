@@ -11,6 +11,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agents.llm import chat
 from serving.errors import ModelServerError
 from serving.registry import Endpoint, Role
+from serving.settings import ServingSettings
 from tests.support.scripted_server import HARMONY_LEAK, Reply, ScriptedServer, text, tool
 
 TOOLS = [
@@ -28,7 +29,7 @@ TOOLS = [
 def ask(server: ScriptedServer, **kw):  # type: ignore[no-untyped-def]
     ep = Endpoint(role=Role.SUPERVISOR, base_url=server.url, model="gpt-oss-120b")
     messages = [SystemMessage("You are helpful."), HumanMessage("What does the warranty cover?")]
-    return asyncio.run(chat(ep, messages, tools=TOOLS, **kw))
+    return asyncio.run(chat(ep, messages, serving=ServingSettings(), tools=TOOLS, **kw))
 
 
 def last_message(request: dict) -> dict:

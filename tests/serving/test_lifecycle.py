@@ -75,7 +75,10 @@ def test_an_on_demand_role_stops_when_idle_and_starts_on_the_next_request(two_ro
     # the next request through the agents' client starts it again
     from agents.llm import chat
 
-    ai = asyncio.run(chat(endpoint(Role.CODER, ServingSettings()), [HumanMessage("def add(a, b):")], max_tokens=8))
+    settings = ServingSettings()
+    ai = asyncio.run(
+        chat(endpoint(Role.CODER, settings), [HumanMessage("def add(a, b):")], serving=settings, max_tokens=8)
+    )
     assert isinstance(ai.content, str)
     again = coder.state()
     assert again is not None and again.pid != state.pid
