@@ -49,8 +49,8 @@ async def llm_route(text: str) -> str:
     ep = ensure_endpoint(Role.SUPERVISOR, serving)
     ai = await chat(
         ep,
-        serving=serving,
         [SystemMessage(prompts.route_json()), HumanMessage(text)],
+        serving=serving,
         response_format=json_schema_format(ep, "route", route_schema()),
         max_tokens=32,
     )
