@@ -48,16 +48,10 @@ def running_api(**overrides: object) -> Iterator[str]:
         thread.join(10)
 
 
-ENVIRONMENT_FIXTURES = ("scripted_roles", "llm_routing")  # fixtures that configure the service's environment
-
-
 @pytest.fixture
-def api(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The service reads its settings as it starts, as the real one does: the fixtures that point it at the
-    scripted model run first, whatever their order in the test's signature."""
-    for name in ENVIRONMENT_FIXTURES:
-        if name in request.fixturenames:
-            request.getfixturevalue(name)
+def api() -> Iterator[str]:
+    """The service reads its settings as it starts, as the real one does: a test lists `api` after the
+    fixtures that configure its environment (the scripted model, a server that is down)."""
     with running_api() as url:
         yield url
 

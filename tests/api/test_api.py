@@ -28,7 +28,7 @@ def user_texts(scripted: ScriptedServer) -> list[str]:
     return [m["content"] for m in req["messages"] if m["role"] == "user" and isinstance(m["content"], str)]
 
 
-def test_non_streaming_answer_has_openai_shape_and_thread(api: str, scripted_roles: ScriptedServer) -> None:
+def test_non_streaming_answer_has_openai_shape_and_thread(scripted_roles: ScriptedServer, api: str) -> None:
     scripted_roles.default = text(ANSWER)
     raw = client(api).chat.completions.with_raw_response.create(
         model="spark-agents", messages=[{"role": "user", "content": "What is Qdrant?"}]
@@ -44,7 +44,7 @@ def test_non_streaming_answer_has_openai_shape_and_thread(api: str, scripted_rol
     assert "What is Qdrant?" in user_texts(scripted_roles)[-1]
 
 
-def test_openai_client_streams_chunks(api: str, scripted_roles: ScriptedServer) -> None:
+def test_openai_client_streams_chunks(scripted_roles: ScriptedServer, api: str) -> None:
     scripted_roles.default = text(ANSWER)
     stream = client(api).chat.completions.create(
         model="spark-agents", messages=[{"role": "user", "content": "What is Qdrant?"}], stream=True
@@ -57,7 +57,7 @@ def test_openai_client_streams_chunks(api: str, scripted_roles: ScriptedServer) 
     assert chunks[-1].model_extra["spark_agents"]["thread_id"]
 
 
-def test_stream_ends_with_done_and_names_thread_in_header(api: str, scripted_roles: ScriptedServer) -> None:
+def test_stream_ends_with_done_and_names_thread_in_header(scripted_roles: ScriptedServer, api: str) -> None:
     scripted_roles.default = text(ANSWER)
     body = {"model": "spark-agents", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
     # a cold service loads its router model first: seconds before the first token (httpx waits 5 s by default)
@@ -79,7 +79,7 @@ def test_stream_ends_with_done_and_names_thread_in_header(api: str, scripted_rol
     ids=["header", "metadata", "user"],
 )
 def test_thread_id_sources_send_only_last_message(
-    api: str, scripted_roles: ScriptedServer, extra: dict, headers: dict
+    scripted_roles: ScriptedServer, extra: dict, headers: dict, api: str
 ) -> None:
     scripted_roles.default = text(ANSWER)
     messages = [
@@ -101,7 +101,7 @@ def test_thread_id_sources_send_only_last_message(
     assert ThreadStore(ServingSettings().home / "threads.db").get("th-1").title == "second question about pears"
 
 
-def test_without_thread_earlier_messages_become_context(api: str, scripted_roles: ScriptedServer) -> None:
+def test_without_thread_earlier_messages_become_context(scripted_roles: ScriptedServer, api: str) -> None:
     scripted_roles.default = text(ANSWER)
     messages = [
         {"role": "system", "content": "You are in VS Code."},
@@ -119,7 +119,7 @@ def test_without_thread_earlier_messages_become_context(api: str, scripted_roles
     assert r.headers["x-thread-id"]  # a new thread was started
 
 
-def test_models_list_and_specialist_model_forces_that_agent(api: str, scripted_roles: ScriptedServer) -> None:
+def test_models_list_and_specialist_model_forces_that_agent(scripted_roles: ScriptedServer, api: str) -> None:
     scripted_roles.default = text(ANSWER)
     assert [m.id for m in client(api).models.list()] == list(MODELS)
     completion = client(api).chat.completions.create(
@@ -130,7 +130,7 @@ def test_models_list_and_specialist_model_forces_that_agent(api: str, scripted_r
     assert {"type": "handoff", "agent": "coding", "reason": "requested"} in events
 
 
-def test_image_parts_are_saved_for_the_vision_agent(api: str, scripted_roles: ScriptedServer, spark_home) -> None:
+def test_image_parts_are_saved_for_the_vision_agent(scripted_roles: ScriptedServer, spark_home, api: str) -> None:
     scripted_roles.default = text(ANSWER)
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
     content = [
@@ -156,7 +156,7 @@ def test_health_and_openapi_schema(api: str) -> None:
     assert httpx.get(f"{api}/docs").status_code == 200
 
 
-def test_concurrent_requests_are_served_concurrently(api: str, scripted_roles: ScriptedServer) -> None:
+def test_concurrent_requests_are_served_concurrently(scripted_roles: ScriptedServer, api: str) -> None:
     """Each model call waits until both have arrived: served one at a time, the barrier would break."""
     barrier = threading.Barrier(2, timeout=20)
 

@@ -38,7 +38,7 @@ def native_turn(api: str, body: dict) -> list[dict]:
         return events_of(response)
 
 
-def test_openai_client_sees_the_pending_action_and_approves_with_a_message(api: str, coder: ScriptedServer) -> None:
+def test_openai_client_sees_the_pending_action_and_approves_with_a_message(coder: ScriptedServer, api: str) -> None:
     client = openai.OpenAI(base_url=f"{api}/v1", api_key=TOKEN, max_retries=0, timeout=60)
     question = {"role": "user", "content": "What does print(6 * 7) print? Run it."}
     first = client.chat.completions.create(model="spark-agents-coding", messages=[question])
@@ -59,7 +59,7 @@ def test_openai_client_sees_the_pending_action_and_approves_with_a_message(api: 
     assert "42" in [m for m in coder.chat_requests[-1]["messages"] if m["role"] == "tool"][0]["content"]
 
 
-def test_streamed_openai_answer_says_what_waits(api: str, coder: ScriptedServer) -> None:
+def test_streamed_openai_answer_says_what_waits(coder: ScriptedServer, api: str) -> None:
     client = openai.OpenAI(base_url=f"{api}/v1", api_key=TOKEN, max_retries=0, timeout=60)
     stream = client.chat.completions.create(
         model="spark-agents-coding", messages=[{"role": "user", "content": "Run print(6 * 7)"}], stream=True
@@ -70,7 +70,7 @@ def test_streamed_openai_answer_says_what_waits(api: str, coder: ScriptedServer)
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
-def test_native_api_streams_the_request_and_takes_the_answer(api: str, coder: ScriptedServer) -> None:
+def test_native_api_streams_the_request_and_takes_the_answer(coder: ScriptedServer, api: str) -> None:
     first = native_turn(api, {"message": "What does print(6 * 7) print?", "agent": "coding"})
     kinds = [e["type"] for e in first]
     assert kinds[-2:] == ["approval", "final"]

@@ -40,7 +40,7 @@ def assert_threads_intact(thread_id: str) -> None:
     assert ThreadStore(ServingSettings().home / "threads.db").get(thread_id).title == "an earlier conversation"
 
 
-def test_malformed_json_body(api: str, existing_thread: str) -> None:
+def test_malformed_json_body(existing_thread: str, api: str) -> None:
     r = httpx.post(
         api + URL, content=b'{"model": "spark-agents", "messages": [', headers={"content-type": "application/json"}
     )
@@ -61,13 +61,13 @@ def test_malformed_json_body(api: str, existing_thread: str) -> None:
         ([1, 2, 3], "body"),
     ],
 )
-def test_wrong_types(api: str, existing_thread: str, body: object, field: str) -> None:
+def test_wrong_types(existing_thread: str, body: object, field: str, api: str) -> None:
     err = error_of(httpx.post(api + URL, json=body), 400)
     assert err["message"].startswith(field)
     assert_threads_intact(existing_thread)
 
 
-def test_last_message_must_be_a_user_message(api: str, existing_thread: str) -> None:
+def test_last_message_must_be_a_user_message(existing_thread: str, api: str) -> None:
     body = {
         "model": "spark-agents",
         "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
@@ -78,7 +78,7 @@ def test_last_message_must_be_a_user_message(api: str, existing_thread: str) -> 
     assert_threads_intact(existing_thread)
 
 
-def test_bad_thread_id_and_remote_image_url(api: str, existing_thread: str) -> None:
+def test_bad_thread_id_and_remote_image_url(existing_thread: str, api: str) -> None:
     err = error_of(httpx.post(api + URL, json=OK_BODY, headers={"X-Thread-Id": "../../etc/passwd"}), 400)
     assert "thread id" in err["message"]
     content = [{"type": "image_url", "image_url": {"url": "http://example.com/cat.png"}}]
@@ -87,7 +87,7 @@ def test_bad_thread_id_and_remote_image_url(api: str, existing_thread: str) -> N
     assert_threads_intact(existing_thread)
 
 
-def test_unknown_model(api: str, existing_thread: str) -> None:
+def test_unknown_model(existing_thread: str, api: str) -> None:
     with pytest.raises(openai.NotFoundError) as info:
         openai.OpenAI(base_url=f"{api}/v1", api_key="x", max_retries=0).chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
@@ -96,7 +96,7 @@ def test_unknown_model(api: str, existing_thread: str) -> None:
     assert_threads_intact(existing_thread)
 
 
-def test_one_megabyte_message_is_413(api: str, existing_thread: str, scripted_roles: ScriptedServer) -> None:
+def test_one_megabyte_message_is_413(existing_thread: str, scripted_roles: ScriptedServer, api: str) -> None:
     body = {"model": "spark-agents", "messages": [{"role": "user", "content": "x" * 1_000_000}]}
     assert "SPARK_AGENTS_API_MAX_BODY_BYTES" in error_of(httpx.post(api + URL, json=body), 413)["message"]
     # Chunked upload (no Content-Length): cut off while reading, same answer.
@@ -139,7 +139,7 @@ def test_non_loopback_bind_needs_a_token() -> None:
     check_bind("::1", None)
 
 
-def test_foreign_host_header_is_refused_without_token(api: str, existing_thread: str) -> None:
+def test_foreign_host_header_is_refused_without_token(existing_thread: str, api: str) -> None:
     """DNS rebinding: a page served from evil.example resolving to 127.0.0.1 must not drive the API."""
     error_of(httpx.post(api + URL, json=OK_BODY, headers={"Host": "evil.example:8800"}), 421)
     assert httpx.get(api + "/health", headers={"Host": "localhost:8800"}).status_code == 200
@@ -151,7 +151,7 @@ def test_unknown_path_and_method(api: str) -> None:
     error_of(httpx.get(api + URL), 405)
 
 
-def test_cancelled_stream_frees_the_run(api: str, scripted_roles: ScriptedServer) -> None:
+def test_cancelled_stream_frees_the_run(scripted_roles: ScriptedServer, api: str) -> None:
     """The client hangs up after the first token of a 30-second answer: the server closes the run."""
     words = " ".join(f"w{i}" for i in range(300))
     scripted_roles.default = Reply(content=words, token_delay=0.1)
@@ -180,7 +180,7 @@ def model_down(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(f"SPARK_AGENTS_{role}_MODEL", "gone")
 
 
-def test_model_server_down(api: str, model_down: None, existing_thread: str) -> None:
+def test_model_server_down(model_down: None, existing_thread: str, api: str) -> None:
     err = error_of(httpx.post(api + URL, json=OK_BODY, timeout=60), 502)
     assert "unavailable" in err["message"]
     with pytest.raises(openai.APIError) as info:
@@ -192,7 +192,7 @@ def test_model_server_down(api: str, model_down: None, existing_thread: str) -> 
     assert health(api)["active_runs"] == 0
 
 
-def test_model_server_fails_mid_stream(api: str, scripted_roles: ScriptedServer) -> None:
+def test_model_server_fails_mid_stream(scripted_roles: ScriptedServer, api: str) -> None:
     scripted_roles.default = Reply(content="this answer will be cut short " * 5, fault="drop_mid_stream")
     with httpx.stream("POST", api + URL, json={**OK_BODY, "stream": True}, timeout=60) as r:
         assert r.status_code == 200
@@ -201,7 +201,7 @@ def test_model_server_fails_mid_stream(api: str, scripted_roles: ScriptedServer)
     assert last["error"]["message"] and "[DONE]" not in lines[-1]
 
 
-def test_client_gone_before_a_non_streamed_answer_frees_the_run(api: str, scripted_roles: ScriptedServer) -> None:
+def test_client_gone_before_a_non_streamed_answer_frees_the_run(scripted_roles: ScriptedServer, api: str) -> None:
     words = " ".join(f"w{i}" for i in range(300))
     scripted_roles.default = Reply(content=words, token_delay=0.1)
     with pytest.raises(httpx.ReadTimeout):

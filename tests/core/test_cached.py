@@ -1,5 +1,4 @@
-"""Settings read once per environment, and JSON Schemas compiled once: same answers as building them
-every time."""
+"""JSON Schemas compiled once: the same answers as compiling them every time."""
 
 from __future__ import annotations
 
@@ -7,18 +6,6 @@ import pytest
 from jsonschema import SchemaError
 
 from core.schemas import ValidationError, validate
-from core.settings import current
-from kg.settings import KGSettings
-
-
-def test_settings_are_shared_until_the_environment_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SPARK_AGENTS_KG_SUMMARY_FACTS", "5")
-    first = current(KGSettings)
-    assert first.summary_facts == 5 and current(KGSettings) is first
-    monkeypatch.setenv("SPARK_AGENTS_KG_SUMMARY_FACTS", "7")
-    assert current(KGSettings).summary_facts == 7
-    monkeypatch.delenv("SPARK_AGENTS_KG_SUMMARY_FACTS")
-    assert current(KGSettings).summary_facts == KGSettings().summary_facts
 
 
 def test_a_compiled_schema_rejects_what_jsonschema_rejects() -> None:

@@ -26,6 +26,8 @@ CLI = [sys.executable, "-m", "cli"]
 _KILLED_INGEST = """
 import os, signal, sys
 from rag.library import Library
+from rag.settings import RagSettings
+from serving.settings import ServingSettings
 from rag.store import Store
 
 after = int(sys.argv[2])
@@ -34,14 +36,16 @@ def upsert_then_die(self, points, batch=256):
     original(self, points[:after], batch)
     os.kill(os.getpid(), signal.SIGKILL)
 Store.upsert_chunks = upsert_then_die
-Library().ingest([sys.argv[1]])
+Library(RagSettings(), ServingSettings()).ingest([sys.argv[1]])
 """
 
 _KILLED_DELETE = """
 import os, signal, sys
 from rag.library import Library
+from rag.settings import RagSettings
+from serving.settings import ServingSettings
 
-lib = Library()
+lib = Library(RagSettings(), ServingSettings())
 backend = lib.store.backend
 original = type(backend).delete_ids
 def delete_ids_then_die(self, collection, ids):
@@ -145,7 +149,11 @@ def test_keep_open_false_lets_processes_take_turns(fake_embeddings: object, tmp_
     (tmp_path / "a.md").write_text(MARKDOWN, encoding="utf-8")
     lib = Library(RagSettings(keep_open=False), ServingSettings())
     lib.ingest([tmp_path / "a.md"])  # the lock is released when the call returns
-    other_process = "from rag.library import Library; print(Library().sources()[0].id)"
+    other_process = (
+        "from rag.library import Library; from rag.settings import RagSettings; "
+        "from serving.settings import ServingSettings; "
+        "print(Library(RagSettings(), ServingSettings()).sources()[0].id)"
+    )
     r = subprocess.run([sys.executable, "-c", other_process], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == lib.sources()[0].id

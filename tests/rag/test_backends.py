@@ -140,6 +140,7 @@ from pathlib import Path
 from rag.backend_edge import EdgeBackend
 from rag.library import Library
 from rag.settings import RagSettings
+from serving.settings import ServingSettings
 
 where = sys.argv[2]
 original_write, original_rmtree = EdgeBackend._write_manifest, __import__("shutil").rmtree
@@ -150,7 +151,7 @@ def write_manifest(self, **changes):
     if where == "after-commit" and changes.get("gen") == 2:
         os.kill(os.getpid(), signal.SIGKILL)
 EdgeBackend._write_manifest = write_manifest
-lib = Library(RagSettings(indexing_threshold_kb=5))
+lib = Library(RagSettings(indexing_threshold_kb=5), ServingSettings())
 lib.ingest([sys.argv[1]])
 lib.store.wait_for_index(120)
 print("the build finished without being killed")
@@ -195,13 +196,15 @@ _KILLED_MIGRATION = """
 import os, signal
 from rag.backend_edge import EdgeBackend
 from rag.library import Library
+from rag.settings import RagSettings
+from serving.settings import ServingSettings
 
 original = EdgeBackend.upsert
 def upsert_then_die(self, collection, points):
     original(self, collection, points[:5])
     os.kill(os.getpid(), signal.SIGKILL)
 EdgeBackend.upsert = upsert_then_die
-Library().sources()
+Library(RagSettings(), ServingSettings()).sources()
 """
 
 
