@@ -42,8 +42,8 @@ def _stderr(message: str) -> None:
 class ServiceClient:
     """One connection to the service for this data directory (or `SPARK_AGENTS_SERVICE_URL`)."""
 
-    def __init__(self, settings: ServiceSettings | None = None, notice: Notice | None = _stderr) -> None:
-        self.settings = settings or ServiceSettings()
+    def __init__(self, settings: ServiceSettings, notice: Notice | None = _stderr) -> None:
+        self.settings = settings
         self.notice = notice
         self._handle: ServiceHandle | None = None
         self._http: httpx.Client | None = None

@@ -12,12 +12,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel
 
 from agents.capabilities import CAPABILITIES
+
+if TYPE_CHECKING:
+    from api.service import ServiceSettings
 
 SERVERS: dict[str, str] = {
     "gateway": "the whole assistant (ask_assistant) plus every capability tool, through one server"
@@ -36,11 +39,10 @@ def available_servers() -> list[str]:
     return [s for s in SERVERS if importlib.util.find_spec(f"mcp_servers.{s}") is not None]
 
 
-def default_api_base() -> str:
+def default_api_base(settings: ServiceSettings) -> str:
     """This home's service: SPARK_AGENTS_SERVICE_URL's, or the home's port on loopback (8800 by default)."""
-    from api.service import ServiceSettings, choose_port
+    from api.service import choose_port
 
-    settings = ServiceSettings()
     if settings.service_url:
         return f"{settings.service_url.rstrip('/')}/v1"
     host = settings.service_host if settings.service_host not in ("0.0.0.0", "::") else "127.0.0.1"
@@ -95,7 +97,7 @@ class ClientConfigs(BaseModel):
 
 
 def client_configs(
-    api_base: str | None = None,
+    api_base: str,
     python: str | None = None,
     servers: list[str] | None = None,
     env: dict[str, str] | None = None,
@@ -103,7 +105,6 @@ def client_configs(
 ) -> ClientConfigs:
     """Configurations for the given servers (default: those installed), run by `python` (default: this
     interpreter), with `env` passed to them (default: SPARK_AGENTS_HOME/PROFILE when set here)."""
-    api_base = api_base or default_api_base()
     python = python or sys.executable
     servers = servers if servers is not None else available_servers()
     if env is None:

@@ -210,9 +210,8 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def ensure_service(settings: ServiceSettings | None = None) -> ServiceHandle:
+def ensure_service(settings: ServiceSettings) -> ServiceHandle:
     """The running service for this data directory, started (detached) when there is none."""
-    settings = settings or ServiceSettings()
     if settings.service_url:
         return ServiceHandle(url=settings.service_url.rstrip("/"), token=settings.service_token)
     record = read_record(settings)
@@ -271,9 +270,8 @@ def _wait_healthy(settings: ServiceSettings, record: ServiceRecord, expect_exit:
     raise ServiceStartError(f"The Spark Agents service at {record.url} does not answer (log: {settings.log_file}).")
 
 
-def stop_service(settings: ServiceSettings | None = None, timeout: float = 15.0) -> bool:
+def stop_service(settings: ServiceSettings, timeout: float = 15.0) -> bool:
     """Stop the local service; True if one was running."""
-    settings = settings or ServiceSettings()
     record = read_record(settings)
     if record is None:
         return False

@@ -128,6 +128,7 @@ def _ask(prompt: str, env: dict[str, str]) -> float:
 def main() -> None:
     import httpx
 
+    from api.service import ServiceSettings
     from core.daemon import free_port
     from serving.lifecycle import ensure_endpoint
     from serving.settings import ServingSettings
@@ -159,7 +160,7 @@ def main() -> None:
             from api.client import ServiceClient
 
             inproc = []
-            with ServiceClient(notice=None) as client:
+            with ServiceClient(ServiceSettings(), notice=None) as client:
                 for _ in range(runs):
                     start = time.perf_counter()
                     events = list(client.turn(prompt))

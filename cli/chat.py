@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from api.service import ServiceSettings
 from core.console import run_cli
 from core.wire import TurnRequest
 
@@ -17,7 +18,7 @@ HELP = """Commands: /new (new thread)  /threads (list)  /resume ID  /attach PATH
 def _client() -> Any:
     from api.client import ServiceClient
 
-    return ServiceClient()
+    return ServiceClient(ServiceSettings())
 
 
 def _thread_lines(client: Any) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from api.service import ServiceSettings
 from core.console import run_cli
 from rag.display import safe
 from rag.passages import quoted
@@ -23,7 +24,7 @@ def _rag(tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
     """The structured result of one rag tool, called through the service."""
     from api.client import ServiceClient
 
-    with ServiceClient() as client:
+    with ServiceClient(ServiceSettings()) as client:
         return client.tool("rag", tool, arguments).structured or {}
 
 
@@ -54,7 +55,7 @@ def ingest(
 
     def body() -> None:
         absolute = [str(Path(p).expanduser().absolute()) for p in paths]  # the service has its own cwd
-        with ServiceClient() as client:
+        with ServiceClient(ServiceSettings()) as client:
             result = client.tool_progress("rag", "ingest_documents", {"paths": absolute}, on_progress)
         if bar is not None:
             bar.close()

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from api.service import ServiceSettings
 from core.console import fail, run_cli
 
 graph_app = typer.Typer(help="Build, query and view knowledge graphs.", no_args_is_help=True)
@@ -34,7 +35,7 @@ def _graph(method: str, route: str, collection: str | None = None, **kwargs: Any
 
     given = {**kwargs.pop("params", {}), "collection": collection}
     params = {k: v for k, v in given.items() if v is not None}
-    with ServiceClient() as client:
+    with ServiceClient(ServiceSettings()) as client:
         return client.request(method, f"/api/graph/{route}", params=params, **kwargs)
 
 
@@ -91,7 +92,7 @@ def _build_from_source(source: str, collection: str | None, extractor: str | Non
     from api.client import ServiceClient
 
     arguments = {"source_id": source, "collection": collection, "extractor": extractor}
-    with ServiceClient() as client:
+    with ServiceClient(ServiceSettings()) as client:
         r = client.tool("kg", "extract_graph", {k: v for k, v in arguments.items() if v is not None}).structured or {}
     if as_json:
         print(json.dumps(r, indent=2))

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from api.service import ServiceSettings
 from core.console import fail, run_cli
 from core.wire import ApprovalAnswer, TurnRequest
 
@@ -138,7 +139,7 @@ def ask(
     from api.client import ServiceClient
 
     def body() -> Any:
-        with ServiceClient() as client:
+        with ServiceClient(ServiceSettings()) as client:
             images = [str(Path(a).expanduser().resolve()) for a in attach or ()]  # the service has its own cwd
             request = TurnRequest(
                 message=question, thread_id=thread, attachments=images, sources=source or None, agent=agent

@@ -156,7 +156,7 @@ def mcp_list(
 ) -> None:
     """Ready-to-paste configuration for Continue, VS Code and Claude Desktop: the OpenAI-compatible API of this
     home's service, with its token as the API key, and every MCP server."""
-    from api.client_configs import client_configs, write_configs
+    from api.client_configs import client_configs, default_api_base, write_configs
     from api.service import ServiceSettings, service_token
 
     service = ServiceSettings()
@@ -165,7 +165,7 @@ def mcp_list(
     else:
         token = service.service_token if service.service_url else service_token(service, create=True)
     typer.secho(f"API key: the token in {service.token_file}", err=True)
-    configs = client_configs(api_base=api_base, python=python, token=token or "")
+    configs = client_configs(api_base or default_api_base(ServiceSettings()), python=python, token=token or "")
     if write is not None:
         for path in write_configs(configs, write):
             typer.secho(f"wrote {path}", err=True)

@@ -49,6 +49,7 @@ from pydantic import AnyUrl, BaseModel, Field
 
 from agents.capabilities import SERVERS
 from api.client import ServiceClient, ServiceError, ToolResult
+from api.service import ServiceSettings
 from core.wire import ApprovalAnswer, ApprovalRequest, TurnRequest, parse_answer
 from mcp_servers.base import RESOURCE_NOT_FOUND, SparkMCP
 from mcp_servers.common import ASKS, serve
@@ -86,7 +87,7 @@ class Gateway(SparkMCP):
     def service(self) -> ServiceClient:
         """The client of the resident service (connected on first use; thread-safe)."""
         if self._service is None:
-            self._service = ServiceClient()
+            self._service = ServiceClient(ServiceSettings())  # read once, as the gateway first needs it
         return self._service
 
     async def remote_tools(self) -> dict[str, tuple[str, str, MCPTool]]:

@@ -97,7 +97,7 @@ def test_ui_gateway_openai_client_and_cli_work_on_one_home_at_once(
     from openai import OpenAI
     from playwright.sync_api import sync_playwright
 
-    handle = ensure_service()  # the service every front end below shares
+    handle = ensure_service(ServiceSettings())  # the service every front end below shares
     port = free_port()
     ui_url = f"http://127.0.0.1:{port}"
     ui = [sys.executable, "-m", "cli", "ui", "--port", str(port)]

@@ -31,7 +31,7 @@ def test_continue_cli_answers_through_our_api(
     continue_cli: list[str], scripted_roles: ScriptedServer, tmp_path: Path
 ) -> None:
     scripted_roles.default = text("Hello from Spark Agents, via Continue.")
-    url = ensure_service().url  # the home's service, auto-started as any command would
+    url = ensure_service(ServiceSettings()).url  # the home's service, auto-started as any command would
     subprocess.run(
         [sys.executable, "-m", "cli", "mcp", "list", "--write", str(tmp_path)],
         check=True,

@@ -128,13 +128,13 @@ def test_a_home_keeps_its_port_and_a_taken_one_is_a_clear_error(
         monkeypatch.setattr(api.service, "DEFAULT_PORT", busy)  # the well-known port is someone else's here
         port = choose_port(ServiceSettings())
         assert port != busy and (spark_home / "service.port").read_text().strip() == str(port)
-        first = ensure_service()
-        assert first.url.endswith(f":{port}") and stop_service()
-        again = ensure_service()  # a restart keeps the address an editor was configured for
-        assert again.url == first.url and again.pid != first.pid and stop_service()
+        first = ensure_service(ServiceSettings())
+        assert first.url.endswith(f":{port}") and stop_service(ServiceSettings())
+        again = ensure_service(ServiceSettings())  # a restart keeps the address an editor was configured for
+        assert again.url == first.url and again.pid != first.pid and stop_service(ServiceSettings())
         (spark_home / "service.port").write_text(f"{busy}\n")  # the recorded port is now taken by this test
         with pytest.raises(ServiceStartError) as err:
-            ensure_service()
+            ensure_service(ServiceSettings())
     message = str(err.value)
     assert f"cannot listen on 127.0.0.1:{busy}" in message and f"(pid {os.getpid()})" in message
     assert "SPARK_AGENTS_SERVICE_PORT=N" in message

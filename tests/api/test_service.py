@@ -39,7 +39,7 @@ def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
 
 def test_clients_starting_it_at_once_get_one_service(spark_home: Path) -> None:
     handles = []
-    threads = [threading.Thread(target=lambda: handles.append(ensure_service())) for _ in range(3)]
+    threads = [threading.Thread(target=lambda: handles.append(ensure_service(ServiceSettings()))) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
@@ -49,15 +49,15 @@ def test_clients_starting_it_at_once_get_one_service(spark_home: Path) -> None:
     token_file = spark_home / "service.token"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert {h.token for h in handles} == {token_file.read_text().strip()}
-    again = ensure_service()
+    again = ensure_service(ServiceSettings())
     assert (again.pid, again.started) == (handles[0].pid, False)
-    assert stop_service()
+    assert stop_service(ServiceSettings())
     assert read_record(ServiceSettings()) is None and not pid_alive(handles[0].pid)
-    assert not stop_service()
+    assert not stop_service(ServiceSettings())
 
 
 def test_native_api_refuses_requests_without_the_token(spark_home: Path) -> None:
-    handle = ensure_service()
+    handle = ensure_service(ServiceSettings())
     assert httpx.get(f"{handle.url}/api/threads", timeout=10).status_code == 401
     wrong = httpx.get(f"{handle.url}/api/threads", headers={"Authorization": "Bearer nope"}, timeout=10)
     assert wrong.status_code == 401 and "token" in wrong.json()["error"]["message"]
@@ -71,7 +71,7 @@ def test_native_api_refuses_requests_without_the_token(spark_home: Path) -> None
 
 def test_a_turn_streams_typed_events_and_the_thread_keeps_its_trace(llm_routing: ScriptedServer) -> None:
     llm_routing.script(text("Paris is the capital of France."))
-    with ServiceClient(notice=None) as client:
+    with ServiceClient(ServiceSettings(), notice=None) as client:
         events = list(client.turn(TurnRequest(message="What is the capital of France?")))
         assert [e.type for e in events][-1] == "final"
         final = events[-1]
@@ -115,7 +115,7 @@ def test_cli_commands_share_the_running_service(llm_routing: ScriptedServer) -> 
 def test_a_killed_service_is_restarted_and_the_client_says_so_once(llm_routing: ScriptedServer) -> None:
     llm_routing.script(text("Before."), text("After."))
     notes: list[str] = []
-    with ServiceClient(notice=notes.append) as client:
+    with ServiceClient(ServiceSettings(), notice=notes.append) as client:
         assert list(client.turn(TurnRequest(message="one")))[-1].type == "final"
         old = read_record(ServiceSettings())
         assert old is not None
@@ -134,7 +134,7 @@ def test_a_service_that_cannot_listen_gives_one_clear_error(monkeypatch: pytest.
         taken.listen(1)
         monkeypatch.setenv("SPARK_AGENTS_SERVICE_PORT", str(taken.getsockname()[1]))
         with pytest.raises(ServiceStartError, match="cannot listen on 127.0.0.1"):
-            ensure_service()
+            ensure_service(ServiceSettings())
         done = cli("ask", "hello", timeout=120)
     assert done.returncode == 1
     assert "cannot listen on 127.0.0.1" in done.stderr and "Traceback" not in done.stderr
@@ -147,7 +147,7 @@ def test_documents_are_uploaded_ingested_and_refusals_leave_nothing_behind(
     monkeypatch.setenv("SPARK_AGENTS_EMBEDDINGS_MODEL", "scripted-embedding")
     good = b"# Grace\n\nThe Grace CPU has twenty Arm cores.\n"
     progress: list[dict[str, object]] = []
-    with ServiceClient(notice=None) as client:
+    with ServiceClient(ServiceSettings(), notice=None) as client:
         result = client.upload([("../../grace.md", good), ("empty.txt", b""), ("twin.md", good)], progress.append)
         files = result.structured["files"]  # type: ignore[index]
         assert [(f["name"], f["ok"], f["how"]) for f in files] == [
@@ -172,7 +172,7 @@ def test_an_upload_over_the_limit_is_refused_and_a_small_body_limit_does_not_app
     spark_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SPARK_AGENTS_API_MAX_UPLOAD_BYTES", "2048")
-    handle = ensure_service()
+    handle = ensure_service(ServiceSettings())
     headers = {"Authorization": f"Bearer {handle.token}"}
     big = httpx.post(f"{handle.url}/api/documents", files=[("files", ("big.txt", b"x" * 4096))], headers=headers)
     assert big.status_code == 413 and "SPARK_AGENTS_API_MAX_UPLOAD_BYTES" in big.json()["error"]["message"]

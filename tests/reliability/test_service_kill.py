@@ -51,7 +51,7 @@ def test_kill_9_of_the_service_mid_turn_and_mid_ingestion_loses_nothing_complete
     sentences = [f"Sentence {i} of the long report is about topic {i % 97} in detail." for i in range(6000)]
     (tmp_path / "long report.txt").write_text(" ".join(sentences), encoding="utf-8")
     said: list[str] = []
-    client = ServiceClient(notice=said.append)
+    client = ServiceClient(ServiceSettings(), notice=said.append)
 
     # completed work: a thread, a source, a graph
     scripted.script(Reply(content="The first answer, complete."))
@@ -66,7 +66,9 @@ def test_kill_9_of_the_service_mid_turn_and_mid_ingestion_loses_nothing_complete
     outcome: list[object] = []
 
     def second_turn() -> None:
-        for event in ServiceClient(notice=None).turn(TurnRequest(message="Second question, long answer please.")):
+        for event in ServiceClient(ServiceSettings(), notice=None).turn(
+            TurnRequest(message="Second question, long answer please.")
+        ):
             if event.type == "token" and event.text.strip():
                 streaming.set()
             outcome.append(event)
@@ -86,7 +88,7 @@ def test_kill_9_of_the_service_mid_turn_and_mid_ingestion_loses_nothing_complete
 
     def long_ingest() -> None:
         try:
-            ServiceClient(notice=None).tool_progress(
+            ServiceClient(ServiceSettings(), notice=None).tool_progress(
                 "rag", "ingest_documents", {"paths": [str(tmp_path / "long report.txt")]}, lambda _: progressed.set()
             )
         except ServiceError as e:

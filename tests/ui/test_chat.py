@@ -10,6 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from agents.threads import ThreadStore
+from api.service import ServiceSettings
 from core.daemon import free_port
 from core.wire import FinalEvent, HandoffEvent, ToolCallEvent, ToolResultEvent
 from serving.settings import ServingSettings
@@ -246,7 +247,7 @@ def test_a_thread_resumes_after_a_restart(app, scripted_roles: ScriptedServer) -
     at = app()
     at.chat_input[0].set_value("Capital of France?").run()
     thread_id = at.session_state["thread_id"]
-    assert stop_service()  # the service is gone, as after a reboot; only the data directory remains
+    assert stop_service(ServiceSettings())  # the service is gone, as after a reboot; only the data directory remains
     fresh = app()  # a new browser session: nothing in session state
     assert not fresh.chat_message
     fresh.button(key=f"thread_{thread_id}").click().run()
