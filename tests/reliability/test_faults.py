@@ -14,7 +14,7 @@ import pytest
 
 from core.wire import ErrorEvent, FinalEvent
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
-from tests.support.turns import get_runtime, run_turn, thread_messages
+from tests.support.turns import get_runtime, reset_runtime, run_turn, thread_messages
 
 
 def of(events: list[Any], kind: str) -> list[Any]:
@@ -72,6 +72,7 @@ def test_model_server_process_killed_mid_stream(llm_routing: ScriptedServer, mon
         port = int(proc.stdout.readline())  # type: ignore[union-attr]
         url = f"http://127.0.0.1:{port}/v1"
         monkeypatch.setenv("SPARK_AGENTS_SUPERVISOR_URL", url)
+        reset_runtime()  # a runtime is built with its settings: the new model server is a new one
         events = []
         for event in run_turn("Tell me something long.", thread_id=tid):
             events.append(event)
@@ -85,6 +86,7 @@ def test_model_server_process_killed_mid_stream(llm_routing: ScriptedServer, mon
         if proc.poll() is None:
             proc.kill()
     monkeypatch.setenv("SPARK_AGENTS_SUPERVISOR_URL", llm_routing.url)
+    reset_runtime()
     assert_thread_keeps_first_turn(tid)
     next_turn_works(llm_routing, tid)
 

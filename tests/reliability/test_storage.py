@@ -109,7 +109,7 @@ def test_kill_9_during_a_turn_keeps_completed_threads(
             proc.kill()
 
     from agents.threads import ThreadStore
-    from tests.support.turns import run_turn, thread_messages
+    from tests.support.turns import reset_runtime, run_turn, thread_messages
 
     threads = ThreadStore(ServingSettings().home / "threads.db").list()
     assert thread_id in [t.id for t in threads]
@@ -125,6 +125,7 @@ def test_kill_9_during_a_turn_keeps_completed_threads(
     for key, value in env.items():
         if key.startswith("SPARK_AGENTS_") and key not in ("SPARK_AGENTS_HOME", "SPARK_AGENTS_PROFILE"):
             monkeypatch.setenv(key, value)
+    reset_runtime()  # a runtime is built with its settings: the changed environment is a new one
     scripted.script(Reply(content="Continuing after the crash."))
     events = list(run_turn("Are you still there?", thread_id=thread_id))
     assert events[-1].type == "final" and events[-1].text == "Continuing after the crash."
