@@ -18,8 +18,9 @@ from __future__ import annotations
 import importlib.metadata
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar, get_args
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import Any, Generic, TypeVar, get_args
 
 import anyio
 import anyio.to_thread
@@ -53,6 +54,7 @@ from mcp_servers.sdk import (
 compile_server_schemas_once()
 
 T = TypeVar("T")
+S = TypeVar("S")
 RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for a resource that does not exist
 MAX_COMPLETIONS = 100  # the specification's cap on values in one completion result
 LEVELS: tuple[str, ...] = get_args(LoggingLevel)  # least to most severe
@@ -171,3 +173,24 @@ def resource_error(uri: str, error: BaseException) -> MCPError:
     missing = isinstance(cause, SourceNotFound | UnknownEntity | UnknownCollection)
     code = RESOURCE_NOT_FOUND if missing else INVALID_PARAMS
     return mcp_error(code, str(cause), {"uri": uri})
+
+
+class ServerSettings(Generic[S]):
+    """A server's settings, read from the environment as its first session opens (the process's edge) and
+    shared by every session and request after it. Both SDK lines enter the lifespan (1.x once per HTTP
+    session, 2.x once); neither hands a static resource its request context, so the settings live here."""
+
+    def __init__(self, read: Callable[[], S]) -> None:
+        self._read = read
+        self._value: S | None = None
+
+    @asynccontextmanager
+    async def lifespan(self, server: MCPServer) -> AsyncIterator[S]:
+        if self._value is None:
+            self._value = self._read()
+        yield self._value
+
+    def get(self) -> S:
+        if self._value is None:  # a request outside a session (an in-process caller): read them now, once
+            self._value = self._read()
+        return self._value

@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import unquote
 
 import anyio.to_thread
 from pydantic import BaseModel, Field
 
-from mcp_servers.base import SparkMCP, cancellable
+from kg.settings import KGSettings
+from mcp_servers.base import ServerSettings, SparkMCP, cancellable
 from mcp_servers.common import READS, WRITES, serve
 from mcp_servers.prompts import add_prompts
-from mcp_servers.sdk import Context, MCPServer, ToolError
+from mcp_servers.sdk import Context, ToolError
 
 if TYPE_CHECKING:
     from kg.build import BuildReport
-    from kg.settings import KGSettings
     from kg.store import GraphStore, KnowledgeGraph
 
-
-@asynccontextmanager
-async def lifespan(server: MCPServer) -> AsyncIterator[KGSettings]:
-    """The server's settings, read from the environment once as a session opens (this process's edge)."""
-    from kg.settings import KGSettings
-
-    yield KGSettings()
-
-
+SETTINGS = ServerSettings(KGSettings)
 mcp = SparkMCP(
     "kg",
-    lifespan=lifespan,
+    lifespan=SETTINGS.lifespan,
     instructions=(
         "Knowledge graphs built from the user's text and documents. Use extract_graph to add facts from text "
         "or an ingested source, query_graph to answer 'how is X related to Y' (mode 'path'), 'what do we know "
@@ -110,14 +101,13 @@ def _fail(e: Exception) -> ToolError:
 
 
 def _settings() -> KGSettings:
-    """The settings of the session this request belongs to (tools, resources and completions alike)."""
-    return mcp.get_context().request_context.lifespan_context  # type: ignore[no-any-return]
+    return SETTINGS.get()
 
 
 def _store(collection: str | None) -> GraphStore:
     from kg.store import GraphStore
 
-    return GraphStore(collection, _settings())
+    return GraphStore(collection, SETTINGS.get())
 
 
 def _fact(f: object) -> FactOut:

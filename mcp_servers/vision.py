@@ -8,17 +8,16 @@ Run: `python -m mcp_servers.vision` (stdio) or `python -m mcp_servers.vision --h
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import anyio.to_thread
 from pydantic import Field
 
 from core.errors import SparkAgentsError
-from mcp_servers.base import SparkMCP
+from mcp_servers.base import ServerSettings, SparkMCP
 from mcp_servers.common import READS, serve
-from mcp_servers.sdk import MCPServer, ToolError
+from mcp_servers.sdk import ToolError
 from vision import (
     Description,
     ImageInfo,
@@ -32,20 +31,11 @@ from vision import (
 )
 from vision import image_info as read_image_info
 
-
-@asynccontextmanager
-async def lifespan(server: MCPServer) -> AsyncIterator[VisionSettings]:
-    """The server's settings, read from the environment once as a session opens (this process's edge)."""
-    yield VisionSettings()
-
-
-def _settings() -> VisionSettings:
-    return mcp.get_context().request_context.lifespan_context  # type: ignore[no-any-return]
-
-
+SETTINGS = ServerSettings(VisionSettings)
+_settings = SETTINGS.get
 mcp = SparkMCP(
     "vision",
-    lifespan=lifespan,
+    lifespan=SETTINGS.lifespan,
     instructions=(
         "Tools for images given as a file path or base64. describe_image asks the vision model (VLM) a "
         "question about one or several images. extract_text reads the text in an image offline (OCR) and "
