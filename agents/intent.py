@@ -106,7 +106,7 @@ def words_fill(tool: Tool, request: str, history: Iterable[BaseMessage] = ()) ->
     """The arguments of `tool` that the user's own words determine."""
     props = input_schema(tool).get("properties", {})
     args: dict[str, Any] = {}
-    if "code" in props and tool.name != "explain_error":
+    if "code" in props and "error" not in props:  # beside an error, `code` is what raised it, not what to run
         code = code_in(request) or (last_code_block(history) if RUN_VERB.search(request) else None)
         if code:
             args["code"] = code

@@ -64,6 +64,13 @@ def test_run_it_runs_the_code_the_assistant_just_wrote() -> None:
     assert words_fill(RUN, "thanks", history) == {}
 
 
+def test_beside_an_error_the_code_is_what_raised_it_not_what_to_run() -> None:
+    explain = schema_tool("explain_error", {"error": {"type": "string"}, "code": {"type": "string"}}, ["error"])
+    request = "Run `print(x)` gave NameError: name 'x' is not defined"
+    assert words_fill(explain, request) == {"error": request}
+    assert words_fill(RUN, request) == {"code": "print(x)"}
+
+
 def test_a_source_id_is_a_hex_word_with_a_digit() -> None:
     assert source_id_in("Delete the source 3F2A9C1B7E4D5A60 from my documents.") == "3f2a9c1b7e4d5a60"
     assert source_id_in("delete the decade-old added notes") is None  # hex-looking words without a digit
