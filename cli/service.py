@@ -103,9 +103,9 @@ def service_up() -> None:
 
 def service_down() -> None:
     """Stop this data directory's service."""
-    from api.service import stop_service
+    from api.service import ServiceSettings, stop_service
 
-    print("stopped" if run_cli(stop_service) else "not running")
+    print("stopped" if run_cli(lambda: stop_service(ServiceSettings())) else "not running")
 
 
 def service_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
