@@ -1,6 +1,6 @@
 """`Library`: ingest documents, list and delete sources, search with citations.
 
-with Library() as lib:
+with Library(RagSettings(), ServingSettings()) as lib:
     report = lib.ingest(["~/papers"])
     for hit in lib.search("how is the KV cache sized?", k=5):
         print(hit.citation, hit.text)

@@ -3,8 +3,8 @@
 The engine is created once per process, on first use, and shared (calls are serialized: onnxruntime
 already uses every core for one image). Entry points:
 
-- `ocr_text(image) -> str`: the text in reading order (lines top to bottom, boxes on one line left to right).
-- `ocr_image(image) -> OcrResult`: the same text plus each detected box with its confidence.
+- `ocr_text(image, settings) -> str`: the text in reading order (lines top to bottom, boxes on one line left to right).
+- `ocr_image(image, settings) -> OcrResult`: the same text plus each detected box with its confidence.
 """
 
 from __future__ import annotations

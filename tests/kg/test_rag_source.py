@@ -9,6 +9,8 @@ import pytest
 
 from kg.settings import KGSettings
 from mcp_servers.sdk import field
+from rag.settings import RagSettings
+from serving.settings import ServingSettings
 from tests.kg.conftest import CORPUS
 from tests.support.mcp_client import stdio_session
 from tests.support.scripted_server import fake_embedding
@@ -39,7 +41,7 @@ def test_build_from_rag_source_keeps_chunk_provenance(tmp_path):
 
     doc = tmp_path / "curie.txt"
     doc.write_text(CORPUS)
-    with library.Library(embedder=HashEmbedder()) as lib:
+    with library.Library(RagSettings(), ServingSettings(), embedder=HashEmbedder()) as lib:
         lib.ingest([doc])
         source = lib.sources()[0]
         rag_chunk_ids = {c.chunk_id for c in lib.chunks(source.id)}
@@ -72,7 +74,7 @@ def test_an_ingested_html_table_becomes_facts_with_units(tmp_path):
         "<table><tr><th>Component</th><th>Specification</th></tr><tr><td>Memory</td><td>96 GB</td></tr>"
         "<tr><td>Memory bandwidth</td><td>204 GB/s</td></tr></table></body></html>"
     )
-    with library.Library(embedder=HashEmbedder()) as lib:
+    with library.Library(RagSettings(), ServingSettings(), embedder=HashEmbedder()) as lib:
         source = lib.ingest([doc]).added[0]
         chunks = source_chunks(source.id, passages(lib, source.id))
     assert "| Memory bandwidth | 204 GB/s |" in chunks[0].text
@@ -87,7 +89,7 @@ def test_the_kg_server_builds_from_chunks_it_is_given_and_never_opens_the_docume
     the chunks handed to it, and without them says where they come from."""
     doc = tmp_path / "curie.txt"
     doc.write_text(CORPUS)
-    with library.Library(embedder=HashEmbedder()) as lib:
+    with library.Library(RagSettings(), ServingSettings(), embedder=HashEmbedder()) as lib:
         source = lib.ingest([doc]).added[0]
         given = passages(lib, source.id)
 

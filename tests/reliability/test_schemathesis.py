@@ -3,6 +3,9 @@ answer is a server error."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -16,19 +19,33 @@ from kg.settings import KGSettings  # noqa: E402
 from serving.settings import ServingSettings  # noqa: E402
 from tests.support.scripted_server import ScriptedServer, text  # noqa: E402
 
-schema = schemathesis.openapi.from_asgi(
-    "/openapi.json",
-    create_app(ApiSettings(), ServingSettings(), AgentSettings(), KGSettings()),
-    headers={"Host": "127.0.0.1"},
-)
+
+def service_app() -> Any:
+    """The service's app, with the settings of the environment as it is now (the service reads them as it starts)."""
+    return create_app(ApiSettings(), ServingSettings(), AgentSettings(), KGSettings())
+
+
+class TheTestsApp:
+    """The schema is read at import; each test's calls go to an app built after its fixtures set the environment."""
+
+    def __init__(self) -> None:
+        self.app = service_app()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+APP = TheTestsApp()
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP, headers={"Host": "127.0.0.1"})
 
 
 @pytest.fixture
-def model(scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> ScriptedServer:
+def model(scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:
     monkeypatch.setenv("SPARK_AGENTS_AGENT_ROUTING", "llm")
     monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "false")
     scripted_roles.default = text("A generated answer.")
-    return scripted_roles
+    APP.app = service_app()
+    yield scripted_roles
 
 
 @schema.parametrize()
