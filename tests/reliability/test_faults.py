@@ -143,6 +143,7 @@ def test_mcp_server_killed_mid_call(llm_routing: ScriptedServer, monkeypatch: py
 def test_model_server_that_hangs_times_out(llm_routing: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     tid = first_turn(llm_routing)
     monkeypatch.setenv("SPARK_AGENTS_REQUEST_TIMEOUT", "2")
+    reset_runtime()  # the timeout is part of the runtime's settings: a new runtime reads it
     llm_routing.script(Reply(fault="hang"))
     events = list(run_turn("Are you there?", thread_id=tid))
     error = assert_one_error(events)
