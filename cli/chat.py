@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from api.service import ServiceSettings
 from core.console import run_cli
 from core.wire import TurnRequest
 
@@ -17,6 +16,7 @@ HELP = """Commands: /new (new thread)  /threads (list)  /resume ID  /attach PATH
 
 def _client() -> Any:
     from api.client import ServiceClient
+    from api.service import ServiceSettings
 
     return ServiceClient(ServiceSettings())
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 
-from api.service import ServiceSettings
 from core.console import run_cli
 from rag.display import safe
 from rag.passages import quoted
@@ -23,6 +22,7 @@ sources_app = typer.Typer(help="List and delete ingested documents (sources).", 
 def _rag(tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
     """The structured result of one rag tool, called through the service."""
     from api.client import ServiceClient
+    from api.service import ServiceSettings
 
     with ServiceClient(ServiceSettings()) as client:
         return client.tool("rag", tool, arguments).structured or {}
@@ -35,6 +35,7 @@ def ingest(
 ) -> None:
     """Add documents (PDF, Word, HTML, Markdown, text) to the searchable library."""
     from api.client import ServiceClient
+    from api.service import ServiceSettings
     from rag.models import IngestReport
 
     bar: Any = None

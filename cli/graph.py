@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 
-from api.service import ServiceSettings
 from core.console import fail, run_cli
 
 graph_app = typer.Typer(help="Build, query and view knowledge graphs.", no_args_is_help=True)
@@ -32,6 +31,7 @@ def register(app: typer.Typer) -> None:
 def _graph(method: str, route: str, collection: str | None = None, **kwargs: Any) -> Any:
     """One `/api/graph/{route}` request to the service (the collection, when given, as a query parameter)."""
     from api.client import ServiceClient
+    from api.service import ServiceSettings
 
     given = {**kwargs.pop("params", {}), "collection": collection}
     params = {k: v for k, v in given.items() if v is not None}
@@ -90,6 +90,7 @@ def _build_from_source(source: str, collection: str | None, extractor: str | Non
     """An ingested source is read from the document store, which the resident service owns: the build
     runs there (its kg server), so it works while the UI or an IDE is using the same data."""
     from api.client import ServiceClient
+    from api.service import ServiceSettings
 
     arguments = {"source_id": source, "collection": collection, "extractor": extractor}
     with ServiceClient(ServiceSettings()) as client:

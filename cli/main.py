@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import typer
 
-from api.service import ServiceSettings
 from core.console import fail, run_cli
 from core.wire import ApprovalAnswer, TurnRequest
 
@@ -137,6 +136,7 @@ def ask(
     Before a tool deletes data or runs code the turn asks for approval: on a terminal it asks you; `--yes`
     approves; otherwise it exits with status 3, leaving the turn waiting for `ask "approve <id>"`."""
     from api.client import ServiceClient
+    from api.service import ServiceSettings
 
     def body() -> Any:
         with ServiceClient(ServiceSettings()) as client:
