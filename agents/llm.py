@@ -114,7 +114,6 @@ async def chat(
     response_format: dict[str, Any] | None = None,
     max_tokens: int = 1024,
     on_token: TokenSink | None = None,
-    timeout: float | None = None,
     repair_tool_calls: bool = False,
 ) -> AIMessage:
     """One model answer that is text or tool calls. An answer that is neither (empty, raw Harmony tokens from
@@ -130,7 +129,6 @@ async def chat(
         response_format=response_format,
         max_tokens=max_tokens,
         on_token=on_token,
-        timeout=timeout,
     )
     ai = salvage_harmony(await chat_once(ep, messages, **kwargs))  # type: ignore[arg-type]
     reason = unparseable(ai, tool_calls_too=repair_tool_calls)
@@ -196,12 +194,11 @@ async def chat_once(
     response_format: dict[str, Any] | None = None,
     max_tokens: int = 1024,
     on_token: TokenSink | None = None,
-    timeout: float | None = None,
 ) -> AIMessage:
-    """One streamed model call, as the server answered it."""
+    """One streamed model call, as the server answered it (within the endpoint's timeout)."""
     if ep.base_url is None:
         raise ModelServerUnavailable(ep.role, None, "this role is not configured for the active profile")
-    client = _client(ep.base_url, ep.api_key or "not-needed", timeout or ep.timeout)
+    client = _client(ep.base_url, ep.api_key or "not-needed", ep.timeout)
     kwargs: dict[str, Any] = {"model": ep.model, "messages": to_openai(messages), "max_tokens": max_tokens}
     if tools:
         kwargs["tools"] = tools
