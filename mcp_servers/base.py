@@ -186,9 +186,7 @@ class ServerSettings(Generic[S]):
 
     @asynccontextmanager
     async def lifespan(self, server: MCPServer) -> AsyncIterator[S]:
-        if self._value is None:
-            self._value = self._read()
-        yield self._value
+        yield self.get()
 
     def get(self) -> S:
         if self._value is None:  # a request outside a session (an in-process caller): read them now, once

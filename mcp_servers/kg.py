@@ -100,10 +100,6 @@ def _fail(e: Exception) -> ToolError:
     return ToolError(str(e))
 
 
-def _settings() -> KGSettings:
-    return SETTINGS.get()
-
-
 def _store(collection: str | None) -> GraphStore:
     from kg.store import GraphStore
 
@@ -164,7 +160,7 @@ async def extract_graph(
     if source_id is not None and chunks is None:
         raise ToolError(NEEDS_CHUNKS)
 
-    settings = _settings()
+    settings = SETTINGS.get()
 
     def run(check: Callable[[], None]) -> BuildReport:
         def progress(done: int, total: int) -> None:
@@ -386,7 +382,7 @@ async def graphs_resource() -> list[dict[str, object]]:
     """Every stored collection with its entity and fact counts."""
     from kg.resources import collections
 
-    settings = _settings()
+    settings = SETTINGS.get()
     return [c.model_dump() for c in await anyio.to_thread.run_sync(collections, settings)]
 
 
@@ -447,7 +443,7 @@ def _known(collection: str) -> GraphStore:
 async def complete_collection(ctx: Context, partial: str, _: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
     from kg.resources import collections
 
-    settings = _settings()
+    settings = SETTINGS.get()
     return [
         c.name for c in await anyio.to_thread.run_sync(collections, settings) if c.name.startswith(unquote(partial))
     ]

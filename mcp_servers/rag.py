@@ -21,7 +21,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from core.errors import SparkAgentsError
-from mcp_servers.base import SparkMCP, cancellable
+from mcp_servers.base import ServerSettings, SparkMCP, cancellable
 from mcp_servers.common import DELETES, READS, WRITES, serve
 from mcp_servers.prompts import add_prompts
 from mcp_servers.sdk import Context, MCPServer, ToolError
@@ -35,24 +35,27 @@ if TYPE_CHECKING:
     from serving.settings import ServingSettings
 
 
+def _read_settings() -> tuple[RagSettings, ServingSettings]:
+    from rag.settings import RagSettings
+    from serving.settings import ServingSettings
+
+    return RagSettings(), ServingSettings()
+
+
 class Documents:
     """The server's one library, opened on first use (opening takes the embedded store's lock) and shared by
     the client sessions (SDK 1.x enters the lifespan once per HTTP session, 2.x once): closed when the last
-    one ends. Its settings are read as the first session opens (this process's edge)."""
+    one ends. Its settings are read once per process, as the first session opens (this process's edge)."""
 
     def __init__(self) -> None:
-        self._settings: tuple[RagSettings, ServingSettings] | None = None
+        self.settings = ServerSettings(_read_settings)
         self._library: Library | None = None
         self._lock = threading.Lock()
         self._sessions = 0
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Documents]:
-        if self._sessions == 0:
-            from rag.settings import RagSettings
-            from serving.settings import ServingSettings
-
-            self._settings = (RagSettings(), ServingSettings())
+        self.settings.get()
         self._sessions += 1
         try:
             yield self
@@ -66,8 +69,7 @@ class Documents:
             if self._library is None:
                 from rag.library import Library
 
-                assert self._settings is not None, "the library is opened within a session"
-                self._library = Library(*self._settings)
+                self._library = Library(*self.settings.get())
             return self._library
 
     def close(self) -> None:

@@ -32,7 +32,6 @@ from vision import (
 from vision import image_info as read_image_info
 
 SETTINGS = ServerSettings(VisionSettings)
-_settings = SETTINGS.get
 mcp = SparkMCP(
     "vision",
     lifespan=SETTINGS.lifespan,
@@ -79,7 +78,7 @@ async def describe_image(
     naming the vision role when no VLM is configured or it is down: then use extract_text and image_info.
     """
 
-    settings = _settings()
+    settings = SETTINGS.get()
 
     def run() -> Description:
         images = [load_any(path, image_base64, settings=settings)]
@@ -96,7 +95,7 @@ async def extract_text(path: PathArg = None, image_base64: Base64Arg = None) -> 
     Works for screenshots, photos of documents and scanned pages. The image is rotated upright first.
     """
 
-    settings = _settings()
+    settings = SETTINGS.get()
 
     def run() -> TextResult:
         img = load_any(path, image_base64, settings=settings)
@@ -117,7 +116,7 @@ async def image_info(
     GPS coordinates are left out unless include_gps is true.
     """
 
-    settings = _settings()
+    settings = SETTINGS.get()
 
     def run() -> ImageInfo:
         return read_image_info(load_any(path, image_base64, settings=settings), include_gps)
