@@ -9,9 +9,7 @@ as content: the client writes them where its user asked.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio.to_thread
@@ -22,9 +20,9 @@ from kg.build import BuildReport, build_graph, text_chunks
 from kg.community import CommunityIndex, community_index, fingerprint
 from kg.global_query import GlobalAnswer, global_answer
 from kg.query import PathResult, Stats, SubgraphResult, neighbours, paths, stats, subgraph_for_question
+from kg.resources import render_aside
 from kg.settings import KGSettings
 from kg.store import AddReport, GraphStore
-from kg.view import render
 
 T = TypeVar("T")
 Collection = Annotated[str | None, Query(description="the graph collection (default: the service's)")]
@@ -171,17 +169,9 @@ def _view(
     title: str | None,
 ) -> GraphView:
     """Rendered aside, in a folder of its own: the stored view file is the CLI's to write."""
-    with tempfile.TemporaryDirectory(prefix="spark-agents-view-") as tmp:
-        result = render(
-            store.load(cached=True),
-            Path(tmp) / "view.html",
-            max_nodes or store.settings.view_max_nodes,
-            title=title or (store.collection if community is None else f"{store.collection}: community {community}"),
-            colour_by=colour_by,
-            community=community,
-            settings=store.settings,
-        )
-        html = Path(result.path).read_text(encoding="utf-8")
+    title = title or (store.collection if community is None else f"{store.collection}: community {community}")
+    result, page = render_aside(store, max_nodes, title=title, colour_by=colour_by, community=community)
+    html = page.decode("utf-8")
     return GraphView(
         collection=store.collection,
         html=html,

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 from pydantic import BaseModel
 
 from kg.settings import KGSettings
 from kg.store import _COLLECTION, GraphStore, KnowledgeGraph, _graphml_ready
+
+if TYPE_CHECKING:
+    from kg.view import ColourBy, RenderResult
 
 
 class CollectionInfo(BaseModel):
@@ -38,20 +42,35 @@ def graphml(kg: KnowledgeGraph) -> str:
     return "\n".join(nx.generate_graphml(_graphml_ready(kg.graph)))
 
 
-def view_html(store: GraphStore, max_nodes: int | None = None) -> bytes:
-    """The offline pyvis view of a collection as bytes, rendered aside (the stored view file is untouched)."""
+def render_aside(
+    store: GraphStore,
+    max_nodes: int | None = None,
+    *,
+    title: str | None = None,
+    colour_by: ColourBy = "type",
+    community: int | None = None,
+) -> tuple[RenderResult, bytes]:
+    """The offline pyvis view of a collection, rendered in a folder of its own (the stored view file is the
+    CLI's to write): what it drew, and the page."""
     from kg.view import render
 
     with tempfile.TemporaryDirectory(prefix="spark-agents-view-") as tmp:
         path = Path(tmp) / f"{store.collection}.html"
-        render(
+        result = render(
             store.load(cached=True),
             path,
             max_nodes or store.settings.view_max_nodes,
-            title=store.collection,
+            title=title or store.collection,
+            colour_by=colour_by,
+            community=community,
             settings=store.settings,
         )
-        return path.read_bytes()
+        return result, path.read_bytes()
+
+
+def view_html(store: GraphStore, max_nodes: int | None = None) -> bytes:
+    """The offline pyvis view of a collection as bytes (the stored view file is untouched)."""
+    return render_aside(store, max_nodes)[1]
 
 
 def entity_names(kg: KnowledgeGraph, partial: str, limit: int = 100) -> list[str]:
