@@ -79,9 +79,12 @@ def graph_router(authorize: Callable[..., None], settings: KGSettings) -> APIRou
     async def graph_stats(collection: Collection = None) -> GraphStats:
         """Entities, facts, relations, types, the most central entities, and the merge log."""
         s = store(collection)
-        kg = await off_loop(lambda: s.load(cached=True))
-        figures, digest = await off_loop(lambda: (stats(kg), fingerprint(kg)))
-        return GraphStats(collection=s.collection, fingerprint=digest, stats=figures, merges=kg.merges)
+
+        def read() -> GraphStats:
+            kg = s.load(cached=True)
+            return GraphStats(collection=s.collection, fingerprint=fingerprint(kg), stats=stats(kg), merges=kg.merges)
+
+        return await off_loop(read)
 
     @router.get("/neighbours", response_model=SubgraphResult)
     async def graph_neighbours(entity: str, hops: int = 1, limit: int = 50, collection: Collection = None) -> Any:
@@ -91,8 +94,9 @@ def graph_router(authorize: Callable[..., None], settings: KGSettings) -> APIRou
     @router.get("/subgraph", response_model=SubgraphResult)
     async def graph_subgraph(question: str, hops: int = 1, limit: int = 50, collection: Collection = None) -> Any:
         """The facts around the entities a question names."""
-        kg = await off_loop(lambda: store(collection).load(cached=True))
-        return await off_loop(lambda: subgraph_for_question(kg, question, hops=hops, limit=limit))
+        return await off_loop(
+            lambda: subgraph_for_question(store(collection).load(cached=True), question, hops=hops, limit=limit)
+        )
 
     @router.get("/paths", response_model=PathResult)
     async def graph_paths(source: str, target: str, max_hops: int = 4, collection: Collection = None) -> Any:
