@@ -22,6 +22,7 @@ from agents.router import SemanticRouter
 from agents.settings import AgentSettings
 from agents.specialist import specialist
 from agents.supervisor import Supervisor
+from serving.chat_stream import ModelClients
 from serving.settings import ServingSettings
 
 
@@ -46,6 +47,7 @@ class Deps:
     router: SemanticRouter
     settings: AgentSettings
     serving: ServingSettings  # read once with the runtime: a settings object costs ~2 ms to build
+    models: ModelClients  # the runtime's connection pool to the model servers
 
 
 def build_graph(deps: Deps, checkpointer: Any = None) -> Any:

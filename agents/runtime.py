@@ -42,6 +42,7 @@ from core.wire import (
     TurnRequest,
     parse_answer,
 )
+from serving.chat_stream import ModelClients
 from serving.embeddings import get_embedder
 from serving.lifecycle import ensure_endpoint
 from serving.registry import Role, endpoint
@@ -61,6 +62,7 @@ class Runtime:
         self.settings = settings
         self.threads = ThreadStore(self.serving.home / "threads.db")
         self.router = SemanticRouter(lambda: get_embedder(serving))
+        self.models = ModelClients()
         self.pool: MCPPool
         self.graph: Any
         self.checkpointer: Any
@@ -106,7 +108,8 @@ class Runtime:
             await saver.conn.execute("PRAGMA synchronous=NORMAL")  # only a power cut can lose the last turn
         self.checkpointer = saver
         self.graph = build_graph(
-            Deps(pool=self.pool, router=self.router, settings=self.settings, serving=self.serving), saver
+            Deps(pool=self.pool, router=self.router, settings=self.settings, serving=self.serving, models=self.models),
+            saver,
         )
 
     # --- turns -------------------------------------------------------------------------------------
@@ -280,6 +283,7 @@ class Runtime:
             if self._saver_cm is not None:
                 await self._saver_cm.__aexit__(None, None, None)
                 self._saver_cm = None
+            await self.models.aclose()
         finally:
             self.threads.close()
 

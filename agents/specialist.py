@@ -275,6 +275,7 @@ class Visit:
             tool_choice=choice,
             max_tokens=self.settings.max_tokens,
             on_token=lambda text: self.emit(TokenEvent(text=text, agent=self.cap.name)),
+            clients=self.deps.models,
         )
         scratch.step += 1
         if ai.invalid_tool_calls:

@@ -111,6 +111,7 @@ class Supervisor:
             response_format=json_schema_format(ep, "route", route_schema()),
             max_tokens=32,
             serving=self.deps.serving,
+            clients=self.deps.models,
         )
         try:
             agent = json.loads(str(ai.content))["agent"]
@@ -153,5 +154,6 @@ class Supervisor:
             max_tokens=self.settings.max_tokens,
             on_token=lambda text: writer(TokenEvent(text=text, agent="supervisor")),
             serving=self.deps.serving,
+            clients=self.deps.models,
             **kwargs,
         )

@@ -26,6 +26,7 @@ Fault = Literal[
     "drop_mid_stream",
     "garbage",
     "wrong_chunk",  # a well-formed SSE stream of one chunk: the reply's content, JSON of the wrong shape
+    "error_event",  # the first token, then an error event (llama.cpp's and vLLM's way to fail mid-stream)
     "hang",
     # what llama.cpp's and vLLM's servers return when gpt-oss's Harmony output fails to parse:
     "empty_content",  # finish_reason "stop", no content, no tool calls
@@ -95,6 +96,7 @@ class ScriptedServer:
         self.default = default or Reply(content="(script exhausted)")
         self.requests: list[dict[str, Any]] = []
         self.busy_seconds = 0.0  # time spent answering chat requests: "model time" for overhead benchmarks
+        self.connections = 0  # TCP connections accepted: a client that keeps its connection alive opens one
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -157,6 +159,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # Each SSE chunk is a small write: with Nagle's algorithm the next one waits for the client's delayed
     # ACK (40 ms), which benchmarks would count as orchestration overhead.
     disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        with self.scripted._lock:
+            self.scripted.connections += 1
 
     def log_message(self, *args: Any) -> None:  # keep test output clean
         pass
@@ -298,11 +305,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if reply.token_delay:
                 time.sleep(reply.token_delay)
 
-        if reply.fault == "wrong_chunk":
-            write(f"data: {reply.content}\n\ndata: [DONE]\n\n".encode())
+        def last(data: str) -> None:
+            """One more event, `[DONE]` and the end of the body."""
+            write(f"data: {data}\n\ndata: [DONE]\n\n".encode())
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
-            return
+
+        if reply.fault == "wrong_chunk":
+            return last(reply.content)
+        if reply.fault == "error_event":
+            chunk({"content": "Partial"})
+            return last(json.dumps({"error": {"message": "the KV cache is full", "type": "server_error"}}))
         try:
             chunk({"role": "assistant", "content": ""})
             if reply.reasoning:
