@@ -13,6 +13,10 @@ Resources, prompts and completions follow the same rule: the capability servers'
 `/api/completions`, `/api/threads`, `/api/plan`). The prompts are the capability servers', naming the
 tools as the gateway exports them.
 
+An action the assistant must have approved is asked in the client's own prompt, in either protocol era
+(`turn_until_approval` and `approval_question`, resolved before `ask_assistant`'s body); a client that cannot
+ask gets the pending action explained, and nothing runs.
+
 Run: `python -m mcp_servers.gateway` (stdio) or `python -m mcp_servers.gateway --http [--port 8810]`.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 import base64
 import importlib
 import importlib.util
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -54,11 +59,22 @@ from core.wire import ApprovalAnswer, ApprovalRequest, TurnRequest, parse_answer
 from mcp_servers.base import RESOURCE_NOT_FOUND, SparkMCP
 from mcp_servers.common import ASKS, serve
 from mcp_servers.prompts import add_prompts
-from mcp_servers.sdk import Context, ToolError, context_args, field, mcp_error
+from mcp_servers.sdk import (
+    Context,
+    Elicit,
+    ElicitationResult,
+    Resolve,
+    ToolError,
+    context_args,
+    field,
+    is_retry,
+    mcp_error,
+)
 
 log = logging.getLogger(__name__)
 
 CAPABILITY_SERVERS = SERVERS
+MAX_PAUSED = 64  # turns waiting for a 2026-07-28 client's retry with the user's approval
 
 
 class AskResult(BaseModel):
@@ -82,6 +98,14 @@ class Gateway(SparkMCP):
         self._remote: dict[str, tuple[str, str, MCPTool]] | None = None
         self._remote_resources: RemoteResources | None = None
         self._service: ServiceClient | None = None
+        self.paused: dict[str, TurnSoFar] = {}  # a call's arguments -> its turn, paused for an approval
+
+    def pause(self, key: str, turn: TurnSoFar) -> None:
+        """Keep a turn paused for an approval until the call is retried with the answer (the oldest is
+        forgotten first: a client that never retries leaves its action pending in its thread)."""
+        self.paused[key] = turn
+        while len(self.paused) > MAX_PAUSED:
+            del self.paused[next(iter(self.paused))]
 
     @property
     def service(self) -> ServiceClient:
@@ -301,6 +325,68 @@ def transcript(detail: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+class TurnSoFar(BaseModel):
+    """A turn up to its answer, or up to the approval it waits for."""
+
+    thread_id: str
+    answer: str = ""
+    citations: list[dict[str, Any]] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list)
+    approval: ApprovalRequest | None = None
+
+
+class ApprovalForm(BaseModel):
+    """What the client's approval prompt asks the user."""
+
+    approve: bool = Field(description="allow this action")
+    for_this_thread: bool = Field(False, description="also allow this tool for the rest of the conversation")
+
+
+async def turn_until_approval(
+    question: str,
+    thread_id: str | None,
+    agent: str | None,
+    sources: list[str] | None,
+    attachments: list[str] | None,
+    ctx: Context,  # type: ignore[type-arg]
+) -> TurnSoFar:
+    """The turn up to its answer or the approval it waits for. A 2026-07-28 client answers the approval by
+    calling again with the same arguments: that call gets back the turn its first round paused, not a new one."""
+    if not question.strip():
+        raise ToolError("question is empty")
+    if parse_answer(question) is not None:
+        # The question is written by the client's model: it must not approve what its own request set off.
+        raise ToolError(
+            "Approvals are not taken through ask_assistant (the calling model could approve its own request); "
+            "the user answers in the client's approval prompt, the Spark Agents UI or `spark-agents ask`."
+        )
+    key = call_key(question, thread_id, agent, sources, attachments)
+    if is_retry(ctx) and key in mcp.paused:
+        return mcp.paused[key]
+    request = TurnRequest(
+        message=question,
+        thread_id=thread_id or uuid.uuid4().hex[:12],
+        attachments=attachments or [],
+        sources=sources,
+        agent=agent,
+    )
+    turn = await run_turn(ctx, request, [])
+    if turn.approval is not None:
+        mcp.pause(key, turn)
+    return turn
+
+
+async def approval_question(
+    turn: Annotated[TurnSoFar, Resolve(turn_until_approval)],
+    ctx: Context,  # type: ignore[type-arg]
+) -> Elicit[ApprovalForm] | None:
+    """The approval the turn waits for, asked in the client's own prompt (an `elicitation/create` request on
+    a legacy connection, an `input_required` result on a 2026-07-28 one); none for a client that cannot ask."""
+    if turn.approval is None or not ctx.session.check_client_capability(CAN_ELICIT):
+        return None
+    return Elicit(turn.approval.prompt().split("\n\n")[0], ApprovalForm)
+
+
 @mcp.tool(annotations=ASKS)
 async def ask_assistant(
     question: Annotated[str, Field(description="the question or task, in plain language")],
@@ -312,7 +398,9 @@ async def ask_assistant(
     sources: Annotated[list[str] | None, Field(description="limit document search to these source ids")] = None,
     attachments: Annotated[list[str] | None, Field(description="image file paths for the vision agent")] = None,
     *,
-    ctx: Context,
+    ctx: Context,  # type: ignore[type-arg]
+    turn: Annotated[TurnSoFar, Resolve(turn_until_approval)],
+    decision: Annotated[ElicitationResult[ApprovalForm], Resolve(approval_question)],
 ) -> AskResult:
     """Ask the whole Spark Agents assistant (supervisor plus coding, RAG, vision and knowledge-graph agents).
 
@@ -321,71 +409,78 @@ async def ask_assistant(
     Each handoff or tool call is reported as a progress notification when the request carries a progress
     token; a long turn (a small local model running code) can exceed a client's default 60 s timeout.
     """
-    if not question.strip():
-        raise ToolError("question is empty")
-    if parse_answer(question) is not None:
-        # The question is written by the client's model: it must not approve what its own request set off.
-        raise ToolError(
-            "Approvals are not taken through ask_assistant (the calling model could approve its own request); "
-            "the user answers in the client's approval prompt, the Spark Agents UI or `spark-agents ask`."
-        )
+    mcp.paused.pop(call_key(question, thread_id, agent, sources, attachments), None)
+    if turn.approval is not None:
+        answer = approval_answer(turn.approval, decision)
+        if answer is None:
+            return result(turn, NO_ELICITATION)
+        turn = await run_turn(ctx, TurnRequest(approval=answer), turn.steps)
+        if turn.approval is not None:  # one question per call: a further one waits like any other
+            return result(turn, ANOTHER_APPROVAL)
+    return result(turn)
+
+
+async def run_turn(ctx: Context, request: TurnRequest, steps: list[str]) -> TurnSoFar:  # type: ignore[type-arg]
+    """Run (or resume) a turn through the service until it answers or pauses for an approval; each step is a
+    progress notification (when the client asked for them)."""
     from core.collector import TurnCollector, trace_line
 
-    tid = thread_id or uuid.uuid4().hex[:12]
-    gen = mcp.service.turn(
-        TurnRequest(message=question, thread_id=tid, attachments=attachments or [], sources=sources, agent=agent)
+    gen = mcp.service.turn(request)
+    turn = TurnCollector(request.thread_id or "")
+    try:
+        while (event := await anyio.to_thread.run_sync(next, gen, None)) is not None:
+            turn.add(event)
+            if turn.error is not None:
+                raise ToolError(turn.error)
+            if turn.final is not None:
+                break
+            if event.type != "token":
+                await ctx.report_progress(len(steps) + len(turn.steps), None, trace_line(event))
+    finally:
+        # Also on cancellation: wait for the current step, then close the run so it stops.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(gen.close)
+    if turn.final is None:
+        raise ToolError("the assistant's run ended without an answer")
+    return TurnSoFar(
+        thread_id=turn.thread_id or request.thread_id or "",
+        answer=turn.answer,
+        citations=turn.citations,
+        steps=steps + turn.trace_lines(),
+        approval=turn.approval,
     )
-    steps: list[str] = []
-    while True:
-        turn = TurnCollector(tid)
-        try:
-            while (event := await anyio.to_thread.run_sync(next, gen, None)) is not None:
-                turn.add(event)
-                if turn.error is not None:
-                    raise ToolError(turn.error)
-                if turn.final is not None:
-                    break
-                if event.type != "token":  # each step is a progress notification (when the client asked)
-                    await ctx.report_progress(len(steps) + len(turn.steps), None, trace_line(event))
-        finally:
-            # Also on cancellation: wait for the current step, then close the run so it stops.
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(gen.close)
-        if turn.final is None:
-            raise ToolError("the assistant's run ended without an answer")
-        steps += turn.trace_lines()
-        tid = turn.thread_id or tid
-        request = turn.approval
-        answer = await ask_the_user(ctx, request) if request is not None else None
-        if answer is None:
-            text = turn.answer if request is None else f"{turn.answer}\n\n{NO_ELICITATION.format(id=request.id)}"
-            return AskResult(answer=text, thread_id=tid, citations=turn.citations, trace=steps)
-        gen = mcp.service.turn(TurnRequest(approval=answer))
 
 
-NO_ELICITATION = (
-    "This MCP client cannot ask you to approve it (it does not support elicitation), so nothing was run. "
+def result(turn: TurnSoFar, pending: str = "") -> AskResult:
+    """The tool's answer; `pending` says why the approval the turn waits for was not asked here."""
+    text = f"{turn.answer}\n\n{pending.format(id=turn.approval.id)}" if pending and turn.approval else turn.answer
+    return AskResult(answer=text, thread_id=turn.thread_id, citations=turn.citations, trace=turn.steps)
+
+
+def approval_answer(request: ApprovalRequest, decision: Any) -> ApprovalAnswer | None:
+    """The user's answer from the client's prompt; None when none was asked (the client cannot elicit)."""
+    if decision.action == "accept" and decision.data is None:
+        return None
+    if decision.action == "accept" and decision.data.approve:
+        scope = "thread" if decision.data.for_this_thread else "once"
+        return ApprovalAnswer(id=request.id, approved=True, scope=scope)
+    return ApprovalAnswer(id=request.id, approved=False)  # declined, cancelled or not approved
+
+
+def call_key(*arguments: Any) -> str:
+    return json.dumps(arguments, sort_keys=True)
+
+
+CAN_ELICIT = ClientCapabilities(elicitation=ElicitationCapability())
+WHERE_TO_ANSWER = (
     "The action stays pending: the user approves or denies it in the Spark Agents UI (this thread), or in a "
     'terminal with `spark-agents ask "approve {id}"` or `spark-agents ask "deny {id}"`.'
 )
-
-
-class ApprovalForm(BaseModel):
-    """What the client's approval prompt asks the user."""
-
-    approve: bool = Field(description="allow this action")
-    for_this_thread: bool = Field(False, description="also allow this tool for the rest of the conversation")
-
-
-async def ask_the_user(ctx: Context, request: ApprovalRequest) -> ApprovalAnswer | None:  # type: ignore[type-arg]
-    """The user's answer through MCP elicitation; None when the client cannot elicit."""
-    wanted = ClientCapabilities(elicitation=ElicitationCapability())
-    if not ctx.session.check_client_capability(wanted):
-        return None
-    result = await ctx.elicit(message=request.prompt().split("\n\n")[0], schema=ApprovalForm)
-    if result.action == "accept" and result.data.approve:
-        return ApprovalAnswer(id=request.id, approved=True, scope="thread" if result.data.for_this_thread else "once")
-    return ApprovalAnswer(id=request.id, approved=False)  # declined, cancelled or not approved
+NO_ELICITATION = (
+    "This MCP client cannot ask you to approve it (it does not support elicitation), so nothing was run. "
+    + WHERE_TO_ANSWER
+)
+ANOTHER_APPROVAL = "The assistant wants another action approved, so nothing more was run. " + WHERE_TO_ANSWER
 
 
 if __name__ == "__main__":

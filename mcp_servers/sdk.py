@@ -18,6 +18,9 @@ the same code runs on both lines (the pin says which one is installed); each is 
   `_tool_output_schemas` cache; 2.x compiles each schema once itself (client side) and checks no output
   on the server.
 - The resource template a completion request names (kept in `_resource_manager._templates`).
+- A question to the user in either protocol era (2.x only): a tool parameter `Resolve`d by a function that
+  returns `Elicit(...)`, asked as `elicitation/create` on a legacy connection and as an `input_required` result
+  on a 2026-07-28 one, whose client then calls again with the answer (`is_retry`).
 """
 
 from __future__ import annotations
@@ -48,7 +51,13 @@ try:  # SDK 1.x
 
     SDK2 = False
 except ModuleNotFoundError:  # SDK 2.x
-    from mcp.server.mcpserver import Context, MCPServer  # type: ignore[no-redef,attr-defined,import-not-found]
+    from mcp.server.mcpserver import (  # type: ignore[no-redef,attr-defined,import-not-found]
+        Context,
+        Elicit,
+        ElicitationResult,
+        MCPServer,
+        Resolve,
+    )
     from mcp.server.mcpserver.exceptions import ResourceError, ToolError  # type: ignore[no-redef,import-not-found]
     from mcp.server.mcpserver.prompts import Prompt  # type: ignore[no-redef,import-not-found]
     from mcp.server.mcpserver.resources import ResourceTemplate  # type: ignore[no-redef,import-not-found]
@@ -57,6 +66,7 @@ except ModuleNotFoundError:  # SDK 2.x
     SDK2 = True
 
 __all__ = ["Context", "MCPError", "MCPServer", "Prompt", "ResourceError", "ToolError", "ResourceTemplate"]
+__all__ += ["Elicit", "ElicitationResult", "Resolve"]  # 2.x only: a question to the user, asked in either era
 
 Ref = Any  # a PromptReference or a ResourceTemplateReference
 Completer = Callable[[Any, Ref, CompletionArgument, CompletionContext | None], Awaitable[Completion | None]]
@@ -123,6 +133,12 @@ def on_set_level(server: MCPServer, handler: Callable[[Any, LoggingLevel], Await
         return EmptyResult()
 
     low.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
+
+
+def is_retry(ctx: Context) -> bool:  # type: ignore[type-arg]
+    """Whether this call is a 2026-07-28 client's retry carrying the answers to what its first round asked
+    (`inputResponses`); never on a legacy connection, where a question is answered within the call."""
+    return getattr(ctx, "input_responses", None) is not None
 
 
 def context_args(context: Any) -> tuple[Any, ...]:

@@ -6,14 +6,16 @@ import asyncio
 import importlib
 import re
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PIL import Image
 
 from agents.threads import ThreadStore
 from mcp_servers.gateway import CAPABILITY_SERVERS, exported_name
 from mcp_servers.sdk import field
 from serving.settings import ServingSettings
-from tests.support.mcp_client import http_server, http_session, post_initialize, stdio_session
+from tests.support.mcp_client import http_server, http_session, modern_stdio_client, post_initialize, stdio_session
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
 ANSWER = "The gateway answers through the whole assistant."
@@ -113,9 +115,18 @@ def test_http_transport_and_dns_rebinding_protection(scripted_roles: ScriptedSer
         assert foreign_origin.status_code == 403
 
 
-def test_an_action_waits_for_the_user_through_elicitation(scripted_roles: ScriptedServer, monkeypatch) -> None:
-    """A client that supports elicitation asks its user; one that does not gets the pending action explained,
-    and nothing runs. The calling model cannot approve through ask_assistant."""
+def stdio_client(era: str, **options: object) -> Any:
+    """The gateway over stdio, to a client of this protocol era (the legacy handshake or 2026-07-28)."""
+    return (stdio_session if era == "legacy" else modern_stdio_client)("mcp_servers.gateway", **options)
+
+
+@pytest.mark.parametrize("era", ["legacy", "2026-07-28"])
+def test_an_action_waits_for_the_user_through_elicitation(
+    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch, era: str
+) -> None:
+    """A client that supports elicitation asks its user (an elicitation request on a legacy connection, an
+    input_required result on a 2026-07-28 one); one that does not gets the pending action explained, and
+    nothing runs. The calling model cannot approve through ask_assistant."""
     from mcp.types import ElicitResult
 
     monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "false")
@@ -128,7 +139,7 @@ def test_an_action_waits_for_the_user_through_elicitation(scripted_roles: Script
 
     async def scenario() -> None:
         scripted_roles.script(tool("run_python", {"code": "print(6 * 7)"}), text("It prints 42."))
-        async with stdio_session("mcp_servers.gateway", elicitation_callback=approval_prompt) as session:
+        async with stdio_client(era, elicitation_callback=approval_prompt) as session:
             done = await session.call_tool("ask_assistant", {"question": "Run print(6 * 7)", "agent": "coding"})
             assert not field(done, "isError"), done.content
             assert field(done, "structuredContent")["answer"] == "It prints 42."
@@ -141,7 +152,7 @@ def test_an_action_waits_for_the_user_through_elicitation(scripted_roles: Script
             assert "you declined it" in field(denied, "structuredContent")["answer"] and len(asked) == 2
 
         scripted_roles.script(tool("run_python", {"code": "print(2)"}))
-        async with stdio_session("mcp_servers.gateway") as session:  # no elicitation capability
+        async with stdio_client(era) as session:  # no elicitation capability
             waiting = await session.call_tool("ask_assistant", {"question": "Run print(2)", "agent": "coding"})
             answer = field(waiting, "structuredContent")["answer"]
             assert "cannot ask you to approve it" in answer and "nothing was run" in answer

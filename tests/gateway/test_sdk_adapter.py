@@ -5,6 +5,7 @@ skipping the compiled validation, the product's version or the completions."""
 from __future__ import annotations
 
 import inspect
+from typing import Annotated
 
 import anyio
 import pytest
@@ -17,12 +18,17 @@ from core import schemas
 from mcp_servers.base import SparkMCP
 from mcp_servers.sdk import (
     SDK2,
+    Context,
+    Elicit,
+    ElicitationResult,
     MCPError,
     MCPServer,
+    Resolve,
     ValidatingSession,
     compile_server_schemas_once,
     field,
     input_schema,
+    is_retry,
     lowlevel,
     mcp_error,
     resource_template,
@@ -128,3 +134,41 @@ async def test_output_is_checked_with_compiled_schemas_on_both_sides() -> None:
         with pytest.raises(RuntimeError, match="Invalid structured content returned by tool count"):
             await session._validate_tool_result("count", CallToolResult(content=[], structuredContent={"n": 3}))
         await session._validate_tool_result("count", CallToolResult(content=[], structuredContent={"n": "3"}))
+
+
+class Ok(BaseModel):
+    ok: bool
+
+
+retries_seen: list[bool] = []  # per round of a call to `act`: whether it was a retry
+
+
+def ask_to_proceed(ctx: Context) -> Elicit[Ok]:  # type: ignore[type-arg]
+    retries_seen.append(is_retry(ctx))
+    return Elicit("Proceed?", Ok)
+
+
+def act(answer: Annotated[ElicitationResult[Ok], Resolve(ask_to_proceed)]) -> str:
+    return f"{answer.action} {answer.data.ok}"
+
+
+@pytest.mark.skipif(not SDK2, reason="SDK 2.x: a question asked in either protocol era")
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+async def test_a_resolved_question_is_asked_in_either_era(mode: str) -> None:
+    """A resolver's `Elicit` is an elicitation request on a legacy connection and an input_required round trip
+    on a 2026-07-28 one, whose second round `is_retry` tells apart (the gateway's approval rests on both)."""
+    from mcp import Client
+    from mcp.types import ElicitResult
+
+    server = MCPServer("toy")
+    server.tool()(act)
+
+    async def yes(context: object, params: object) -> ElicitResult:
+        return ElicitResult(action="accept", content={"ok": True})
+
+    retries_seen.clear()
+    async with Client(server, mode=mode, elicitation_callback=yes) as client:
+        done = await client.call_tool("act", {})
+    assert done.content[0].text == "accept True"  # type: ignore[union-attr]
+    assert retries_seen == ([False] if mode == "legacy" else [False, True])

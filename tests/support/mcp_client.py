@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio
 import httpx
-from mcp import ClientSession, StdioServerParameters
+from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.shared.memory import create_client_server_memory_streams
 
@@ -27,6 +27,19 @@ async def stdio_session(module: str, env: dict[str, str] | None = None, **option
     async with stdio_client(params) as (read, write), ClientSession(read, write, **options) as session:
         await session.initialize()
         yield session
+
+
+MODERN_VERSION = "2026-07-28"  # the stateless revision: `server/discover`, then each request carries its `_meta`
+
+
+@asynccontextmanager
+async def modern_stdio_client(module: str, env: dict[str, str] | None = None, **options: Any) -> AsyncIterator[Client]:
+    """`python -m <module>` as a stdio MCP server, spoken to in protocol revision 2026-07-28 by the SDK's client
+    (which discovers the server's revisions first; `options`: the Client's own, e.g. an `elicitation_callback`)."""
+    params = StdioServerParameters(command=sys.executable, args=["-m", module], env={**os.environ, **(env or {})})
+    async with Client(params, mode="auto", **options) as client:
+        assert client.protocol_version == MODERN_VERSION
+        yield client
 
 
 @asynccontextmanager
