@@ -130,18 +130,8 @@ class Runtime:
                 return
             if not message.strip() and not request.attachments:
                 raise SparkAgentsError("The message is empty.")
-            supervisor = endpoint(Role.SUPERVISOR, self.serving)  # a message too long for it: say so, call nothing
-            await asyncio.to_thread(check_fits, message, supervisor, self.serving, self.settings.max_tokens)
-            if agent is not None and agent not in CAPABILITIES:
-                raise SparkAgentsError(f"Unknown agent {agent!r}; choose one of: {', '.join(CAPABILITIES)}.")
-            images = [str(Path(a).expanduser().resolve()) for a in request.attachments]
-            missing = [a for a in images if not Path(a).is_file()]
-            if missing:
-                raise SparkAgentsError(f"Attachment not found: {missing[0]}")
-            await asyncio.to_thread(ensure_endpoint, Role.SUPERVISOR, self.serving)
-            # The one place a turn's thread is recorded; a transcript sent along never becomes its title.
-            tid = await asyncio.to_thread(self.threads.touch, request.thread_id, own_request(message))
-            if waiting := await asyncio.to_thread(self.threads.pending, tid):
+            tid, images, waiting = await asyncio.to_thread(self._admit, request)
+            if waiting:
                 await self._supersede(waiting)  # a new message instead of an answer: the paused call is skipped
             inputs = {
                 "messages": [HumanMessage(message or "What is in the attached image?")],
@@ -168,6 +158,23 @@ class Runtime:
         except Exception as e:  # noqa: BLE001 - logged with its traceback, reported as one line
             log.exception("turn failed")
             yield ErrorEvent(message=f"Internal error ({type(e).__name__}: {e}); see the log for details.")
+
+    def _admit(self, request: TurnRequest) -> tuple[str, list[str], PendingApproval | None]:
+        """A new message's blocking checks and records, in one worker-thread hop: it fits the supervisor's
+        context (too long: say so, call nothing), its agent and attachments exist, the supervisor's server is
+        up (started when this box runs it); then its thread is recorded, with the approval it leaves waiting."""
+        supervisor = endpoint(Role.SUPERVISOR, self.serving)
+        check_fits(request.message, supervisor, self.serving, self.settings.max_tokens)
+        if request.agent is not None and request.agent not in CAPABILITIES:
+            raise SparkAgentsError(f"Unknown agent {request.agent!r}; choose one of: {', '.join(CAPABILITIES)}.")
+        images = [str(Path(a).expanduser().resolve()) for a in request.attachments]
+        missing = [a for a in images if not Path(a).is_file()]
+        if missing:
+            raise SparkAgentsError(f"Attachment not found: {missing[0]}")
+        ensure_endpoint(Role.SUPERVISOR, self.serving)
+        # The one place a turn's thread is recorded; a transcript sent along never becomes its title.
+        tid = self.threads.touch(request.thread_id, own_request(request.message))
+        return tid, images, self.threads.pending(tid)
 
     def _config(self, tid: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": tid}, "recursion_limit": 4 * self.settings.hop_limit + 8}

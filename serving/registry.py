@@ -5,6 +5,8 @@ It only reads (the local servers' records, the settings); starting a server is `
 
 from __future__ import annotations
 
+import functools
+
 from serving.llama_server import LocalModelServer
 from serving.roles import SPARK_PROFILES, Endpoint, Managed, Role
 from serving.settings import ServingSettings
@@ -13,14 +15,13 @@ __all__ = ["SPARK_PROFILES", "Endpoint", "Managed", "Role", "endpoint", "endpoin
 
 
 def _local_profile(settings: ServingSettings) -> dict[Role, Endpoint]:
-    state = LocalModelServer(settings).state()
-    url = state.base_url if state else None
+    server = LocalModelServer(settings)
+    coder = LocalModelServer(settings, "coder") if settings.coder_model_path else server  # its own, when set
+    running = functools.cache(_running_url)  # one read per server; none for a role configured by URL
+    url = None if settings.supervisor_url else running(server)
+    coder_url = None if settings.coder_url else running(coder)
     name = settings.local_model_name
-    coder_url, coder_name = url, name
-    if settings.coder_model_path:  # the coder has a llama.cpp server of its own
-        coder = LocalModelServer(settings, "coder")
-        coder_state = coder.state()
-        coder_url, coder_name = (coder_state.base_url if coder_state else None), coder.model_name
+    coder_name = coder.model_name if settings.coder_model_path else name
     return {
         Role.SUPERVISOR: Endpoint(role=Role.SUPERVISOR, base_url=url, model=name, managed="llama-cpp"),
         Role.CODER: Endpoint(role=Role.CODER, base_url=coder_url, model=coder_name, managed="llama-cpp"),
@@ -32,6 +33,11 @@ def _local_profile(settings: ServingSettings) -> dict[Role, Endpoint]:
             managed="in-process",
         ),
     }
+
+
+def _running_url(server: LocalModelServer) -> str | None:
+    state = server.state()
+    return state.base_url if state else None
 
 
 def endpoints(settings: ServingSettings) -> dict[Role, Endpoint]:
