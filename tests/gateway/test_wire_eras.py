@@ -1,7 +1,8 @@
-"""Every server answers a client that begins with `initialize` (protocol revision 2025-11-25, as IDEs do today)
-over stdio and over streamable HTTP: tools listed, one tool called, a resource read and an argument completed.
-The client is written against the wire, not the SDK (tests/support/wire.py), so it keeps checking the legacy
-era when the servers move to another SDK line."""
+"""Every server answers a client of either protocol era over stdio and over streamable HTTP: one that begins with
+`initialize` (revision 2025-11-25, as IDEs do today) and a 2026-07-28 one (`server/discover`, then each request
+on its own with its `_meta`): tools listed, one tool called, a resource read and an argument completed. The
+client is written against the wire, not the SDK (tests/support/wire.py), so it keeps checking both eras when
+the servers move to another SDK line."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from PIL import Image
 
 from tests.support.mcp_client import http_server
 from tests.support.scripted_server import ScriptedServer
-from tests.support.wire import LEGACY_VERSION, Wire, http_wire, stdio_wire
+from tests.support.wire import ERAS, Wire, http_wire, stdio_wire
 
 TRANSPORTS = ["stdio", "http"]
 ADA = "Ada Lovelace worked with Charles Babbage."
@@ -25,11 +26,12 @@ ENTITIES = {"type": "ref/resource", "uri": "kg://graphs/{collection}/entities/{e
 
 
 @contextmanager
-def legacy_client(server: str, transport: str) -> Iterator[Wire]:
-    """A session with `python -m mcp_servers.<server>`, after `initialize` answered in the client's revision."""
+def client(server: str, transport: str, era: str) -> Iterator[Wire]:
+    """A client of `python -m mcp_servers.<server>` in the era's revision, after its first exchange (`initialize`
+    or `server/discover`) answered in that revision."""
     module = f"mcp_servers.{server}"
-    with stdio_wire(module) if transport == "stdio" else _over_http(module) as (wire, init):
-        assert init["protocolVersion"] == LEGACY_VERSION
+    with stdio_wire(module, era=era) if transport == "stdio" else _over_http(module, era) as (wire, init):
+        assert init["protocolVersion"] == era
         assert init["serverInfo"] == {
             "name": f"spark-agents-{server}",
             "version": importlib.metadata.version("spark-agents"),
@@ -38,8 +40,8 @@ def legacy_client(server: str, transport: str) -> Iterator[Wire]:
 
 
 @contextmanager
-def _over_http(module: str) -> Iterator[tuple[Any, dict[str, Any]]]:
-    with http_server(module) as url, http_wire(url) as session:
+def _over_http(module: str, era: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    with http_server(module) as url, http_wire(url, era) as session:
         yield session
 
 
@@ -141,10 +143,11 @@ def sessions(
     }
 
 
+@pytest.mark.parametrize("era", ERAS)
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("server", ["gateway", "rag", "kg", "code", "vision"])
-def test_a_legacy_client_gets_tools_a_resource_and_a_completion(
-    server: str, transport: str, sessions: dict[str, Callable[[Wire], None]]
+def test_a_client_of_either_era_gets_tools_a_resource_and_a_completion(
+    server: str, transport: str, era: str, sessions: dict[str, Callable[[Wire], None]]
 ) -> None:
-    with legacy_client(server, transport) as wire:
+    with client(server, transport, era) as wire:
         sessions[server](wire)
