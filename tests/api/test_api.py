@@ -19,7 +19,8 @@ ANSWER = "Qdrant stores vectors with payloads."
 
 
 def client(url: str, key: str = "none") -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=30)
+    # The first turn starts the MCP servers: on a loaded CI box that took over 30 s.
+    return openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=120)
 
 
 def user_texts(scripted: ScriptedServer) -> list[str]:
