@@ -1,12 +1,15 @@
 """The SDK's decorator server as every Spark Agents server uses it.
 
 - serverInfo names the product (`spark-agents-<server>`) and its version, not the SDK's.
-- `logging/setLevel` is answered: it sets, per client session, the least severe level of the log
-  notifications the server sends that client (warnings and errors until a client asks). The servers'
-  own stderr is set separately (SPARK_AGENTS_MCP_LOG_LEVEL, see `common.serve`).
+- Log notifications go to a client at the level it asked for: a legacy client's `logging/setLevel` sets it
+  for its connection (warnings and errors until it asks); a 2026-07-28 client names it in each request's
+  `_meta` (none when it does not). The servers' own stderr is set separately (SPARK_AGENTS_MCP_LOG_LEVEL,
+  see `common.serve`).
+- 2026-07-28 clients may cache the tool, prompt and template lists for a minute (`ttlMs`, `cacheScope`).
 - Completions are declared per argument name (`@server.completes("source_id")`): one function serves that
   argument in every prompt and resource template, so the names stay consistent across them.
-- A resource that cannot be read is one MCP error with the library's message (-32002 when it does not exist).
+- A resource that cannot be read is one MCP error with the library's message; one that does not exist is
+  -32002 to a legacy client (2025-11-25) and -32602 with its URI on 2026-07-28 (SEP-2164).
 - Tool output is checked against its schema as the SDK does, but with the schema compiled once
   (`core.schemas`): the SDK's per-call `jsonschema.validate` was a quarter of a tool hop.
 
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import threading
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar, get_args
@@ -42,8 +44,11 @@ from mcp_servers.sdk import (
     MCPError,
     MCPServer,
     ResourceError,
+    cache_hints,
     compile_server_schemas_once,
+    connection_state,
     context_args,
+    is_modern,
     mcp_error,
     on_complete,
     on_set_level,
@@ -59,6 +64,12 @@ RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for a resource that 
 MAX_COMPLETIONS = 100  # the specification's cap on values in one completion result
 LEVELS: tuple[str, ...] = get_args(LoggingLevel)  # least to most severe
 DEFAULT_CLIENT_LEVEL: LoggingLevel = "warning"
+DEBUG: LoggingLevel = "debug"
+LOG_LEVEL = "spark-agents/log-level"  # a legacy connection's level, in its state
+# Fixed for a server process's life, so 2026-07-28 clients may cache them a while (resource lists and reads
+# change with the libraries: immediately stale, and a resource list change is notified).
+STATIC_LISTS = ("tools/list", "prompts/list", "resources/templates/list")
+LISTS_TTL_MS = 60_000
 
 Completer = Callable[[Context, str, dict[str, str]], Awaitable[list[str]]]  # type: ignore[type-arg]
 
@@ -92,21 +103,21 @@ def product_version() -> str:
 
 class SparkMCP(MCPServer):  # type: ignore[type-arg]
     def __init__(self, key: str, **kwargs: Any) -> None:
-        super().__init__(f"spark-agents-{key}", **kwargs)
+        super().__init__(f"spark-agents-{key}", **cache_hints(LISTS_TTL_MS, *STATIC_LISTS), **kwargs)
         self.key = key  # the short name: `python -m mcp_servers.<key>`, the service's server name
         set_version(self, product_version())
-        self._client_levels: weakref.WeakKeyDictionary[Any, LoggingLevel] = weakref.WeakKeyDictionary()
         self._completers: dict[str, Completer] = {}
         on_set_level(self, self._set_level)
         on_complete(self, self.complete)
 
     # --- logging ------------------------------------------------------------------------------------
     async def _set_level(self, session: Any, level: LoggingLevel) -> None:
-        self._client_levels[session] = level
+        connection_state(session)[LOG_LEVEL] = level
 
     async def notify_log(self, ctx: Context, level: LoggingLevel, message: str) -> None:  # type: ignore[type-arg]
-        """A log notification to the calling client, when it asked for `level` or less severe ones."""
-        wanted = self._client_levels.get(ctx.session, DEFAULT_CLIENT_LEVEL)
+        """A log notification to the calling client, when it asked for `level` or less severe ones (on 2026-07-28
+        the SDK sends it only when the request's `_meta` asked for that level)."""
+        wanted = DEBUG if is_modern(ctx) else connection_state(ctx.session).get(LOG_LEVEL, DEFAULT_CLIENT_LEVEL)
         if LEVELS.index(level) >= LEVELS.index(wanted):
             await ctx.session.send_log_message(level, message, logger=self.name, related_request_id=ctx.request_id)
 
@@ -149,8 +160,8 @@ class SparkMCP(MCPServer):  # type: ignore[type-arg]
     async def read_resource(self, uri: AnyUrl | str, context: Any = None) -> Iterable[ReadResourceContents]:
         try:
             return await super().read_resource(uri, *context_args(context))
-        except (ValueError, ResourceError) as e:
-            raise resource_error(str(uri), e) from None
+        except (ValueError, ResourceError, MCPError) as e:
+            raise in_era(resource_error(str(uri), e), context) from None
 
 
 def capped(values: Iterable[str]) -> Completion:
@@ -173,6 +184,13 @@ def resource_error(uri: str, error: BaseException) -> MCPError:
     missing = isinstance(cause, SourceNotFound | UnknownEntity | UnknownCollection)
     code = RESOURCE_NOT_FOUND if missing else INVALID_PARAMS
     return mcp_error(code, str(cause), {"uri": uri})
+
+
+def in_era(error: MCPError, context: Any) -> MCPError:
+    """A missing resource as the client's revision codes it: -32002 (2025-11-25), -32602 (2026-07-28)."""
+    if error.error.code != RESOURCE_NOT_FOUND or not is_modern(context):
+        return error
+    return mcp_error(INVALID_PARAMS, error.error.message, error.error.data)
 
 
 class ServerSettings(Generic[S]):

@@ -56,7 +56,7 @@ from agents.capabilities import SERVERS
 from api.client import ServiceClient, ServiceError, ToolResult
 from api.service import ServiceSettings
 from core.wire import ApprovalAnswer, ApprovalRequest, TurnRequest, parse_answer
-from mcp_servers.base import RESOURCE_NOT_FOUND, SparkMCP
+from mcp_servers.base import RESOURCE_NOT_FOUND, SparkMCP, in_era
 from mcp_servers.common import ASKS, serve
 from mcp_servers.prompts import add_prompts
 from mcp_servers.sdk import (
@@ -179,7 +179,7 @@ class Gateway(SparkMCP):
             raw = await self._ask("GET", f"/api/resources/{server}", params={"uri": str(uri)})
         except ServiceError as e:
             code = RESOURCE_NOT_FOUND if e.status == 404 else INVALID_PARAMS
-            raise mcp_error(code, str(e), {"uri": str(uri)}) from None
+            raise in_era(mcp_error(code, str(e), {"uri": str(uri)}), context) from None
         return [_contents(c) for c in raw["contents"]]
 
     async def complete(

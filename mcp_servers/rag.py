@@ -24,7 +24,7 @@ from core.errors import SparkAgentsError
 from mcp_servers.base import ServerSettings, SparkMCP, cancellable
 from mcp_servers.common import DELETES, READS, WRITES, serve
 from mcp_servers.prompts import add_prompts
-from mcp_servers.sdk import Context, MCPServer, ToolError
+from mcp_servers.sdk import Context, MCPServer, ToolError, notify_resources_changed
 from rag import resources
 from rag.errors import RagError
 from rag.models import Hit, IngestReport, Source
@@ -149,7 +149,7 @@ async def ingest_documents(
     for skipped in report.skipped:
         await mcp.notify_log(ctx, "warning", f"skipped {skipped.path}: {skipped.reason}")
     if report.added or report.replaced:
-        await ctx.session.send_resource_list_changed()
+        await notify_resources_changed(ctx)
     return report
 
 
@@ -189,7 +189,7 @@ async def delete_source(
         return source
 
     deleted = Deleted(deleted=await _call(run))
-    await ctx.session.send_resource_list_changed()
+    await notify_resources_changed(ctx)
     return deleted
 
 

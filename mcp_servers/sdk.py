@@ -8,6 +8,9 @@ the same code runs on both lines (the pin says which one is installed); each is 
   from a code, a message and data (`mcp_error`).
 - Fields: 2.x protocol models name their fields in snake_case (constructors take both spellings);
   `field(model, "structuredContent")` reads one by its wire name on either line.
+- Eras (2.x): `cache_hints` for the lists a 2026-07-28 client may cache; `is_modern` tells a 2026-07-28
+  request from a legacy one; `connection_state` keeps what a legacy connection set (its log level) across
+  its requests; `notify_resources_changed` reaches both eras' clients.
 - Context: 2.x has no ambient context (`get_context()` is gone), calls a completion handler without one and
   has no decorator for `logging/setLevel`: `on_complete` and `on_set_level` hand the handler the request's
   context and session on both lines. Overrides of `call_tool`/`read_resource` take the `context` 2.x passes.
@@ -25,6 +28,7 @@ the same code runs on both lines (the pin says which one is installed); each is 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cache
@@ -70,6 +74,16 @@ __all__ += ["Elicit", "ElicitationResult", "Resolve"]  # 2.x only: a question to
 
 Ref = Any  # a PromptReference or a ResourceTemplateReference
 Completer = Callable[[Any, Ref, CompletionArgument, CompletionContext | None], Awaitable[Completion | None]]
+
+
+def cache_hints(ttl_ms: int, *methods: str) -> dict[str, Any]:
+    """The server's constructor arguments that let 2026-07-28 clients cache these methods' results for `ttl_ms`,
+    shared by every client (`ttlMs`/`cacheScope: public`); the rest stay immediately stale. None on 1.x."""
+    if not SDK2:
+        return {}
+    from mcp.server.caching import CacheHint  # type: ignore[import-not-found]
+
+    return {"cache_hints": {method: CacheHint(ttl_ms=ttl_ms, scope="public") for method in methods}}
 
 
 def mcp_error(code: int, message: str, data: Any = None) -> MCPError:
@@ -133,6 +147,36 @@ def on_set_level(server: MCPServer, handler: Callable[[Any, LoggingLevel], Await
         return EmptyResult()
 
     low.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
+
+
+def is_modern(ctx: Any) -> bool:
+    """Whether the request came over a 2026-07-28 (stateless) connection: no `logging/setLevel`, a log level per
+    request, list changes through `subscriptions/listen`. False outside a request and on 1.x (legacy only)."""
+    if not SDK2 or ctx is None:
+        return False
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS  # type: ignore[import-not-found]
+
+    return getattr(ctx, "protocol_version", None) in MODERN_PROTOCOL_VERSIONS
+
+
+_STATE_1X: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def connection_state(session: Any) -> dict[str, Any]:
+    """Scratch state of the client connection a request came on, kept across its requests: 2.x builds a session
+    object per request (its connection's `state` outlives it); 1.x has one session per connection."""
+    if SDK2:
+        state: dict[str, Any] = session._connection.state
+        return state
+    return _STATE_1X.setdefault(session, {})
+
+
+async def notify_resources_changed(ctx: Context) -> None:  # type: ignore[type-arg]
+    """Tell clients the resource list changed, in both eras: on the legacy connection's stream, and to the
+    2026-07-28 clients listening (`subscriptions/listen`); each era's channel drops the other's."""
+    await ctx.session.send_resource_list_changed()
+    if SDK2:
+        await ctx.notify_resources_changed()
 
 
 def is_retry(ctx: Context) -> bool:  # type: ignore[type-arg]

@@ -104,6 +104,12 @@ def test_what_the_adapter_relies_on_in_2x_is_still_there() -> None:
     # the client compiles each output schema once (a validator cache): nothing of ours to add
     assert inspect.iscoroutinefunction(SdkClientSession.validate_tool_result)  # type: ignore[attr-defined]
     assert hasattr(SdkClientSession, "_output_schema_validator")
+    # a request's session reaches its connection, whose state outlives the request; list changes for listeners
+    from mcp.server.session import ServerSession
+
+    assert "self._connection = connection" in inspect.getsource(ServerSession.__init__)
+    assert "self.state = {}" in inspect.getsource(inspect.getmodule(ServerSession).Connection.__init__)  # type: ignore[union-attr]
+    assert inspect.iscoroutinefunction(Context.notify_resources_changed)
     # completions and logging/setLevel are registered on the low-level server
     assert list(inspect.signature(lowlevel(toy_server()).add_request_handler).parameters)[:3] == [
         "method",

@@ -18,7 +18,7 @@ from PIL import Image
 
 from tests.support.mcp_client import http_server
 from tests.support.scripted_server import ScriptedServer
-from tests.support.wire import ERAS, Wire, http_wire, stdio_wire
+from tests.support.wire import ERAS, MODERN_VERSION, Wire, http_wire, stdio_wire
 
 TRANSPORTS = ["stdio", "http"]
 ADA = "Ada Lovelace worked with Charles Babbage."
@@ -151,3 +151,13 @@ def test_a_client_of_either_era_gets_tools_a_resource_and_a_completion(
 ) -> None:
     with client(server, transport, era) as wire:
         sessions[server](wire)
+
+
+def test_a_2026_client_may_cache_the_fixed_lists_a_while() -> None:
+    """Tools, prompts and templates are fixed for a server's life: cacheable for a minute by any client; the
+    resource list changes with the libraries (immediately stale)."""
+    with stdio_wire("mcp_servers.code", era=MODERN_VERSION) as (wire, _):
+        for method in ("tools/list", "prompts/list", "resources/templates/list"):
+            listed = result(wire, method)
+            assert (listed["ttlMs"], listed["cacheScope"]) == (60_000, "public"), method
+        assert result(wire, "resources/list")["ttlMs"] == 0
