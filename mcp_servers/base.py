@@ -156,6 +156,15 @@ class SparkMCP(MCPServer):  # type: ignore[type-arg]
         template = resource_template(self, ref.uri)
         return template is not None and f"{{{argument}}}" in template.uri_template
 
+    # --- prompts ------------------------------------------------------------------------------------
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
+        """An unknown prompt or missing arguments are the client's mistake: invalid params with the SDK's message
+        (on a 2026-07-28 connection 2.x would answer a bare internal error)."""
+        try:
+            return await super().get_prompt(name, arguments, *context_args(context))
+        except ValueError as e:
+            raise mcp_error(INVALID_PARAMS, str(e), {"name": name}) from None
+
     # --- resources ----------------------------------------------------------------------------------
     async def read_resource(self, uri: AnyUrl | str, context: Any = None) -> Iterable[ReadResourceContents]:
         try:

@@ -161,3 +161,12 @@ def test_a_2026_client_may_cache_the_fixed_lists_a_while() -> None:
             listed = result(wire, method)
             assert (listed["ttlMs"], listed["cacheScope"]) == (60_000, "public"), method
         assert result(wire, "resources/list")["ttlMs"] == 0
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_an_unknown_prompt_or_a_missing_argument_is_invalid_params(era: str) -> None:
+    with stdio_wire("mcp_servers.code", era=era) as (wire, _):
+        unknown = wire.request("prompts/get", {"name": "nope"})["error"]
+        assert (unknown["code"], unknown["message"]) == (-32602, "Unknown prompt: nope")
+        missing = wire.request("prompts/get", {"name": "explain_error", "arguments": {}})["error"]
+        assert missing["code"] == -32602 and "error" in missing["message"]
