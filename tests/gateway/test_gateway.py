@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,14 @@ from agents.threads import ThreadStore
 from mcp_servers.gateway import CAPABILITY_SERVERS, exported_name
 from mcp_servers.sdk import field
 from serving.settings import ServingSettings
-from tests.support.mcp_client import http_server, http_session, modern_stdio_client, post_initialize, stdio_session
+from tests.support.mcp_client import (
+    http_server,
+    http_session,
+    modern_http_client,
+    modern_stdio_client,
+    post_initialize,
+    stdio_session,
+)
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
 ANSWER = "The gateway answers through the whole assistant."
@@ -115,14 +124,23 @@ def test_http_transport_and_dns_rebinding_protection(scripted_roles: ScriptedSer
         assert foreign_origin.status_code == 403
 
 
-def stdio_client(era: str, **options: object) -> Any:
-    """The gateway over stdio, to a client of this protocol era (the legacy handshake or 2026-07-28)."""
-    return (stdio_session if era == "legacy" else modern_stdio_client)("mcp_servers.gateway", **options)
+@asynccontextmanager
+async def gateway_client(era: str, transport: str, **options: object) -> AsyncIterator[Any]:
+    """The gateway over stdio or HTTP, to a client of this protocol era (the legacy handshake or 2026-07-28)."""
+    if transport == "stdio":
+        opened = (stdio_session if era == "legacy" else modern_stdio_client)("mcp_servers.gateway", **options)
+        async with opened as client:
+            yield client
+        return
+    assert era != "legacy"  # the legacy era over HTTP: test_http_transport_and_dns_rebinding_protection
+    with http_server("mcp_servers.gateway") as url:
+        async with modern_http_client(url, **options) as client:
+            yield client
 
 
-@pytest.mark.parametrize("era", ["legacy", "2026-07-28"])
+@pytest.mark.parametrize(("era", "transport"), [("legacy", "stdio"), ("2026-07-28", "stdio"), ("2026-07-28", "http")])
 def test_an_action_waits_for_the_user_through_elicitation(
-    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch, era: str
+    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch, era: str, transport: str
 ) -> None:
     """A client that supports elicitation asks its user (an elicitation request on a legacy connection, an
     input_required result on a 2026-07-28 one); one that does not gets the pending action explained, and
@@ -139,7 +157,7 @@ def test_an_action_waits_for_the_user_through_elicitation(
 
     async def scenario() -> None:
         scripted_roles.script(tool("run_python", {"code": "print(6 * 7)"}), text("It prints 42."))
-        async with stdio_client(era, elicitation_callback=approval_prompt) as session:
+        async with gateway_client(era, transport, elicitation_callback=approval_prompt) as session:
             done = await session.call_tool("ask_assistant", {"question": "Run print(6 * 7)", "agent": "coding"})
             assert not field(done, "isError"), done.content
             assert field(done, "structuredContent")["answer"] == "It prints 42."
@@ -152,7 +170,7 @@ def test_an_action_waits_for_the_user_through_elicitation(
             assert "you declined it" in field(denied, "structuredContent")["answer"] and len(asked) == 2
 
         scripted_roles.script(tool("run_python", {"code": "print(2)"}))
-        async with stdio_client(era) as session:  # no elicitation capability
+        async with gateway_client(era, transport) as session:  # no elicitation capability
             waiting = await session.call_tool("ask_assistant", {"question": "Run print(2)", "agent": "coding"})
             answer = field(waiting, "structuredContent")["answer"]
             assert "cannot ask you to approve it" in answer and "nothing was run" in answer

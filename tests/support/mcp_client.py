@@ -37,7 +37,20 @@ async def modern_stdio_client(module: str, env: dict[str, str] | None = None, **
     """`python -m <module>` as a stdio MCP server, spoken to in protocol revision 2026-07-28 by the SDK's client
     (which discovers the server's revisions first; `options`: the Client's own, e.g. an `elicitation_callback`)."""
     params = StdioServerParameters(command=sys.executable, args=["-m", module], env={**os.environ, **(env or {})})
-    async with Client(params, mode="auto", **options) as client:
+    async with modern_client(params, **options) as client:
+        yield client
+
+
+@asynccontextmanager
+async def modern_http_client(url: str, **options: Any) -> AsyncIterator[Client]:
+    """The streamable HTTP server at `url`, spoken to in protocol revision 2026-07-28 (explicit timeouts)."""
+    async with modern_client(http_streams(url), **options) as client:
+        yield client
+
+
+@asynccontextmanager
+async def modern_client(server: Any, **options: Any) -> AsyncIterator[Client]:
+    async with Client(server, mode="auto", **options) as client:
         assert client.protocol_version == MODERN_VERSION
         yield client
 
