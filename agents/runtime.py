@@ -184,14 +184,19 @@ class Runtime:
     ) -> AsyncIterator[Event]:
         """Run the graph from `inputs` (a new message, or a resume) and end with the FinalEvent: the answer,
         or — when the turn pauses for an approval — the request and how to answer it."""
-        config = self._config(tid)
-        stream = self.graph.astream(inputs, config, stream_mode="custom", durability=self.settings.durability)
-        async for event in stream:
-            yield turn.add(event)
-        state = await self.graph.aget_state(config)
-        citations = state.values.get("citations") or []
-        if state.next and state.values.get("pending_approval"):
-            request = ApprovalRequest.model_validate({**state.values["pending_approval"], "thread_id": tid})
+        # The nodes' events as they happen, and the state after each step (no checkpoint read at the end); a
+        # turn paused by `interrupt()` ends on a state that carries LangGraph's `__interrupt__` key.
+        modes = ["custom", "values"]
+        stream = self.graph.astream(inputs, self._config(tid), stream_mode=modes, durability=self.settings.durability)
+        values: dict[str, Any] = {}
+        async for mode, chunk in stream:
+            if mode == "custom":
+                yield turn.add(chunk)
+            else:
+                values = chunk
+        citations = values.get("citations") or []
+        if "__interrupt__" in values and values.get("pending_approval"):
+            request = ApprovalRequest.model_validate({**values["pending_approval"], "thread_id": tid})
             asked = turn.add(ApprovalEvent(**request.model_dump()))
             trace = [*(before or []), *turn.trace()]
             pending = PendingApproval(request=request, user=user, agent=turn.agent, trace=trace)
@@ -200,7 +205,7 @@ class Runtime:
             yield turn.add(FinalEvent(text=request.prompt(), citations=citations, thread_id=tid, approval=request))
             return
         trace = [*(before or []), *turn.trace()]
-        last = state.values["messages"][-1]
+        last = values["messages"][-1]
         text = last.content if isinstance(last, AIMessage) else ""
         final = turn.add(FinalEvent(text=str(text), citations=citations, thread_id=tid))
         record = TurnRecord(user=user, answer=turn.answer, agent=turn.agent, trace=trace, citations=turn.citations)
