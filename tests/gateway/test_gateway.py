@@ -184,3 +184,32 @@ def test_an_action_waits_for_the_user_through_elicitation(
             assert threads.pending(field(waiting, "structuredContent")["thread_id"]) is not None  # still waiting
 
     asyncio.run(scenario())
+
+
+def test_one_approval_is_asked_per_call_and_a_further_one_waits(
+    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client's prompt answers the first action a call waits for; when the resumed turn wants another, the
+    answer says so and that action stays pending (a 2026-07-28 call asks once per round trip)."""
+    from mcp.types import ElicitResult
+
+    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "false")
+    asked: list[str] = []
+
+    async def approval_prompt(context, params):  # the client's approval prompt
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"approve": True, "for_this_thread": False})
+
+    async def scenario() -> None:
+        scripted_roles.script(tool("run_python", {"code": "print(1)"}), tool("run_python", {"code": "print(2)"}))
+        async with gateway_client("2026-07-28", "stdio", elicitation_callback=approval_prompt) as session:
+            done = await session.call_tool("ask_assistant", {"question": "Run two things", "agent": "coding"})
+        outcome = field(done, "structuredContent")
+        assert len(asked) == 1 and "print(1)" in asked[0]
+        assert sum("call code.run_python" in line for line in outcome["trace"]) == 1  # the approved one ran
+        assert "wants another action approved" in outcome["answer"] and "nothing more was run" in outcome["answer"]
+        pending = ThreadStore(ServingSettings().home / "threads.db").pending(outcome["thread_id"])
+        assert pending is not None and "print(2)" in str(pending.request.arguments)
+        assert f"approve {pending.request.id}" in outcome["answer"]
+
+    asyncio.run(scenario())
