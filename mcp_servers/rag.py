@@ -24,7 +24,13 @@ from core.errors import SparkAgentsError
 from mcp_servers.base import ServerSettings, SparkMCP, cancellable
 from mcp_servers.common import DELETES, READS, WRITES, serve
 from mcp_servers.prompts import add_prompts
-from mcp_servers.sdk import Context, MCPServer, ToolError, notify_resources_changed
+from mcp_servers.sdk import (
+    Context,
+    MCPServer,
+    ToolError,
+    announce_resource_list_changes,
+    notify_resources_changed,
+)
 from rag import resources
 from rag.errors import RagError
 from rag.models import Hit, IngestReport, Source
@@ -98,6 +104,7 @@ mcp = SparkMCP(
     ),
 )
 add_prompts(mcp, ("rag",))
+announce_resource_list_changes(mcp)  # ingesting and deleting change what rag://sources lists
 
 
 def library(ctx: Context) -> Library:  # type: ignore[type-arg]

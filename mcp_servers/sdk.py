@@ -10,7 +10,8 @@ the same code runs on both lines (the pin says which one is installed); each is 
   `field(model, "structuredContent")` reads one by its wire name on either line.
 - Eras (2.x): `cache_hints` for the lists a 2026-07-28 client may cache; `is_modern` tells a 2026-07-28
   request from a legacy one; `connection_state` keeps what a legacy connection set (its log level) across
-  its requests; `notify_resources_changed` reaches both eras' clients.
+  its requests; `notify_resources_changed` reaches both eras' clients (`announce_resource_list_changes` says
+  so to legacy ones: a flag the SDK takes only as an argument of `create_initialization_options`).
 - Context: 2.x has no ambient context (`get_context()` is gone), calls a completion handler without one and
   has no decorator for `logging/setLevel`: `on_complete` and `on_set_level` hand the handler the request's
   context and session on both lines. Overrides of `call_tool`/`read_resource` take the `context` 2.x passes.
@@ -169,6 +170,23 @@ def connection_state(session: Any) -> dict[str, Any]:
         state: dict[str, Any] = session._connection.state
         return state
     return _STATE_1X.setdefault(session, {})
+
+
+def announce_resource_list_changes(server: MCPServer) -> None:
+    """Say in a legacy client's `initialize` answer that the server notifies resource list changes
+    (`resources.listChanged`; 2026-07-28 says so in `server/discover` for every server that serves
+    `subscriptions/listen`). The SDK takes the flag only as an argument of the low-level server's
+    `create_initialization_options`, which its transports call with none."""
+    from mcp.server.lowlevel.server import NotificationOptions
+
+    low = lowlevel(server)
+    initialization_options = low.create_initialization_options
+
+    def with_list_changes(notification_options: Any = None, *args: Any, **kwargs: Any) -> Any:
+        changes = notification_options or NotificationOptions(resources_changed=True)
+        return initialization_options(changes, *args, **kwargs)
+
+    low.create_initialization_options = with_list_changes
 
 
 async def notify_resources_changed(ctx: Context) -> None:  # type: ignore[type-arg]

@@ -110,6 +110,9 @@ def test_what_the_adapter_relies_on_in_2x_is_still_there() -> None:
     assert "self._connection = connection" in inspect.getsource(ServerSession.__init__)
     assert "self.state = {}" in inspect.getsource(inspect.getmodule(ServerSession).Connection.__init__)  # type: ignore[union-attr]
     assert inspect.iscoroutinefunction(Context.notify_resources_changed)
+    # the legacy initialize answer's list-changed flags come from an argument of the low-level server's method
+    options = lowlevel(toy_server()).create_initialization_options
+    assert list(inspect.signature(options).parameters)[0] == "notification_options"
     # completions and logging/setLevel are registered on the low-level server
     assert list(inspect.signature(lowlevel(toy_server()).add_request_handler).parameters)[:3] == [
         "method",

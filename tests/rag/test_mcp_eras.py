@@ -16,6 +16,7 @@ from mcp.types import LoggingMessageNotificationParams, ResourceListChangedNotif
 from mcp_servers.base import RESOURCE_NOT_FOUND
 from mcp_servers.sdk import MCPError, field
 from tests.support.mcp_client import modern_stdio_client, stdio_session
+from tests.support.wire import ERAS, stdio_wire
 
 
 @pytest.fixture
@@ -84,3 +85,9 @@ def test_a_2026_client_gets_the_level_each_request_names(fake_embeddings: object
         assert logged == []  # no level in the requests' _meta: no log notifications
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_the_server_says_it_notifies_resource_list_changes(era: str) -> None:
+    with stdio_wire("mcp_servers.rag", era=era) as (_, answered):  # initialize, or server/discover
+        assert answered["capabilities"]["resources"]["listChanged"] is True

@@ -107,11 +107,15 @@ def answer(r: httpx.Response, request_id: int) -> dict[str, Any]:
 
 
 def discovered(wire: StdioWire | HttpWire) -> dict[str, Any]:
-    """A 2026-07-28 client's first exchange, `server/discover`, as `{protocolVersion, serverInfo}` (what a
-    legacy client's `initialize` answers)."""
+    """A 2026-07-28 client's first exchange, `server/discover`, in the shape of a legacy client's `initialize`
+    result (`protocolVersion`, `serverInfo`, `capabilities`)."""
     found = wire.request("server/discover")["result"]
     assert MODERN_VERSION in found["supportedVersions"], found
-    return {"protocolVersion": MODERN_VERSION, "serverInfo": found["_meta"][SERVER_INFO]}
+    return {
+        "protocolVersion": MODERN_VERSION,
+        "serverInfo": found["_meta"][SERVER_INFO],
+        "capabilities": found["capabilities"],
+    }
 
 
 @contextmanager
