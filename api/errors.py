@@ -11,8 +11,12 @@ from fastapi.responses import JSONResponse
 from openai.types.shared import ErrorObject
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agents.mcp_pool import MCPServerUnavailable
+from agents.threads import ThreadNotFound
 from api.schemas import ErrorResponse
 from core.errors import SparkAgentsError
+from rag.errors import SourceNotFound
+from serving.errors import ModelServerError, ModelServerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +49,6 @@ def validation_message(error: RequestValidationError) -> str:
 def status_for(error: SparkAgentsError) -> tuple[int, str]:
     """A project error's HTTP status: 404 for what does not exist, 502 for a model or MCP server that failed,
     400 for anything else the caller can fix."""
-    from agents.mcp_pool import MCPServerUnavailable
-    from agents.threads import ThreadNotFound
-    from rag.errors import SourceNotFound
-    from serving.errors import ModelServerError, ModelServerUnavailable
-
     if isinstance(error, ThreadNotFound | SourceNotFound):
         return 404, "not_found"
     if isinstance(error, ModelServerUnavailable | ModelServerError | MCPServerUnavailable):

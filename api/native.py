@@ -33,9 +33,16 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from agents.capabilities import SERVERS
+from agents.mcp_pool import MCPRequestError
 from agents.runtime import Runtime
+from api.errors import ApiError
 from api.runtime import RuntimeSlot
+from core.uploads import discard_document, save_document
 from core.wire import ApprovalRequest, ThreadInfo, ToolResult, TurnRequest
+from rag.models import IngestReport
+from rag.uploads import outcomes
+from serving import health
+from serving.plan import make_plan
 from serving.settings import ServingSettings
 
 RESOURCE_NOT_FOUND = -32002  # MCP's error code for a resource that does not exist
@@ -109,7 +116,6 @@ def native_router(
         stream: Annotated[bool, Query(description="stream progress notifications, then the result")] = False,
     ) -> Any:
         """Call a capability server's tool (`rag`, `kg`, `code`, `vision`) with its JSON arguments."""
-        from api.errors import ApiError
 
         if server not in SERVERS:
             raise ApiError(404, f"unknown server {server!r}; use one of: {', '.join(SERVERS)}", code="not_found")
@@ -136,8 +142,6 @@ def native_router(
         folder with its sanitised name (its title). The result is the rag server's ingestion report plus
         `files`: per uploaded file, in order, whether it became a source and why not; uploads that did not
         (refused, or the same bytes as a stored source) are removed again."""
-        from api.errors import ApiError
-        from core.uploads import discard_document, save_document
 
         home = serving.home
         saved = []
@@ -164,7 +168,6 @@ def native_router(
         budget_gb: Annotated[float | None, Query(gt=0, description="memory budget in GB")] = None,
     ) -> Any:
         """The memory plan: each server's weights, KV cache, buffers and overhead against the budget."""
-        from serving.plan import make_plan
 
         result = await anyio.to_thread.run_sync(
             lambda: make_plan(profile or serving.profile, budget_gb, settings=serving)
@@ -174,9 +177,8 @@ def native_router(
     @router.get("/models")
     async def models() -> list[dict[str, Any]]:
         """Each role's endpoint, health and model."""
-        from serving.health import status
 
-        rows = await anyio.to_thread.run_sync(status, serving)
+        rows = await anyio.to_thread.run_sync(health.status, serving)
         return [r.model_dump(mode="json") for r in rows]
 
     return router
@@ -187,8 +189,6 @@ async def _mcp_request(
 ) -> dict[str, Any]:
     """One MCP request through the service's session to `server`; the server's MCP error is 404 (a resource
     that does not exist) or 400, with its message."""
-    from agents.mcp_pool import MCPRequestError
-    from api.errors import ApiError
 
     if server not in SERVERS:
         raise ApiError(404, f"unknown server {server!r}; use one of: {', '.join(SERVERS)}", code="not_found")
@@ -202,9 +202,6 @@ async def _mcp_request(
 
 def _upload_outcomes(saved: list[tuple[str, Path]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Adds `files` (one outcome per upload) to an ingestion's result, and removes the uploads not kept."""
-    from core.uploads import discard_document
-    from rag.models import IngestReport
-    from rag.uploads import outcomes
 
     def finish(item: dict[str, Any]) -> dict[str, Any]:
         if item["is_error"]:
