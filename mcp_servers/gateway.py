@@ -370,7 +370,7 @@ async def turn_until_approval(
         sources=sources,
         agent=agent,
     )
-    turn = await run_turn(ctx, request, [])
+    turn = await run_turn(ctx, request, TurnSoFar(thread_id=request.thread_id or ""))
     if turn.approval is not None:
         mcp.pause(key, turn)
     return turn
@@ -414,19 +414,19 @@ async def ask_assistant(
         answer = approval_answer(turn.approval, decision)
         if answer is None:
             return result(turn, NO_ELICITATION)
-        turn = await run_turn(ctx, TurnRequest(approval=answer), turn.steps)
+        turn = await run_turn(ctx, TurnRequest(approval=answer), turn)
         if turn.approval is not None:  # one question per call: a further one waits like any other
             return result(turn, ANOTHER_APPROVAL)
     return result(turn)
 
 
-async def run_turn(ctx: Context, request: TurnRequest, steps: list[str]) -> TurnSoFar:  # type: ignore[type-arg]
-    """Run (or resume) a turn through the service until it answers or pauses for an approval; each step is a
-    progress notification (when the client asked for them)."""
+async def run_turn(ctx: Context, request: TurnRequest, before: TurnSoFar) -> TurnSoFar:  # type: ignore[type-arg]
+    """Run (or resume, after `before`) a turn through the service until it answers or pauses for an approval;
+    each step is a progress notification (when the client asked for them)."""
     from core.collector import TurnCollector, trace_line
 
     gen = mcp.service.turn(request)
-    turn = TurnCollector(request.thread_id or "")
+    turn, steps = TurnCollector(before.thread_id), before.steps
     try:
         while (event := await anyio.to_thread.run_sync(next, gen, None)) is not None:
             turn.add(event)
@@ -443,7 +443,7 @@ async def run_turn(ctx: Context, request: TurnRequest, steps: list[str]) -> Turn
     if turn.final is None:
         raise ToolError("the assistant's run ended without an answer")
     return TurnSoFar(
-        thread_id=turn.thread_id or request.thread_id or "",
+        thread_id=turn.thread_id or before.thread_id,
         answer=turn.answer,
         citations=turn.citations,
         steps=steps + turn.trace_lines(),
