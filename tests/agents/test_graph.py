@@ -15,9 +15,9 @@ from PIL import Image, ImageDraw, ImageFont
 from agents.threads import ThreadStore
 from core.wire import ApprovalAnswer, ErrorEvent, FinalEvent
 from kg.settings import KGSettings
-from rag.settings import RagSettings
 from serving.embeddings import get_embedder
 from serving.settings import ServingSettings
+from tests.support.agent_fixtures import SPARK_DOC, OneRuntime, Shared, ingest, warranty_file
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 from tests.support.turns import get_runtime, run_turn, thread_messages
 
@@ -51,54 +51,6 @@ def test_general_answer_streams_and_is_stored(llm_routing: ScriptedServer) -> No
     ]
 
 
-def test_rag_route_calls_search_and_returns_citations(llm_routing: ScriptedServer, warranty_doc: Path) -> None:
-    llm_routing.script(
-        tool("transfer_to_rag", {"task": "find the warranty period"}),
-        tool("search_documents", {"query": "warranty period", "k": 3}),
-        text("The warranty period is three years [1]."),
-        text("Your Spark Widget is under warranty for three years [1]."),
-    )
-    events = turn("How long is the warranty on my Spark Widget, according to my documents?")
-    assert [e.agent for e in of(events, "handoff")] == ["rag"]
-    call = of(events, "tool_call")[0]
-    assert (call.server, call.tool, call.arguments) == ("rag", "search_documents", {"query": "warranty period", "k": 3})
-    assert not of(events, "tool_result")[0].is_error
-    final = events[-1]
-    assert final.text == "Your Spark Widget is under warranty for three years [1]."
-    assert final.citations and final.citations[0]["path"].endswith("warranty.md")
-    assert "three years" in final.citations[0]["snippet"]
-    # The rag agent's second model call saw the retrieved chunk as a tool result.
-    tool_messages = [m for m in llm_routing.chat_requests[2]["messages"] if m["role"] == "tool"]
-    assert "three years" in tool_messages[0]["content"]
-    # Every tool of the server is offered: deleting waits for the user's approval (test_approval.py).
-    offered = {t["function"]["name"] for t in llm_routing.chat_requests[1]["tools"]}
-    assert {"search_documents", "delete_source"} <= offered
-
-
-def test_selected_sources_override_the_model(llm_routing: ScriptedServer, warranty_doc: Path) -> None:
-    llm_routing.script(tool("search_documents", {"query": "warranty"}), text("three years"))
-    events = turn("warranty?", agent="rag", sources=["abc123"])
-    assert of(events, "tool_call")[0].arguments["source_ids"] == ["abc123"]
-
-
-def test_coding_route_runs_code_in_the_sandbox(llm_routing: ScriptedServer) -> None:
-    llm_routing.script(
-        tool("transfer_to_coding"),
-        tool("run_python", {"code": "print(6 * 7)"}),
-        text("It prints 42."),
-        text("6 × 7 = 42."),
-    )
-    paused = turn("Run print(6 * 7) and tell me the output")
-    assert [e.agent for e in of(paused, "handoff")] == ["coding"]
-    request = paused[-1].approval  # running code waits for the user (tests/agents/test_approval.py)
-    events = turn("", approval=ApprovalAnswer(id=request.id, approved=True))
-    call = of(events, "tool_call")[0]
-    assert (call.server, call.tool, call.arguments) == ("code", "run_python", {"code": "print(6 * 7)"})
-    result = of(events, "tool_result")[0]
-    assert not result.is_error and "42" in result.summary
-    assert events[-1].text == "6 × 7 = 42."
-
-
 def test_kg_route_answers_from_graph_facts(llm_routing: ScriptedServer) -> None:
     from kg.build import build_graph, text_chunks
 
@@ -129,26 +81,6 @@ def _text_image(path: Path, words: str) -> Path:
     return path
 
 
-def test_image_attachment_reaches_the_vision_tool_and_falls_back_to_ocr(
-    llm_routing: ScriptedServer, tmp_path: Path
-) -> None:
-    image = _text_image(tmp_path / "sign.png", "HELLO SPARK")
-    llm_routing.script(
-        tool("describe_image", {"question": "What does the sign say?"}),
-        text("It says HELLO SPARK."),
-        text("The sign says HELLO SPARK (read by OCR; describing it needs the vision model)."),
-    )
-    events = turn("What does the sign say?", attachments=[image])
-    assert [e.agent for e in of(events, "handoff")] == ["vision"]
-    calls = of(events, "tool_call")
-    assert calls[0].tool == "describe_image" and calls[0].arguments["path"] == str(image)
-    results = {r.tool: r for r in of(events, "tool_result")}
-    assert results["describe_image"].is_error and "vision" in results["describe_image"].summary
-    assert "HELLO" in results["extract_text"].summary and "SPARK" in results["extract_text"].summary
-    assert [c.tool for c in calls] == ["describe_image", "extract_text", "image_info"]
-    assert events[-1].text.startswith("The sign says HELLO SPARK")
-
-
 def test_image_attachment_with_a_vision_model(
     llm_routing: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -167,79 +99,6 @@ def test_image_attachment_with_a_vision_model(
     assert any(p["type"] == "image_url" and p["image_url"]["url"].startswith("data:image/png;base64,") for p in parts)
     assert of(events, "tool_result")[0].summary.count("CAT") >= 1
     assert events[-1].text == "A card that reads CAT."
-
-
-def test_two_steps_in_one_turn_retrieve_then_write_code(llm_routing: ScriptedServer, warranty_doc: Path) -> None:
-    llm_routing.script(
-        tool("transfer_to_rag", {"task": "find the warranty period"}),
-        tool("search_documents", {"query": "warranty period"}),
-        text("The warranty period is three years [1]."),
-        tool("transfer_to_coding", {"task": "write warranty_years() returning the warranty period (3 years)"}),
-        tool("generate_code", {"task": "a function warranty_years() that returns 3", "language": "python"}),
-        text("```python\ndef warranty_years() -> int:\n    return 3\n```"),  # the coder model, via generate_code
-        text("Here is `warranty_years()`, returning 3."),
-        text("The warranty is three years [1]; `warranty_years()` returns 3."),
-    )
-    events = turn("Look up the warranty period in my documents, then write a Python function that returns it.")
-    assert [e.agent for e in of(events, "handoff")] == ["rag", "coding"]
-    assert [(c.server, c.tool) for c in of(events, "tool_call")] == [
-        ("rag", "search_documents"),
-        ("code", "generate_code"),
-    ]
-    assert "return 3" in of(events, "tool_result")[1].summary
-    # The coding agent knew what the rag agent found.
-    coding_request = llm_routing.chat_requests[4]
-    assert any("three years" in str(m.get("content")) for m in coding_request["messages"])
-    assert events[-1].citations and events[-1].text.startswith("The warranty is three years")
-
-
-def test_malformed_tool_call_is_fed_back_once(llm_routing: ScriptedServer, warranty_doc: Path) -> None:
-    bad = Reply(tool_calls=tool("search_documents").tool_calls, fault="malformed_tool_call")
-    llm_routing.script(bad, tool("search_documents", {"query": "warranty"}), text("Three years [1]."))
-    events = turn("warranty period?", agent="rag")
-    errors = [r for r in of(events, "tool_result") if r.is_error]
-    assert len(errors) == 1 and "not valid JSON" in errors[0].summary
-    retry_request = llm_routing.chat_requests[1]
-    assert "not valid JSON" in retry_request["messages"][-1]["content"]
-    assert events[-1].text == "Three years [1]."
-
-
-def test_malformed_tool_call_twice_gives_up_gracefully(llm_routing: ScriptedServer, warranty_doc: Path) -> None:
-    bad = Reply(tool_calls=tool("search_documents").tool_calls, fault="malformed_tool_call")
-    llm_routing.script(bad, bad)
-    events = turn("warranty period?", agent="rag")
-    assert isinstance(events[-1], FinalEvent)
-    assert "could not call search_documents" in events[-1].text
-
-
-@pytest.mark.parametrize("fault", ["http_500", "drop_mid_stream", "garbage"])
-def test_model_failure_ends_the_turn_clearly_and_keeps_the_thread(llm_routing: ScriptedServer, fault: str) -> None:
-    llm_routing.script(text("First answer."))
-    first = turn("first question")[-1]
-    llm_routing.script(Reply(content="partial answer that will be cut", fault=fault))  # type: ignore[arg-type]
-    failed = turn("second question", thread_id=first.thread_id)
-    assert isinstance(failed[-1], ErrorEvent) and "supervisor" in failed[-1].message
-    llm_routing.script(text("Third answer."))
-    third = turn("third question", thread_id=first.thread_id)[-1]
-    assert isinstance(third, FinalEvent) and third.text == "Third answer."
-    history = thread_messages(first.thread_id)
-    assert history[:2] == [
-        {"role": "user", "content": "first question", "agent": ""},
-        {"role": "assistant", "content": "First answer.", "agent": "supervisor"},
-    ]
-    assert history[-1]["content"] == "Third answer."
-
-
-def test_tool_error_is_shown_to_the_model_not_a_crash(llm_routing: ScriptedServer) -> None:
-    llm_routing.script(
-        tool("query_graph", {"mode": "neighbours", "entity": "Nobody Known"}),
-        text("I found no such entity in the graph."),
-    )
-    events = turn("who is Nobody Known connected to?", agent="kg")
-    result = of(events, "tool_result")[0]
-    assert result.is_error
-    assert "tool" in llm_routing.chat_requests[1]["messages"][-1]["role"]
-    assert events[-1].text == "I found no such entity in the graph."
 
 
 def test_mcp_sessions_are_opened_once_and_reused(llm_routing: ScriptedServer, warranty_doc: Path) -> None:
@@ -342,42 +201,6 @@ def test_specialist_over_an_mcp_http_server_with_a_token(
 INVENTED = "https://www.amazon.com/dp/v1/smash-2075386945"
 
 
-def test_small_model_invented_source_id_is_dropped_not_a_failed_turn(
-    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch, warranty_doc: Path
-) -> None:
-    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "true")
-    question = "How long is the warranty on the Spark Widget?"
-    scripted_roles.script(tool("search_documents", {"query": "widget", "source_ids": [INVENTED]}))
-    events = turn(question, agent="rag")
-    call = of(events, "tool_call")[0]
-    assert call.arguments == {"query": question}  # the user's words, no invented id
-    assert [r.is_error for r in of(events, "tool_result")] == [False]
-    final = events[-1]
-    assert isinstance(final, FinalEvent)
-    assert final.text.startswith("From your documents:\n- [1] The Spark Widget carries a warranty period of three")
-    assert INVENTED not in final.text  # what was dropped is said in the trace, with the call, not the answer
-    assert INVENTED in call.note and "nothing in the conversation names it" in call.note
-    assert final.citations and final.citations[0]["path"].endswith("warranty.md")
-
-
-def test_a_tool_error_on_an_id_is_retried_without_it(llm_routing: ScriptedServer, warranty_doc: Path) -> None:
-    llm_routing.script(
-        tool("search_documents", {"query": "warranty period", "source_ids": ["deadbeef"]}),
-        text("The warranty period is three years [1]."),
-    )
-    events = turn("Search source deadbeef for the warranty period", agent="rag")
-    calls = of(events, "tool_call")
-    assert [c.arguments.get("source_ids") for c in calls] == [["deadbeef"], None]
-    assert [r.is_error for r in of(events, "tool_result")] == [True, False]
-    final = events[-1]
-    assert final.text.startswith("The warranty period is three years [1].")
-    assert "search_documents failed with source_ids=['deadbeef']" in final.text
-    assert "No source has the id 'deadbeef'" in final.text and final.citations
-    # the model saw the result of the retry, not the error
-    tool_message = [m for m in llm_routing.chat_requests[1]["messages"] if m["role"] == "tool"][-1]
-    assert "three years" in tool_message["content"]
-
-
 def test_small_model_tool_error_is_never_the_whole_answer(
     scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -395,33 +218,8 @@ def test_small_model_tool_error_is_never_the_whole_answer(
 
 @pytest.fixture
 def spark_doc() -> Path:
-    from rag.library import Library
-
-    doc = Path(__file__).resolve().parents[2] / "examples" / "documents" / "dgx-spark.md"
-    with Library(RagSettings(), ServingSettings()) as library:
-        assert library.ingest([doc]).added
-    return doc
-
-
-def test_a_factual_question_the_documents_cover_goes_to_the_documents_agent(
-    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch, spark_doc: Path
-) -> None:
-    from agents.router import SemanticRouter
-
-    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "true")
-    question = "Which quantization is native to Blackwell tensor cores?"
-    assert (
-        SemanticRouter(lambda: get_embedder(ServingSettings())).route(question).agent == "coding"
-    )  # what the examples alone say
-    scripted_roles.script(tool("search_documents", {"query": "quantization"}))
-    events = turn(question)
-    handoff = of(events, "handoff")[0]
-    assert handoff.agent == "rag" and "blackwell" in handoff.reason
-    assert "NVFP4 natively" in events[-1].text and events[-1].citations
-
-    scripted_roles.script(text("Paris."))
-    events = turn("What is the capital of France?")
-    assert not of(events, "handoff") and events[-1].text == "Paris."
+    ingest(SPARK_DOC)
+    return SPARK_DOC
 
 
 def test_the_documents_agent_adds_the_graphs_facts_about_what_its_hits_name(
@@ -481,3 +279,229 @@ def test_a_documents_turn_makes_one_search(
     else:  # the documents agent's model read the probe's result as its search's
         seen = [m["content"] for m in scripted_roles.chat_requests[1]["messages"] if m["role"] == "tool"]
         assert len(seen) == 1 and "NVFP4 natively" in seen[0]
+
+
+class TestTurnsRoutedByTheModel(OneRuntime):
+    """Turns that need only a thread of their own, on one runtime: the supervisor model routes (gpt-oss)."""
+
+    ENV = {"SPARK_AGENTS_AGENT_ROUTING": "llm", "SPARK_AGENTS_AGENT_SMALL_MODEL": "false"}
+
+    def documents(self, folder: Path) -> list[Path]:
+        return [warranty_file(folder)]
+
+    @pytest.fixture
+    def warranty_doc(self, shared: Shared) -> Path:
+        return shared.docs["warranty.md"]
+
+    def test_rag_route_calls_search_and_returns_citations(
+        self, llm_routing: ScriptedServer, warranty_doc: Path
+    ) -> None:
+        llm_routing.script(
+            tool("transfer_to_rag", {"task": "find the warranty period"}),
+            tool("search_documents", {"query": "warranty period", "k": 3}),
+            text("The warranty period is three years [1]."),
+            text("Your Spark Widget is under warranty for three years [1]."),
+        )
+        events = turn("How long is the warranty on my Spark Widget, according to my documents?")
+        assert [e.agent for e in of(events, "handoff")] == ["rag"]
+        call = of(events, "tool_call")[0]
+        assert (call.server, call.tool, call.arguments) == (
+            "rag",
+            "search_documents",
+            {"query": "warranty period", "k": 3},
+        )
+        assert not of(events, "tool_result")[0].is_error
+        final = events[-1]
+        assert final.text == "Your Spark Widget is under warranty for three years [1]."
+        assert final.citations and final.citations[0]["path"].endswith("warranty.md")
+        assert "three years" in final.citations[0]["snippet"]
+        # The rag agent's second model call saw the retrieved chunk as a tool result.
+        tool_messages = [m for m in llm_routing.chat_requests[2]["messages"] if m["role"] == "tool"]
+        assert "three years" in tool_messages[0]["content"]
+        # Every tool of the server is offered: deleting waits for the user's approval (test_approval.py).
+        offered = {t["function"]["name"] for t in llm_routing.chat_requests[1]["tools"]}
+        assert {"search_documents", "delete_source"} <= offered
+
+    def test_selected_sources_override_the_model(self, llm_routing: ScriptedServer, warranty_doc: Path) -> None:
+        llm_routing.script(tool("search_documents", {"query": "warranty"}), text("three years"))
+        events = turn("warranty?", agent="rag", sources=["abc123"])
+        assert of(events, "tool_call")[0].arguments["source_ids"] == ["abc123"]
+
+    def test_coding_route_runs_code_in_the_sandbox(self, llm_routing: ScriptedServer) -> None:
+        llm_routing.script(
+            tool("transfer_to_coding"),
+            tool("run_python", {"code": "print(6 * 7)"}),
+            text("It prints 42."),
+            text("6 × 7 = 42."),
+        )
+        paused = turn("Run print(6 * 7) and tell me the output")
+        assert [e.agent for e in of(paused, "handoff")] == ["coding"]
+        request = paused[-1].approval  # running code waits for the user (tests/agents/test_approval.py)
+        events = turn("", approval=ApprovalAnswer(id=request.id, approved=True))
+        call = of(events, "tool_call")[0]
+        assert (call.server, call.tool, call.arguments) == ("code", "run_python", {"code": "print(6 * 7)"})
+        result = of(events, "tool_result")[0]
+        assert not result.is_error and "42" in result.summary
+        assert events[-1].text == "6 × 7 = 42."
+
+    def test_image_attachment_reaches_the_vision_tool_and_falls_back_to_ocr(
+        self, llm_routing: ScriptedServer, tmp_path: Path
+    ) -> None:
+        image = _text_image(tmp_path / "sign.png", "HELLO SPARK")
+        llm_routing.script(
+            tool("describe_image", {"question": "What does the sign say?"}),
+            text("It says HELLO SPARK."),
+            text("The sign says HELLO SPARK (read by OCR; describing it needs the vision model)."),
+        )
+        events = turn("What does the sign say?", attachments=[image])
+        assert [e.agent for e in of(events, "handoff")] == ["vision"]
+        calls = of(events, "tool_call")
+        assert calls[0].tool == "describe_image" and calls[0].arguments["path"] == str(image)
+        results = {r.tool: r for r in of(events, "tool_result")}
+        assert results["describe_image"].is_error and "vision" in results["describe_image"].summary
+        assert "HELLO" in results["extract_text"].summary and "SPARK" in results["extract_text"].summary
+        assert [c.tool for c in calls] == ["describe_image", "extract_text", "image_info"]
+        assert events[-1].text.startswith("The sign says HELLO SPARK")
+
+    def test_two_steps_in_one_turn_retrieve_then_write_code(
+        self, llm_routing: ScriptedServer, warranty_doc: Path
+    ) -> None:
+        llm_routing.script(
+            tool("transfer_to_rag", {"task": "find the warranty period"}),
+            tool("search_documents", {"query": "warranty period"}),
+            text("The warranty period is three years [1]."),
+            tool("transfer_to_coding", {"task": "write warranty_years() returning the warranty period (3 years)"}),
+            tool("generate_code", {"task": "a function warranty_years() that returns 3", "language": "python"}),
+            text("```python\ndef warranty_years() -> int:\n    return 3\n```"),  # the coder model, via generate_code
+            text("Here is `warranty_years()`, returning 3."),
+            text("The warranty is three years [1]; `warranty_years()` returns 3."),
+        )
+        events = turn("Look up the warranty period in my documents, then write a Python function that returns it.")
+        assert [e.agent for e in of(events, "handoff")] == ["rag", "coding"]
+        assert [(c.server, c.tool) for c in of(events, "tool_call")] == [
+            ("rag", "search_documents"),
+            ("code", "generate_code"),
+        ]
+        assert "return 3" in of(events, "tool_result")[1].summary
+        # The coding agent knew what the rag agent found.
+        coding_request = llm_routing.chat_requests[4]
+        assert any("three years" in str(m.get("content")) for m in coding_request["messages"])
+        assert events[-1].citations and events[-1].text.startswith("The warranty is three years")
+
+    def test_malformed_tool_call_is_fed_back_once(self, llm_routing: ScriptedServer, warranty_doc: Path) -> None:
+        bad = Reply(tool_calls=tool("search_documents").tool_calls, fault="malformed_tool_call")
+        llm_routing.script(bad, tool("search_documents", {"query": "warranty"}), text("Three years [1]."))
+        events = turn("warranty period?", agent="rag")
+        errors = [r for r in of(events, "tool_result") if r.is_error]
+        assert len(errors) == 1 and "not valid JSON" in errors[0].summary
+        retry_request = llm_routing.chat_requests[1]
+        assert "not valid JSON" in retry_request["messages"][-1]["content"]
+        assert events[-1].text == "Three years [1]."
+
+    def test_malformed_tool_call_twice_gives_up_gracefully(
+        self, llm_routing: ScriptedServer, warranty_doc: Path
+    ) -> None:
+        bad = Reply(tool_calls=tool("search_documents").tool_calls, fault="malformed_tool_call")
+        llm_routing.script(bad, bad)
+        events = turn("warranty period?", agent="rag")
+        assert isinstance(events[-1], FinalEvent)
+        assert "could not call search_documents" in events[-1].text
+
+    @pytest.mark.parametrize("fault", ["http_500", "drop_mid_stream", "garbage"])
+    def test_model_failure_ends_the_turn_clearly_and_keeps_the_thread(
+        self, llm_routing: ScriptedServer, fault: str
+    ) -> None:
+        llm_routing.script(text("First answer."))
+        first = turn("first question")[-1]
+        llm_routing.script(Reply(content="partial answer that will be cut", fault=fault))  # type: ignore[arg-type]
+        failed = turn("second question", thread_id=first.thread_id)
+        assert isinstance(failed[-1], ErrorEvent) and "supervisor" in failed[-1].message
+        llm_routing.script(text("Third answer."))
+        third = turn("third question", thread_id=first.thread_id)[-1]
+        assert isinstance(third, FinalEvent) and third.text == "Third answer."
+        history = thread_messages(first.thread_id)
+        assert history[:2] == [
+            {"role": "user", "content": "first question", "agent": ""},
+            {"role": "assistant", "content": "First answer.", "agent": "supervisor"},
+        ]
+        assert history[-1]["content"] == "Third answer."
+
+    def test_tool_error_is_shown_to_the_model_not_a_crash(self, llm_routing: ScriptedServer) -> None:
+        llm_routing.script(
+            tool("query_graph", {"mode": "neighbours", "entity": "Nobody Known"}),
+            text("I found no such entity in the graph."),
+        )
+        events = turn("who is Nobody Known connected to?", agent="kg")
+        result = of(events, "tool_result")[0]
+        assert result.is_error
+        assert "tool" in llm_routing.chat_requests[1]["messages"][-1]["role"]
+        assert events[-1].text == "I found no such entity in the graph."
+
+    def test_a_tool_error_on_an_id_is_retried_without_it(self, llm_routing: ScriptedServer, warranty_doc: Path) -> None:
+        llm_routing.script(
+            tool("search_documents", {"query": "warranty period", "source_ids": ["deadbeef"]}),
+            text("The warranty period is three years [1]."),
+        )
+        events = turn("Search source deadbeef for the warranty period", agent="rag")
+        calls = of(events, "tool_call")
+        assert [c.arguments.get("source_ids") for c in calls] == [["deadbeef"], None]
+        assert [r.is_error for r in of(events, "tool_result")] == [True, False]
+        final = events[-1]
+        assert final.text.startswith("The warranty period is three years [1].")
+        assert "search_documents failed with source_ids=['deadbeef']" in final.text
+        assert "No source has the id 'deadbeef'" in final.text and final.citations
+        # the model saw the result of the retry, not the error
+        tool_message = [m for m in llm_routing.chat_requests[1]["messages"] if m["role"] == "tool"][-1]
+        assert "three years" in tool_message["content"]
+
+
+class TestSmallModelDocumentTurns(OneRuntime):
+    """Documents turns of a small supervisor model (the router and forced calls), on one runtime."""
+
+    ENV = {"SPARK_AGENTS_AGENT_SMALL_MODEL": "true"}
+
+    def documents(self, folder: Path) -> list[Path]:
+        return [warranty_file(folder), SPARK_DOC]
+
+    @pytest.fixture
+    def warranty_doc(self, shared: Shared) -> Path:
+        return shared.docs["warranty.md"]
+
+    @pytest.fixture
+    def spark_doc(self, shared: Shared) -> Path:
+        return shared.docs[SPARK_DOC.name]
+
+    def test_small_model_invented_source_id_is_dropped_not_a_failed_turn(
+        self, scripted_roles: ScriptedServer, warranty_doc: Path
+    ) -> None:
+        question = "How long is the warranty on the Spark Widget?"
+        scripted_roles.script(tool("search_documents", {"query": "widget", "source_ids": [INVENTED]}))
+        events = turn(question, agent="rag")
+        call = of(events, "tool_call")[0]
+        assert call.arguments == {"query": question}  # the user's words, no invented id
+        assert [r.is_error for r in of(events, "tool_result")] == [False]
+        final = events[-1]
+        assert isinstance(final, FinalEvent)
+        assert final.text.startswith("From your documents:\n- [1] The Spark Widget carries a warranty period of three")
+        assert INVENTED not in final.text  # what was dropped is said in the trace, with the call, not the answer
+        assert INVENTED in call.note and "nothing in the conversation names it" in call.note
+        assert final.citations and final.citations[0]["path"].endswith("warranty.md")
+
+    def test_a_factual_question_the_documents_cover_goes_to_the_documents_agent(
+        self, scripted_roles: ScriptedServer, spark_doc: Path
+    ) -> None:
+        from agents.router import SemanticRouter
+
+        question = "Which quantization is native to Blackwell tensor cores?"
+        assert (
+            SemanticRouter(lambda: get_embedder(ServingSettings())).route(question).agent == "coding"
+        )  # what the examples alone say
+        scripted_roles.script(tool("search_documents", {"query": "quantization"}))
+        events = turn(question)
+        handoff = of(events, "handoff")[0]
+        assert handoff.agent == "rag" and "blackwell" in handoff.reason
+        assert "NVFP4 natively" in events[-1].text and events[-1].citations
+
+        scripted_roles.script(text("Paris."))
+        events = turn("What is the capital of France?")
+        assert not of(events, "handoff") and events[-1].text == "Paris."

@@ -114,6 +114,21 @@ class ScriptedServer:
                 return self.queue.popleft()
         return self.handler(request) if self.handler else self.default
 
+    def reset(self) -> ScriptedServer:
+        """No script left and no request seen: a server shared by several tests starts each one empty."""
+        with self._lock:
+            self.queue.clear()
+            self.requests.clear()
+        return self
+
+    def roles_env(self) -> dict[str, str]:
+        """The environment that points the supervisor and coder roles at this server."""
+        return {
+            f"SPARK_AGENTS_{role}_{key}": value
+            for role in ("SUPERVISOR", "CODER")
+            for key, value in (("URL", self.url), ("MODEL", "scripted-model"))
+        }
+
     @property
     def chat_requests(self) -> list[dict[str, Any]]:
         return [r for r in self.requests if "messages" in r]

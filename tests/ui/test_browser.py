@@ -21,7 +21,7 @@ import pytest
 from core.daemon import free_port
 from serving.llama_server import LocalModelServer
 from serving.settings import ServingSettings
-from tests.conftest import ROLE_VARS
+from tests.support.home import ROLE_VARS
 from tests.support.processes import serving_process, stop_services_under
 from tests.support.scripted_server import Reply, ScriptedServer, text, tool
 
