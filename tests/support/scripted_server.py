@@ -115,10 +115,11 @@ class ScriptedServer:
         return self.handler(request) if self.handler else self.default
 
     def reset(self) -> ScriptedServer:
-        """No script left and no request seen: a server shared by several tests starts each one empty."""
+        """No script, no handler and no request seen: a server shared by several tests starts each one empty."""
         with self._lock:
             self.queue.clear()
             self.requests.clear()
+            self.handler = None
         return self
 
     def roles_env(self) -> dict[str, str]:
