@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.daemon import free_port
+from tests.support.one_service import OneService
 from tests.support.scripted_server import Reply, ScriptedServer, text
 
 CLI = [sys.executable, "-m", "cli"]
@@ -54,17 +55,19 @@ def test_ask_with_the_supervisor_down_fails_with_one_clear_line() -> None:
     assert "supervisor" in error_lines[0] and url in error_lines[0]
 
 
-def test_ask_streams_from_the_supervisor_endpoint() -> None:
-    with ScriptedServer([text("Two plus two is four.")]) as server:
+class TestAsk(OneService):
+    """One home and service for `ask`'s answers (each makes a thread of its own)."""
+
+    def test_ask_streams_from_the_supervisor_endpoint(self, scripted_roles: ScriptedServer) -> None:
+        server = scripted_roles.script(text("Two plus two is four."))
         r = run("ask", "What is 2+2?", env={"SPARK_AGENTS_SUPERVISOR_URL": server.url})
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip() == "Two plus two is four."
         assert server.chat_requests[0]["stream"] is True
         assert server.chat_requests[0]["messages"][-1] == {"role": "user", "content": "What is 2+2?"}
 
-
-def test_ask_json_prints_typed_events() -> None:
-    with ScriptedServer([text("four"), Reply(fault="http_500")]) as server:
+    def test_ask_json_prints_typed_events(self, scripted_roles: ScriptedServer) -> None:
+        server = scripted_roles.script(text("four"), Reply(fault="http_500"))
         env = {"SPARK_AGENTS_SUPERVISOR_URL": server.url}
         events = [json.loads(line) for line in run("ask", "--json", "2+2?", env=env).stdout.splitlines()]
         assert events[-1]["type"] == "final" and events[-1]["text"] == "four" and events[-1]["citations"] == []
