@@ -184,8 +184,8 @@ class MCPPool:
         conn = await self._connection(server)
         assert conn.session is not None
         try:
-            call = conn.session.call_tool(tool, arguments, progress_callback=progress)
-            result: CallToolResult = await asyncio.wait_for(call, self.call_timeout)
+            async with asyncio.timeout(self.call_timeout):  # no task per call, as wait_for makes
+                result: CallToolResult = await conn.session.call_tool(tool, arguments, progress_callback=progress)
         except TimeoutError:
             await self._drop(server, conn)
             raise MCPServerUnavailable(server, f"{tool} did not finish within {self.call_timeout:.0f} s") from None
