@@ -108,24 +108,6 @@ def test_mcp_sessions_are_opened_once_and_reused(llm_routing: ScriptedServer, wa
     assert get_runtime().pool.starts == {"rag": 1, "kg": 1}  # kg: the graph's facts beside the hits
 
 
-def test_small_model_router_mode_forces_the_primary_tool(
-    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "true")
-    scripted_roles.script(
-        tool("generate_code", {"task": "reverse a string", "language": "python"}),
-        text("```python\ndef reverse(s):\n    return s[::-1]\n```"),  # the coder model, via generate_code
-    )
-    events = turn("write a python function that reverses a string")
-    assert of(events, "handoff")[0].agent == "coding"
-    assert of(events, "handoff")[0].reason.startswith("router")
-    first = scripted_roles.chat_requests[0]
-    assert first["tool_choice"] == {"type": "function", "function": {"name": "generate_code"}}
-    # A tiny model is not asked to paraphrase the tool result: the generated code is the answer.
-    assert len(scripted_roles.chat_requests) == 2
-    assert events[-1].text == "```python\ndef reverse(s):\n    return s[::-1]\n```"
-
-
 def test_thread_survives_a_process_restart(scripted: ScriptedServer, spark_home: Path) -> None:
     env = {
         **os.environ,
@@ -155,13 +137,6 @@ def test_thread_survives_a_process_restart(scripted: ScriptedServer, spark_home:
         "Nice to meet you, Ada.",
         "What is my name?",
     ]
-
-
-def test_bad_requests_are_clear_errors(scripted_roles: ScriptedServer, tmp_path: Path) -> None:
-    assert "empty" in turn("   ")[-1].message
-    assert "Unknown agent" in turn("hi", agent="chef")[-1].message
-    assert "Attachment not found" in turn("hi", attachments=[tmp_path / "nope.png"])[-1].message
-    assert scripted_roles.chat_requests == []
 
 
 @pytest.mark.real_model
@@ -199,21 +174,6 @@ def test_specialist_over_an_mcp_http_server_with_a_token(
 
 
 INVENTED = "https://www.amazon.com/dp/v1/smash-2075386945"
-
-
-def test_small_model_tool_error_is_never_the_whole_answer(
-    scripted_roles: ScriptedServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SPARK_AGENTS_AGENT_SMALL_MODEL", "true")
-    scripted_roles.script(tool("query_graph", {"mode": "neighbours", "entity": "Nobody Known"}))
-    events = turn("How are the main entities in my graph related?", agent="kg")
-    assert of(events, "tool_call")[0].arguments == {"question": "How are the main entities in my graph related?"}
-    assert of(events, "tool_result")[0].is_error
-    final = events[-1]
-    assert isinstance(final, FinalEvent)
-    assert final.text.startswith("I could not complete this with query_graph: ")
-    assert "Error executing tool" not in final.text
-    assert "`spark-agents graph stats`" in final.text and "SPARK_AGENTS_SUPERVISOR_URL" in final.text
 
 
 @pytest.fixture
@@ -453,6 +413,43 @@ class TestTurnsRoutedByTheModel(OneRuntime):
         # the model saw the result of the retry, not the error
         tool_message = [m for m in llm_routing.chat_requests[1]["messages"] if m["role"] == "tool"][-1]
         assert "three years" in tool_message["content"]
+
+
+class TestSmallModelTurns(OneRuntime):
+    """Turns of a small supervisor model (the router and forced calls) on an empty home, on one runtime."""
+
+    ENV = {"SPARK_AGENTS_AGENT_SMALL_MODEL": "true"}
+
+    def test_small_model_router_mode_forces_the_primary_tool(self, scripted_roles: ScriptedServer) -> None:
+        scripted_roles.script(
+            tool("generate_code", {"task": "reverse a string", "language": "python"}),
+            text("```python\ndef reverse(s):\n    return s[::-1]\n```"),  # the coder model, via generate_code
+        )
+        events = turn("write a python function that reverses a string")
+        assert of(events, "handoff")[0].agent == "coding"
+        assert of(events, "handoff")[0].reason.startswith("router")
+        first = scripted_roles.chat_requests[0]
+        assert first["tool_choice"] == {"type": "function", "function": {"name": "generate_code"}}
+        # A tiny model is not asked to paraphrase the tool result: the generated code is the answer.
+        assert len(scripted_roles.chat_requests) == 2
+        assert events[-1].text == "```python\ndef reverse(s):\n    return s[::-1]\n```"
+
+    def test_small_model_tool_error_is_never_the_whole_answer(self, scripted_roles: ScriptedServer) -> None:
+        scripted_roles.script(tool("query_graph", {"mode": "neighbours", "entity": "Nobody Known"}))
+        events = turn("How are the main entities in my graph related?", agent="kg")
+        assert of(events, "tool_call")[0].arguments == {"question": "How are the main entities in my graph related?"}
+        assert of(events, "tool_result")[0].is_error
+        final = events[-1]
+        assert isinstance(final, FinalEvent)
+        assert final.text.startswith("I could not complete this with query_graph: ")
+        assert "Error executing tool" not in final.text
+        assert "`spark-agents graph stats`" in final.text and "SPARK_AGENTS_SUPERVISOR_URL" in final.text
+
+    def test_bad_requests_are_clear_errors(self, scripted_roles: ScriptedServer, tmp_path: Path) -> None:
+        assert "empty" in turn("   ")[-1].message
+        assert "Unknown agent" in turn("hi", agent="chef")[-1].message
+        assert "Attachment not found" in turn("hi", attachments=[tmp_path / "nope.png"])[-1].message
+        assert scripted_roles.chat_requests == []
 
 
 class TestSmallModelDocumentTurns(OneRuntime):
