@@ -28,7 +28,8 @@ class ModelClients:
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(read_bufsize=MAX_LINE // 2)
+            # trust_env: HTTP(S)_PROXY and NO_PROXY apply as they did through the openai client (httpx)
+            self._session = aiohttp.ClientSession(read_bufsize=MAX_LINE // 2, trust_env=True)
         return self._session
 
     async def aclose(self) -> None:
