@@ -107,42 +107,30 @@ async def chat(
     `repair_tool_calls`, invalid arguments come back as `invalid_tool_calls` (with the parse error) so the
     caller can feed the error back to the model itself. `clients` is the caller's connection pool (the
     runtime's); without one, the call opens and closes its own."""
-    if clients is None:
-        own = ModelClients()
-        try:
-            return await chat(
-                ep,
-                messages,
-                serving=serving,
-                tools=tools,
-                tool_choice=tool_choice,
-                response_format=response_format,
-                max_tokens=max_tokens,
-                on_token=on_token,
-                repair_tool_calls=repair_tool_calls,
-                clients=own,
-            )
-        finally:
-            await own.aclose()
-    if ep.managed == "llama-cpp":
-        ep = await asyncio.to_thread(_ready, ep, serving)
-    kwargs = dict(
-        clients=clients,
-        tools=tools,
-        tool_choice=tool_choice,
-        response_format=response_format,
-        max_tokens=max_tokens,
-        on_token=on_token,
-    )
-    ai = salvage_harmony(await chat_once(ep, messages, **kwargs))  # type: ignore[arg-type]
-    reason = unparseable(ai, tool_calls_too=repair_tool_calls)
-    if reason is None:
-        return ai
-    log.warning("%s model answer unusable (%s): asking once more", ep.role.value, reason)
-    retry = salvage_harmony(await chat_once(ep, [*messages, repair_instruction(reason)], **kwargs))  # type: ignore[arg-type]
-    again = unparseable(retry, tool_calls_too=repair_tool_calls)
-    if again is None:
-        return retry
+    pool = clients or ModelClients()
+    try:
+        if ep.managed == "llama-cpp":
+            ep = await asyncio.to_thread(_ready, ep, serving)
+        kwargs = dict(
+            clients=pool,
+            tools=tools,
+            tool_choice=tool_choice,
+            response_format=response_format,
+            max_tokens=max_tokens,
+            on_token=on_token,
+        )
+        ai = salvage_harmony(await chat_once(ep, messages, **kwargs))  # type: ignore[arg-type]
+        reason = unparseable(ai, tool_calls_too=repair_tool_calls)
+        if reason is None:
+            return ai
+        log.warning("%s model answer unusable (%s): asking once more", ep.role.value, reason)
+        retry = salvage_harmony(await chat_once(ep, [*messages, repair_instruction(reason)], **kwargs))  # type: ignore[arg-type]
+        again = unparseable(retry, tool_calls_too=repair_tool_calls)
+        if again is None:
+            return retry
+    finally:
+        if clients is None:  # the pool was this call's alone
+            await pool.aclose()
     raise ModelServerError(
         ep.role,
         ep.base_url,

@@ -79,13 +79,18 @@ async def _check_status(ep: Endpoint, response: aiohttp.ClientResponse) -> None:
 def _error_text(body: bytes) -> str:
     """The server's own error message where it sent one in OpenAI's shape; else the body's start."""
     try:
-        error = json.loads(body).get("error")
-        message = error.get("message") if isinstance(error, dict) else error
+        message = _message(json.loads(body).get("error"))
         if message:
-            return str(message)[:200]
+            return message[:200]
     except (ValueError, AttributeError):
         pass
     return body.decode(errors="replace")[:200]
+
+
+def _message(error: Any) -> str:
+    """An OpenAI-shaped error's message: `{"message": ...}`, or the error itself when it is plain."""
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message) if message else ""
 
 
 async def _sse_data(response: aiohttp.ClientResponse) -> AsyncIterator[str]:
@@ -109,7 +114,6 @@ def _chunk(ep: Endpoint, data: str) -> dict[str, Any]:
     if not isinstance(chunk, dict):
         raise ValueError("a stream chunk is not a JSON object")
     if "error" in chunk:  # llama.cpp and vLLM report a failure mid-stream as an error event
-        error = chunk["error"]
-        message = error.get("message") if isinstance(error, dict) else error
+        message = _message(chunk["error"])
         raise ModelServerError(ep.role, ep.base_url, f"the server reported an error mid-answer: {message}"[:300])
     return chunk
